@@ -1,0 +1,128 @@
+"""answer(question) -> Answer: the cited passages, or a kind "I don't know" with the helpline.
+
+Pure: no network, no Telegram, no clock. What the bot says is what the articles say, each passage
+quoted from its article's own text and cited; nothing is generated.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from bot.index import SearchIndex
+from bot.passages import best_passage
+from bot.render import plain_message
+
+MAX_QUESTION_CHARS = 1000  # a question longer than this is read from its start; the rest adds cost, not sense
+
+
+@dataclass(frozen=True)
+class Helpline:
+    name: str = "SAMHSA National Helpline"
+    number: str = "1-800-662-4357"
+    hours: str = "free, confidential, 24/7"
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.number}" + (f" ({self.hours})" if self.hours else "")
+
+
+DEFAULT_DISCLAIMER = ("General information from our articles, not medical advice. Talk to a doctor before "
+                      "starting or stopping a medication.")
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    top_k: int = 3
+    # A chunk answers only if it holds this share of what the question says (its words weighted by how
+    # rare they are, words the articles never use counting as rare): BM25 alone cannot say "no", since
+    # in a small corpus a question's key word can score near zero and still be the right one.
+    min_coverage: float = 0.4
+    min_score: float = 0.0  # and a BM25 score above this; never a zero-score filler
+    relative_floor: float = 0.3  # later passages must score at least this share of the best one
+    max_per_article: int = 2
+    disclaimer: str = DEFAULT_DISCLAIMER
+    helpline: Helpline = field(default_factory=Helpline)
+
+
+@dataclass(frozen=True)
+class Citation:
+    rank: int
+    article_id: str
+    chunk_id: str
+    title: str
+    section: str
+    url: str
+    link: str
+    passage: str
+    score: float
+    excerpt: bool = False  # the article's text here is a teaser cut off with "...", not the whole article
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answered: bool
+    crisis: bool
+    citations: tuple[Citation, ...]
+    message: str
+    disclaimer: str
+    helpline: str
+
+    def to_json(self) -> dict:
+        """The CLI's JSON contract (see README): extend it, never rename or drop a key."""
+        out = asdict(self)
+        out["citations"] = [{k: v for k, v in asdict(c).items()} for c in self.citations]
+        return out
+
+
+class Answerer:
+    def __init__(self, index: SearchIndex, settings: AnswerSettings = AnswerSettings()) -> None:
+        self.index = index
+        self.settings = settings
+
+    def answer(self, question: str, top_k: int | None = None) -> Answer:
+        top_k = self.settings.top_k if top_k is None else top_k
+        citations = self._citations(question[:MAX_QUESTION_CHARS], top_k) if question.strip() else ()
+        return self._finish(question, citations, empty=not question.strip())
+
+    def _finish(self, question: str, citations: tuple[Citation, ...], empty: bool) -> Answer:
+        s = self.settings
+        helpline = str(s.helpline)
+        message = plain_message(citations, s.disclaimer, helpline, empty=empty)
+        return Answer(question, bool(citations), False, citations, message, s.disclaimer, helpline)
+
+    def _citations(self, question: str, top_k: int) -> tuple[Citation, ...]:
+        index, s = self.index, self.settings
+        terms = index.analyzer.terms(question)
+        hits = index.search(terms, max(top_k, 1) * 8)
+        if not hits or top_k <= 0:
+            return ()
+        floor = max(s.min_score, s.relative_floor * hits[0][1])
+        weights = self._query_weights(terms)
+        total = sum(weights.values())
+        per_article: dict[int, list[tuple[int, int]]] = {}
+        citations: list[Citation] = []
+        for chunk_no, score in hits:
+            if score <= floor or len(citations) >= top_k:
+                break
+            chunk = index.chunk(chunk_no)
+            chunk_terms = set(index.chunk_terms(chunk_no))
+            if sum(w for t, w in weights.items() if t in chunk_terms) < s.min_coverage * total:
+                continue
+            taken = per_article.setdefault(chunk.article, [])
+            if len(taken) >= s.max_per_article:
+                continue
+            article = index.articles[chunk.article]
+            start, end = best_passage(article.text, chunk.start, chunk.end, weights, index.analyzer)
+            if any(start < e and s_ < end for s_, e in taken):
+                continue  # overlapping chunks share sentences: never quote the same words twice
+            taken.append((start, end))
+            citations.append(Citation(len(citations) + 1, article.id, chunk.id, article.title, chunk.section,
+                                      article.url, article.url, article.text[start:end], round(score, 6),
+                                      article.excerpt))
+        return tuple(citations)
+
+    def _query_weights(self, terms: list[str]) -> dict[str, float]:
+        """How much each question word says: a never-negative idf, highest for words the articles lack."""
+        n = self.index.bm25.doc_count
+        return {t: math.log(1 + (n - df + 0.5) / (df + 0.5))
+                for t in set(terms) for df in (self.index.bm25.doc_freq(t),)}

@@ -1,0 +1,169 @@
+"""BM25 with rank_bm25's BM25Okapi semantics, scored at build time so a query only reads its postings.
+
+rank_bm25 scores a query by looping over every document for every term. Here each posting already holds
+its term's contribution, idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)), computed with the
+same operations in the same order, so a query adds a few array slices and gets the same floats.
+"""
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+_ARRAYS = ("offsets", "docs", "weights", "doc_len")
+
+
+@dataclass(frozen=True)
+class BM25Params:
+    k1: float = 1.5
+    b: float = 0.75
+    epsilon: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.k1 < 0 or not 0 <= self.b <= 1:
+            raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1 (got k1={self.k1}, b={self.b})")
+
+
+class BM25Index:
+    """Postings in CSR form: the documents of term t are docs[offsets[t]:offsets[t + 1]], in order."""
+
+    def __init__(self, terms: list[str], offsets: np.ndarray, docs: np.ndarray, weights: np.ndarray,
+                 doc_len: np.ndarray, params: BM25Params) -> None:
+        self.terms = terms
+        self.vocab = {t: i for i, t in enumerate(terms)}
+        self.offsets, self.docs, self.weights, self.doc_len = offsets, docs, weights, doc_len
+        self.params = params
+        self._local = threading.local()
+
+    @property
+    def doc_count(self) -> int:
+        return int(self.doc_len.shape[0])
+
+    def doc_freq(self, term: str) -> int:
+        t = self.vocab.get(term)
+        return 0 if t is None else int(self.offsets[t + 1] - self.offsets[t])
+
+    @classmethod
+    def build(cls, documents: Iterable[list[str]], params: BM25Params = BM25Params()) -> "BM25Index":
+        vocab: dict[str, int] = {}
+        term_ids: list[int] = []
+        lengths: list[int] = []
+        for doc in documents:
+            term_ids.extend(vocab.setdefault(t, len(vocab)) for t in doc)
+            lengths.append(len(doc))
+        n = len(lengths)
+        if n == 0:
+            raise ValueError("cannot build a BM25 index over no documents")
+        doc_len = np.asarray(lengths, dtype=np.int64)
+        tids = np.asarray(term_ids, dtype=np.int64)
+        dids = np.repeat(np.arange(n, dtype=np.int64), doc_len)
+        keys, tf = np.unique(tids * n + dids, return_counts=True)  # sorted by term, then document
+        post_terms, post_docs = np.divmod(keys, n)
+        df = np.bincount(post_terms, minlength=len(vocab))
+        offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(df, out=offsets[1:])
+
+        # rank_bm25's BM25Okapi._calc_idf, to the last bit: math.log, summed in first-seen term order
+        # (its dict order, which is our term-id order); a negative idf is floored to epsilon * mean idf.
+        idf_list = [math.log(n - f + 0.5) - math.log(f + 0.5) for f in df.tolist()]
+        idf_sum = 0.0
+        for value in idf_list:
+            idf_sum += value
+        idf = np.asarray(idf_list, dtype=np.float64)
+        idf[idf < 0] = params.epsilon * (idf_sum / len(idf_list)) if idf_list else 0.0
+        avgdl = int(doc_len.sum()) / n
+        k1, b = params.k1, params.b
+        tf = tf.astype(np.float64)
+        dl = doc_len[post_docs]
+        weights = idf[post_terms] * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)))
+        terms = [None] * len(vocab)
+        for t, i in vocab.items():
+            terms[i] = t
+        return cls(terms, offsets, post_docs.astype(np.int32), weights, doc_len.astype(np.int32), params)
+
+    # --- querying -------------------------------------------------------------------------------
+
+    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-thread work arrays, allocated once; only the entries a query touched are reset."""
+        scratch = getattr(self._local, "arrays", None)
+        if scratch is None:
+            scratch = (np.zeros(self.doc_count, dtype=np.float64), np.zeros(self.doc_count, dtype=np.int64))
+            self._local.arrays = scratch
+        return scratch
+
+    def scores(self, query: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, scores) of every document sharing a term with the query, in no particular order.
+
+        Repeated query terms count again, as in rank_bm25. Documents not returned score exactly 0.
+        """
+        slices = []
+        for term in query:
+            t = self.vocab.get(term)
+            if t is not None:
+                slices.append((int(self.offsets[t]), int(self.offsets[t + 1])))
+        if not slices:
+            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float64)
+        if len(slices) == 1:
+            lo, hi = slices[0]
+            return np.array(self.docs[lo:hi]), np.array(self.weights[lo:hi])
+        acc, pos = self._scratch()
+        for lo, hi in slices:
+            acc[self.docs[lo:hi]] += self.weights[lo:hi]  # a term's postings hold each document once
+        touched = np.concatenate([self.docs[lo:hi] for lo, hi in set(slices)])
+        # One entry per document without sorting: each position records itself, one write per document wins.
+        order = np.arange(touched.shape[0])
+        pos[touched] = order
+        docs = touched[pos[touched] == order]
+        result = acc[docs]
+        acc[docs] = 0.0
+        return docs, result
+
+    def search(self, query: list[str], k: int) -> list[tuple[int, float]]:
+        """The k best documents with a positive score, best first; equal scores in document order."""
+        docs, scores = self.scores(query)
+        keep = scores > 0
+        docs, scores = docs[keep], scores[keep]
+        if k <= 0 or docs.shape[0] == 0:
+            return []
+        if docs.shape[0] > k:
+            kth = -np.partition(-scores, k - 1)[k - 1]
+            above = scores > kth
+            tied = np.flatnonzero(scores == kth)
+            tied = tied[np.argsort(docs[tied], kind="stable")][: k - int(above.sum())]
+            pick = np.concatenate([np.flatnonzero(above), tied])
+            docs, scores = docs[pick], scores[pick]
+        order = np.lexsort((docs, -scores))
+        return [(int(docs[i]), float(scores[i])) for i in order]
+
+    # --- persistence ----------------------------------------------------------------------------
+
+    def save(self, directory: Path) -> None:
+        for name in _ARRAYS:
+            np.save(directory / f"{name}.npy", getattr(self, name), allow_pickle=False)
+        (directory / "terms.json").write_text(json.dumps(self.terms, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, params: BM25Params) -> "BM25Index":
+        arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _ARRAYS}
+        terms = json.loads((directory / "terms.json").read_text(encoding="utf-8"))
+        index = cls(terms, **arrays, params=params)
+        index.validate()
+        return index
+
+    def validate(self) -> None:
+        """Cheap structural checks, so a truncated or foreign file fails at load, not mid-answer."""
+        v, n = len(self.terms), self.doc_count
+        if self.offsets.shape != (v + 1,) or int(self.offsets[0]) != 0:
+            raise ValueError(f"offsets.npy has {self.offsets.shape[0]} entries, expected {v + 1}")
+        if int(self.offsets[-1]) != self.docs.shape[0] or self.docs.shape != self.weights.shape:
+            raise ValueError("docs.npy and weights.npy do not match offsets.npy")
+        if self.docs.shape[0] and (int(self.docs.max()) >= n or int(self.docs.min()) < 0):
+            raise ValueError("docs.npy refers to documents that doc_len.npy does not have")
+
+    def params_dict(self) -> dict:
+        return asdict(self.params)

@@ -1,0 +1,100 @@
+"""Articles into chunks that follow the text's structure: within one section, whole sentences only.
+
+A chunk is a span of its article's text (character offsets), so a citation can always quote the
+article's own words. Consecutive chunks of a section share a sentence, so an answer that straddles
+a boundary is still found whole in one of them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from importlib import resources
+
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+from bot.corpus import HEADING, Article
+
+_LINE_RE = re.compile(r"[^\n]+")
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    target_chars: int = 700
+    overlap_sentences: int = 1
+
+    def __post_init__(self) -> None:
+        if self.target_chars < 50:
+            raise ValueError("chunk target_chars must be at least 50")
+        if self.overlap_sentences < 0:
+            raise ValueError("chunk overlap_sentences must be 0 or more")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    article: int  # position of the article in the corpus
+    section: str  # the heading the chunk sits under; "" before the first heading
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=1)
+def _punkt() -> PunktSentenceTokenizer:
+    text = resources.files("bot.data").joinpath("abbreviations.txt").read_text(encoding="utf-8")
+    params = PunktParameters()
+    params.abbrev_types = {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+    return PunktSentenceTokenizer(params)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentences of text[start:end] as absolute spans; a line break always ends a sentence (lists, captions)."""
+    end = len(text) if end is None else end
+    spans = []
+    punkt = _punkt()
+    for line in _LINE_RE.finditer(text, start, end):
+        offset = line.start()
+        for s, e in punkt.span_tokenize(line.group()):
+            if text[offset + s:offset + e].strip():
+                spans.append((offset + s, offset + e))
+    return spans
+
+
+def sections(article: Article) -> list[tuple[str, list[tuple[int, int]]]]:
+    """(heading, paragraph spans) in order; text before the first heading has the heading ""."""
+    out: list[tuple[str, list[tuple[int, int]]]] = [("", [])]
+    for block in article.blocks:
+        if block.kind == HEADING:
+            out.append((article.text[block.start:block.end], []))
+        else:
+            out[-1][1].append((block.start, block.end))
+    return [(heading, paras) for heading, paras in out if paras]
+
+
+def chunk_article(article: Article, index: int, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for heading, paragraphs in sections(article):
+        sentences = [span for start, end in paragraphs for span in sentence_spans(article.text, start, end)]
+        for first, last in _windows([e - s for s, e in sentences], settings):
+            chunks.append(Chunk(f"{article.id}#{len(chunks)}", index, heading,
+                                sentences[first][0], sentences[last][1]))
+    return chunks
+
+
+def _windows(lengths: list[int], settings: ChunkSettings) -> list[tuple[int, int]]:
+    """Greedy runs of sentences up to the target size (a longer sentence stands alone), with overlap."""
+    windows = []
+    i, n = 0, len(lengths)
+    while i < n:
+        j, size = i, lengths[i]
+        while j + 1 < n and size + 1 + lengths[j + 1] <= settings.target_chars:
+            j += 1
+            size += 1 + lengths[j]
+        windows.append((i, j))
+        if j + 1 >= n:
+            break
+        i = max(j + 1 - settings.overlap_sentences, i + 1)
+    return windows

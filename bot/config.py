@@ -1,0 +1,112 @@
+"""One frozen configuration, from the environment and an optional .env file; bad settings fail at start.
+
+Every setting is listed in SETTINGS with its default and meaning: the README's table and .env.example
+are checked against it by the tests, so the three never drift apart.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+from dotenv import dotenv_values
+
+from bot.answer import DEFAULT_DISCLAIMER, AnswerSettings, Helpline
+from bot.analysis import STEMMERS, AnalyzerSettings
+from bot.bm25 import BM25Params
+from bot.chunking import ChunkSettings
+from bot.index import IndexSettings
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS = (
+    Setting("BOT_CORPUS", "corpus", "folder or file of articles (Markdown, HTML, JSONL)"),
+    Setting("BOT_INDEX", "index", "folder where the built index lives"),
+    Setting("BOT_CACHE_DIR", "~/.cache/recovery-answers-bot", "where `ask --corpus PATH` keeps the index it builds"),
+    Setting("BOT_TOP_K", "3", "passages in one answer (1-10)"),
+    Setting("BOT_MIN_COVERAGE", "0.4", "share of a question's weight a passage must match to be an answer (0-1)"),
+    Setting("BOT_MIN_SCORE", "0.0", "BM25 score a passage must exceed to be an answer"),
+    Setting("BOT_DISCLAIMER", DEFAULT_DISCLAIMER, "shown under every reply"),
+    Setting("BOT_HELPLINE_NAME", Helpline.name, "helpline shown on every reply"),
+    Setting("BOT_HELPLINE_NUMBER", Helpline.number, "its phone number"),
+    Setting("BOT_HELPLINE_HOURS", Helpline.hours, "when and how it answers"),
+    Setting("BOT_STEMMER", "snowball", f"analyzer stemmer: {', '.join(STEMMERS)} (changing it needs a rebuild)"),
+    Setting("BOT_CHUNK_CHARS", str(ChunkSettings.target_chars), "target chunk size in characters"),
+    Setting("BOT_BM25_K1", str(BM25Params.k1), "BM25 k1"),
+    Setting("BOT_BM25_B", str(BM25Params.b), "BM25 b"),
+    Setting("BOT_BM25_EPSILON", str(BM25Params.epsilon), "BM25Okapi idf floor, as a share of the mean idf"),
+)
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Config:
+    corpus: Path = Path("corpus")
+    index: Path = Path("index")
+    cache_dir: Path = Path("~/.cache/recovery-answers-bot").expanduser()
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
+    index_settings: IndexSettings = field(default_factory=IndexSettings)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = None) -> "Config":
+        """Settings from `environ` (default os.environ) over those in `env_file` (default ./.env if present)."""
+        environ = os.environ if environ is None else environ
+        if env_file is None:
+            env_file = environ.get("BOT_ENV_FILE") or ".env"
+            required = "BOT_ENV_FILE" in environ
+        else:
+            required = True
+        values: dict[str, str] = {}
+        path = Path(env_file)
+        if path.is_file():
+            values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+        elif required and str(env_file) != os.devnull:
+            raise ConfigError(f"settings file not found: {env_file}")
+        values.update({k: v for k, v in environ.items() if k in DEFAULTS})
+        get = lambda name: values.get(name, DEFAULTS[name]).strip()  # noqa: E731
+
+        helpline = Helpline(_text(get, "BOT_HELPLINE_NAME"), _text(get, "BOT_HELPLINE_NUMBER"),
+                            get("BOT_HELPLINE_HOURS"))
+        answer = AnswerSettings(top_k=_number(get, "BOT_TOP_K", int, 1, 10),
+                                min_coverage=_number(get, "BOT_MIN_COVERAGE", float, 0.0, 1.0),
+                                min_score=_number(get, "BOT_MIN_SCORE", float, 0.0, 1000.0),
+                                disclaimer=_text(get, "BOT_DISCLAIMER"), helpline=helpline)
+        stemmer = get("BOT_STEMMER")
+        if stemmer not in STEMMERS:
+            raise ConfigError(f"BOT_STEMMER must be one of {', '.join(STEMMERS)}, got {stemmer!r}")
+        bm25 = BM25Params(_number(get, "BOT_BM25_K1", float, 0.0, 10.0), _number(get, "BOT_BM25_B", float, 0.0, 1.0),
+                          _number(get, "BOT_BM25_EPSILON", float, 0.0, 10.0))
+        chunking = ChunkSettings(target_chars=_number(get, "BOT_CHUNK_CHARS", int, 100, 10_000))
+        return cls(corpus=Path(get("BOT_CORPUS")).expanduser(), index=Path(get("BOT_INDEX")).expanduser(),
+                   cache_dir=Path(get("BOT_CACHE_DIR")).expanduser(), answer=answer,
+                   analyzer=AnalyzerSettings(stemmer=stemmer), index_settings=IndexSettings(chunking, bm25))
+
+
+def _text(get: Callable[[str], str], name: str) -> str:
+    value = get(name)
+    if not value:
+        raise ConfigError(f"{name} must not be empty")
+    return value
+
+
+def _number(get: Callable[[str], str], name: str, kind: type, low: float, high: float):
+    raw = get(name)
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {'whole ' if kind is int else ''}number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+    return value

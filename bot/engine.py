@@ -1,0 +1,53 @@
+"""Getting a ready Answerer for a run: open the index, building it first when it is missing or stale.
+
+Shared by the CLI and the Telegram bot, so both follow one rule: a named index is used as it is (the
+user is told if its corpus changed), a corpus is indexed when its index does not match it.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable
+
+from bot.analysis import Analyzer
+from bot.answer import Answerer
+from bot.config import Config
+from bot.corpus import corpus_fingerprint
+from bot.index import BuildReport, IndexLoadError, SearchIndex, build_index, stale_reason
+
+
+def report_build(report: BuildReport, say: Callable[[str], None]) -> None:
+    for problem in report.problems:
+        say(f"skipped {problem}")
+    say(report.summary())
+
+
+def open_answerer(config: Config, corpus: Path | None = None, index: Path | None = None,
+                  say: Callable[[str], None] = lambda _: None) -> Answerer:
+    """`index` alone: load it. `corpus` alone: an index cached for it. Neither: the configured pair."""
+    analyzer = Analyzer(config.analyzer)
+    if index is not None and corpus is None:
+        loaded = SearchIndex.load(index, analyzer)
+        recorded = loaded.manifest.get("corpus", {})
+        path = recorded.get("path")
+        if path and Path(path).exists() and corpus_fingerprint(Path(path)) != recorded.get("fingerprint"):
+            say(f"note: {path} changed since this index was built; rebuild with: python -m bot index "
+                f"--corpus {path} --index {index}")
+        return Answerer(loaded, config.answer)
+    if corpus is not None and index is None:
+        key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:16]
+        index = config.cache_dir / "indexes" / key
+    corpus = corpus if corpus is not None else config.corpus
+    index = index if index is not None else config.index
+    if not corpus.exists():
+        raise IndexLoadError(f"corpus not found: {corpus}")
+    reason = stale_reason(index, corpus, analyzer, config.index_settings)
+    if reason is None:
+        try:
+            return Answerer(SearchIndex.load(index, analyzer), config.answer)
+        except IndexLoadError as e:
+            reason = str(e)
+    say(f"building the index in {index} from {corpus} ({reason})")
+    built, report = build_index(corpus, index, analyzer, config.index_settings)
+    report_build(report, say)
+    return Answerer(built, config.answer)

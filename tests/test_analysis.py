@@ -1,0 +1,88 @@
+"""The analyzer: what a question and an article have to agree on for the right passage to be found."""
+from __future__ import annotations
+
+import nltk
+import pytest
+
+from bot.analysis import Analyzer, AnalyzerSettings
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+def test_runs_with_no_nltk_data_at_all(analyzer):
+    with pytest.raises(LookupError):
+        nltk.data.find("tokenizers/punkt_tab")
+    with pytest.raises(LookupError):
+        nltk.data.find("corpora/stopwords")
+    assert analyzer.terms("Naltrexone blocks opioids.") == ["naltrexon", "block", "opioid"]
+
+
+def test_case_and_unicode_forms_meet(analyzer):
+    assert analyzer.terms("NALTREXONE") == analyzer.terms("naltrexone")
+    assert analyzer.terms("\uff2e\uff41\uff4c\uff54\uff52\uff45\uff58\uff4f\uff4e\uff45") == analyzer.terms("naltrexone")  # full-width
+    assert analyzer.terms("na\u00efve cr\u00e8me") == analyzer.terms("naive creme")
+    assert analyzer.terms("\ufb01x") == analyzer.terms("fix")  # the "fi" ligature
+
+
+def test_punctuation_is_not_part_of_words(analyzer):
+    assert analyzer.terms("methadone, buprenorphine; (naltrexone)!?") == analyzer.terms("methadone buprenorphine naltrexone")
+
+
+def test_possessives_and_curly_apostrophes(analyzer):
+    assert analyzer.terms("the doctor's advice") == analyzer.terms("doctor advice")
+    assert analyzer.terms("the doctor\u2019s advice") == analyzer.terms("doctor advice")
+    assert analyzer.terms("the addicts' families") == analyzer.terms("addicts families")
+
+
+def test_contractions_without_apostrophes_are_stopwords(analyzer):
+    assert analyzer.terms("I'm still detoxing") == analyzer.terms("im still detoxing") == ["still", "detox"]
+    assert analyzer.terms("don't") == analyzer.terms("dont") == []
+
+
+def test_hyphenated_words_match_joined_and_spaced_forms(analyzer):
+    hyphen = analyzer.terms("a 12-step group")
+    assert set(analyzer.terms("12 step")) <= set(hyphen)
+    assert set(analyzer.terms("12step")) <= set(hyphen)
+    assert set(analyzer.terms("long\u2013acting")) == set(analyzer.terms("long-acting"))  # en dash typed as hyphen
+
+
+def test_stemming_joins_word_forms(analyzer):
+    assert analyzer.terms("withdrawals") == analyzer.terms("withdrawal") == analyzer.terms("withdraw")
+    assert analyzer.terms("relapsing") == analyzer.terms("relapse")
+    # The shipped overrides join families the stemmer splits.
+    assert analyzer.terms("detoxification") == analyzer.terms("detoxing") == analyzer.terms("detox")
+    assert analyzer.terms("taken") == analyzer.terms("take")
+
+
+def test_stopwords_are_dropped_and_can_be_kept(analyzer):
+    assert analyzer.terms("what is the best way to stop") == ["best", "way", "stop"]
+    keep = Analyzer(AnalyzerSettings(stopwords=False))
+    assert "what" in keep.terms("what is the best way to stop")
+
+
+def test_spans_point_at_the_original_words(analyzer):
+    text = "Can I take NALTREXONE\u2019s pills?"
+    tokens = list(analyzer.tokens(text))
+    assert [text[t.start:t.end] for t in tokens] == ["take", "NALTREXONE\u2019s", "pills"]
+
+
+def test_no_stemming_setting():
+    assert Analyzer(AnalyzerSettings(stemmer="none")).terms("relapsing") == ["relapsing"]
+    assert Analyzer(AnalyzerSettings(stemmer="porter")).terms("relapsing") == ["relaps"]
+    with pytest.raises(ValueError, match="unknown stemmer"):
+        AnalyzerSettings(stemmer="lancaster-ish")
+
+
+def test_fingerprint_changes_with_settings(analyzer):
+    assert analyzer.fingerprint == Analyzer().fingerprint
+    assert analyzer.fingerprint != Analyzer(AnalyzerSettings(stemmer="porter")).fingerprint
+    assert analyzer.fingerprint != Analyzer(AnalyzerSettings(stopwords=False)).fingerprint
+    assert analyzer.fingerprint["stopwords_sha256"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u200b\u200b", "!!!???", "\U0001F600\U0001F48A", "\x00\x01", "a" * 10000])
+def test_odd_input_never_crashes(analyzer, text):
+    assert isinstance(analyzer.terms(text), list)
