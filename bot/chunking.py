@@ -86,13 +86,23 @@ def chunk_article(article: Article, index: int, settings: ChunkSettings = ChunkS
 
 def _windows(lengths: list[int], settings: ChunkSettings) -> list[tuple[int, int]]:
     """Greedy runs of sentences up to the target size (a longer sentence stands alone), with overlap."""
-    windows = []
-    i, n = 0, len(lengths)
-    while i < n:
+    n = len(lengths)
+
+    def extend(i: int) -> int:
         j, size = i, lengths[i]
         while j + 1 < n and size + 1 + lengths[j + 1] <= settings.target_chars:
             j += 1
             size += 1 + lengths[j]
+        return j
+
+    windows: list[tuple[int, int]] = []
+    i = 0
+    while i < n:
+        j = extend(i)
+        if windows and j <= windows[-1][1]:
+            # The overlap sentences could not take the next one in: they alone would repeat the chunk before.
+            i = windows[-1][1] + 1
+            j = extend(i)
         windows.append((i, j))
         if j + 1 >= n:
             break

@@ -125,7 +125,7 @@ def _looks_like_heading(block: str) -> bool:
 
 
 def _decode(data: bytes) -> str:
-    if not data.strip():
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise _Skip("empty file")
     if b"\x00" in data[:8192]:
         raise _Skip("binary file (contains NUL bytes), not text")
@@ -230,7 +230,7 @@ def _load_html(path: Path, text: str, default_id: str) -> Article:
 
     extracted = trafilatura.extract(text, output_format="markdown", include_formatting=True,
                                     include_links=False, include_images=False, include_tables=True,
-                                    include_comments=False, favor_recall=True)
+                                    include_comments=False, favor_precision=True)  # a menu page is not an article
     if not extracted or not extracted.strip():
         raise _Skip("no main text found in the HTML page")
     meta = trafilatura.extract_metadata(text)
