@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from bot import intents
+from bot import render as texts
 from bot.index import SearchIndex
 from bot.passages import best_passage
 from bot.render import plain_message
@@ -66,6 +68,8 @@ class Answer:
     message: str
     disclaimer: str
     helpline: str
+    lead: str = ""  # said before any passage (pointing someone who asks for help to the helpline)
+    note: str = ""  # said instead of passages when there are none
 
     def to_json(self) -> dict:
         """The CLI's JSON contract (see README): extend it, never rename or drop a key."""
@@ -79,21 +83,38 @@ class Answerer:
         self.index = index
         self.settings = settings
 
-    def answer(self, question: str, top_k: int | None = None) -> Answer:
-        top_k = self.settings.top_k if top_k is None else top_k
-        citations = self._citations(question[:MAX_QUESTION_CHARS], top_k) if question.strip() else ()
-        return self._finish(question, citations, empty=not question.strip())
+    def answer(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
+        """The best `top_k` passages; with `offset`, the next ones after the first `offset` (ranks go on)."""
+        return self.page(question, top_k, offset)[0]
 
-    def _finish(self, question: str, citations: tuple[Citation, ...], empty: bool) -> Answer:
+    def page(self, question: str, top_k: int | None = None, offset: int = 0) -> tuple[Answer, bool]:
+        """answer(), and whether more passages follow (for a "more" button), from one search."""
+        top_k = self.settings.top_k if top_k is None else top_k
+        intent = intents.classify(question)
+        citations: tuple[Citation, ...] = ()
+        if question.strip() and intent not in (intents.GREETING, intents.THANKS):
+            # "where can i get help" is answered by the helpline; only what follows it is searched for.
+            query = intents.without_help_phrases(question) if intent == intents.HELP_SEEKING else question
+            citations = self._citations(query[:MAX_QUESTION_CHARS], top_k + offset + 1)
+        return self._finish(question, citations[offset:offset + top_k], intent), len(citations) > top_k + offset
+
+    def _finish(self, question: str, citations: tuple[Citation, ...], intent: str | None) -> Answer:
         s = self.settings
         helpline = str(s.helpline)
-        message = plain_message(citations, s.disclaimer, helpline, empty=empty)
-        return Answer(question, bool(citations), False, citations, message, s.disclaimer, helpline)
+        lead = texts.HELP_LEAD.format(helpline=helpline) if intent == intents.HELP_SEEKING else ""
+        if citations:
+            note = ""
+        elif not question.strip():
+            note = texts.EMPTY_QUESTION
+        else:
+            note = {intents.GREETING: texts.GREETING, intents.THANKS: texts.WELCOME}.get(intent, texts.NO_ANSWER)
+        message = plain_message(lead, citations, note, s.disclaimer, helpline)
+        return Answer(question, bool(citations), False, citations, message, s.disclaimer, helpline, lead, note)
 
     def _citations(self, question: str, top_k: int) -> tuple[Citation, ...]:
         index, s = self.index, self.settings
         terms = index.analyzer.terms(question)
-        hits = index.search(terms, max(top_k, 1) * 8)
+        hits = index.search(terms, max(top_k, 1) * 8 + 16)
         if not hits or top_k <= 0:
             return ()
         floor = max(s.min_score, s.relative_floor * hits[0][1])

@@ -41,6 +41,15 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (JSON Lines with '-')")
     ask.add_argument("question", help="the question, or '-' to read one question a line from standard input")
 
+    run = commands.add_parser("run", help="run the Telegram bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true", help="serve a webhook instead of long polling")
+    run.add_argument("--listen", help="webhook: address to listen on (default: TELEGRAM_WEBHOOK_LISTEN)")
+    run.add_argument("--port", type=int, help="webhook: port to listen on (default: TELEGRAM_WEBHOOK_PORT)")
+    run.add_argument("--webhook-url", help="webhook: the public URL Telegram posts to (default: TELEGRAM_WEBHOOK_URL)")
+    run.add_argument("--url-path", help="webhook: the path served (default: TELEGRAM_WEBHOOK_PATH)")
+    run.add_argument("--secret-token", help="webhook: the secret every request must carry "
+                                            "(default: TELEGRAM_WEBHOOK_SECRET; the environment keeps it out of ps)")
+
     chat = commands.add_parser("chat", help="an interactive console session")
     chat.add_argument("--corpus", type=Path, help="folder or file of articles")
     chat.add_argument("--index", type=Path, help="a built index")
@@ -58,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = Config.from_env(env_file=args.env_file)
         if getattr(args, "top_k", None) is not None and not 1 <= args.top_k <= 10:
             raise ConfigError(f"--top-k must be between 1 and 10, got {args.top_k}")
-        return {"index": _index, "ask": _ask, "chat": _chat}[args.command](args, config)
+        return {"index": _index, "ask": _ask, "chat": _chat, "run": _run}[args.command](args, config)
     except (ConfigError, CorpusError, IndexLoadError) as e:
         _stderr(f"{PROG}: error: {e}")
         return 1
@@ -102,4 +111,27 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
         if question.strip().lower() in ("quit", "exit"):
             break
         print(answerer.answer(question, args.top_k).message + "\n", flush=True)
+    return 0
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    import dataclasses
+    import logging
+
+    from bot.logs import configure_logging
+
+    overrides = {"webhook_listen": args.listen, "webhook_port": args.port, "webhook_url": args.webhook_url,
+                 "webhook_path": args.url_path.strip("/") if args.url_path else None,
+                 "webhook_secret": args.secret_token}
+    telegram = dataclasses.replace(config.telegram, **{k: v for k, v in overrides.items() if v is not None})
+    config = dataclasses.replace(config, telegram=telegram)
+    token = telegram.require_token()
+    if args.webhook:
+        telegram.require_webhook()
+    configure_logging(config.log_level, secrets=[token, telegram.webhook_secret])
+    from bot.telegram_app import build_application, run
+
+    log = logging.getLogger("bot")
+    answerer = open_answerer(config, say=log.info)
+    run(config, build_application(config, answerer), webhook=args.webhook)
     return 0

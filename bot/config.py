@@ -6,6 +6,7 @@ are checked against it by the tests, so the three never drift apart.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -46,8 +47,50 @@ SETTINGS = (
     Setting("BOT_BM25_K1", str(BM25Params.k1), "BM25 k1"),
     Setting("BOT_BM25_B", str(BM25Params.b), "BM25 b"),
     Setting("BOT_BM25_EPSILON", str(BM25Params.epsilon), "BM25Okapi idf floor, as a share of the mean idf"),
+    Setting("BOT_FEEDBACK_FILE", "feedback.json", "where helpful / not helpful counts are kept (no ids, no text)"),
+    Setting("BOT_LOG_LEVEL", "INFO", "log level of `run` (DEBUG, INFO, WARNING, ERROR)"),
+    Setting("TELEGRAM_BOT_TOKEN", "", "the bot's token from @BotFather (required for `run`)"),
+    Setting("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot",
+            "Bot API base URL, the token is appended (a self-hosted server: http://127.0.0.1:8081/bot)"),
+    Setting("TELEGRAM_WEBHOOK_URL", "", "public HTTPS URL Telegram posts updates to (`run --webhook`)"),
+    Setting("TELEGRAM_WEBHOOK_SECRET", "", "secret every webhook request must carry (1-256 of A-Z a-z 0-9 _ -)"),
+    Setting("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1", "address the webhook server listens on"),
+    Setting("TELEGRAM_WEBHOOK_PORT", "8443", "port the webhook server listens on"),
+    Setting("TELEGRAM_WEBHOOK_PATH", "telegram", "URL path the webhook server answers on"),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: str = field(default="", repr=False)  # never printed, never logged
+    api_base_url: str = "https://api.telegram.org/bot"
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_path: str = "telegram"
+
+    def require_token(self) -> str:
+        if not self.token:
+            raise ConfigError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and put it in the "
+                              "environment or in .env")
+        if not _TOKEN_RE.match(self.token):
+            raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then "
+                              "30 or more letters, digits, _ or -)")
+        return self.token
+
+    def require_webhook(self) -> None:
+        if not self.webhook_url.startswith(("https://", "http://")):
+            raise ConfigError("TELEGRAM_WEBHOOK_URL must be set to the public URL of the webhook for --webhook")
+        if not _SECRET_RE.match(self.webhook_secret):
+            raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be set for --webhook: 1 to 256 characters of "
+                              "A-Z, a-z, 0-9, _ and -")
 
 
 @dataclass(frozen=True)
@@ -58,6 +101,9 @@ class Config:
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
     index_settings: IndexSettings = field(default_factory=IndexSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    feedback_file: Path = Path("feedback.json")
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = None) -> "Config":
@@ -89,9 +135,22 @@ class Config:
         bm25 = BM25Params(_number(get, "BOT_BM25_K1", float, 0.0, 10.0), _number(get, "BOT_BM25_B", float, 0.0, 1.0),
                           _number(get, "BOT_BM25_EPSILON", float, 0.0, 10.0))
         chunking = ChunkSettings(target_chars=_number(get, "BOT_CHUNK_CHARS", int, 100, 10_000))
+        base_url = get("TELEGRAM_API_BASE_URL")
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"TELEGRAM_API_BASE_URL must start with http:// or https://, got {base_url!r}")
+        telegram = TelegramSettings(
+            token=get("TELEGRAM_BOT_TOKEN"), api_base_url=base_url, webhook_url=get("TELEGRAM_WEBHOOK_URL"),
+            webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"), webhook_listen=_text(get, "TELEGRAM_WEBHOOK_LISTEN"),
+            webhook_port=_number(get, "TELEGRAM_WEBHOOK_PORT", int, 1, 65535),
+            webhook_path=get("TELEGRAM_WEBHOOK_PATH").strip("/"))
+        log_level = get("BOT_LOG_LEVEL").upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigError(f"BOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
         return cls(corpus=Path(get("BOT_CORPUS")).expanduser(), index=Path(get("BOT_INDEX")).expanduser(),
                    cache_dir=Path(get("BOT_CACHE_DIR")).expanduser(), answer=answer,
-                   analyzer=AnalyzerSettings(stemmer=stemmer), index_settings=IndexSettings(chunking, bm25))
+                   analyzer=AnalyzerSettings(stemmer=stemmer), index_settings=IndexSettings(chunking, bm25),
+                   telegram=telegram, feedback_file=Path(get("BOT_FEEDBACK_FILE")).expanduser(),
+                   log_level=log_level)
 
 
 def _text(get: Callable[[str], str], name: str) -> str:

@@ -1,11 +1,16 @@
-"""How an answer reads as plain text (the console and the CLI's "message")."""
+"""What an answer says in words, and how it reads as plain text (the console and the CLI's "message")."""
 from __future__ import annotations
 
 from typing import Sequence
 
-NO_ANSWER = ("I couldn't find anything in our articles that answers this. Try other words, such as a "
-             "medicine's name or what is happening.")
+NO_ANSWER = ("I couldn't find an answer to that in our articles. Try asking in other words, for example with "
+             "the name of a medicine. If you'd like to talk to someone now, the helpline below is free and "
+             "confidential.")
 EMPTY_QUESTION = "Please type your question, for example: can I take naltrexone while I'm still detoxing?"
+GREETING = ("Hi. Ask me anything about addiction and its treatment, in your own words, for example: "
+            "can I take naltrexone while I'm still detoxing?")
+WELCOME = "You're welcome. Take care, and ask again any time."
+HELP_LEAD = "You can talk to someone now: {helpline}. They can also help you find treatment near you."
 
 
 def citation_label(title: str, section: str, excerpt: bool) -> str:
@@ -13,9 +18,10 @@ def citation_label(title: str, section: str, excerpt: bool) -> str:
     return label + (" (excerpt)" if excerpt else "")
 
 
-def plain_message(citations: Sequence, disclaimer: str, helpline: str, empty: bool = False) -> str:
+def plain_message(lead: str, citations: Sequence, note: str, disclaimer: str, helpline: str) -> str:
+    lines = [lead, ""] if lead else []
     if citations:
-        lines = ["Here is what our articles say:", ""]
+        lines += ["Here is what our articles say:", ""]
         for c in citations:
             lines.append(f"{c.rank}. {c.passage}")
             lines.append(f"   \u2014 {citation_label(c.title, c.section, c.excerpt)}")
@@ -23,7 +29,7 @@ def plain_message(citations: Sequence, disclaimer: str, helpline: str, empty: bo
                 lines.append(f"   {c.link}")
             lines.append("")
     else:
-        lines = [EMPTY_QUESTION if empty else NO_ANSWER, "If you need to talk to someone now, call the helpline below.", ""]
+        lines += [note, ""]
     lines.append(disclaimer)
     lines.append(helpline)
     return "\n".join(lines)

@@ -120,3 +120,29 @@ def test_answer_is_pure(answerer):
     first = answerer.answer("naltrexone detox")
     assert answerer.answer("naltrexone detox") == first
     assert dataclasses.is_dataclass(first)
+
+
+@pytest.mark.parametrize("message, note", [("hi", "Ask me anything"), ("Hello there!", "Ask me anything"),
+                                           ("thanks", "You're welcome"), ("Thank you so much \U0001F64F", "You're welcome")])
+def test_greetings_and_thanks_get_a_short_reply_not_a_search(answerer, message, note):
+    answer = answerer.answer(message)
+    assert not answer.answered and note in answer.note
+    assert answer.helpline in answer.message and answer.disclaimer in answer.message
+
+
+def test_a_greeting_with_a_question_is_a_question(answerer):
+    assert answerer.answer("hi, can i take naltrexone while im still detoxing?").answered
+
+
+@pytest.mark.parametrize("message", ["where can i get help", "I need help", "i want to quit and need a doctor"])
+def test_asking_for_help_leads_with_the_helpline(answerer, message):
+    answer = answerer.answer(message)
+    assert answer.lead and answer.helpline in answer.lead
+    assert answer.message.startswith(answer.lead)
+    assert not any("helpful" in c.passage for c in answer.citations), "matched 'help' to 'helpful'"
+
+
+def test_asking_for_help_about_something_still_searches_it(answerer):
+    answer = answerer.answer("where can i get help with naltrexone and detox")
+    assert answer.lead and answer.answered
+    assert answer.citations[0].article_id == SEED_ID

@@ -1,0 +1,67 @@
+"""Inline-button data the bot can trust: signed, dated, and tied to the answer it was shown under.
+
+Telegram hands button data back verbatim, and anyone can send any data: a button is honoured only if
+its signature is ours, it is not too old, and the answer it names is still the answer the index gives.
+Nothing about the user is in it (Telegram caps it at 64 bytes anyway).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+ACTIONS = {"more": "m", "helpful": "h", "unhelpful": "u"}
+_CODES = {v: k for k, v in ACTIONS.items()}
+MAX_AGE_SECONDS = 7 * 24 * 3600
+
+
+class ButtonError(Exception):
+    """Button data the bot did not make, or made too long ago."""
+
+
+@dataclass(frozen=True)
+class Button:
+    action: str  # "more", "helpful" or "unhelpful"
+    first: int  # passages shown before the message this button is under
+    shown: int  # passages shown up to and including that message
+    digest: str  # of the chunk ids of all those passages
+
+
+def answer_digest(chunk_ids: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(chunk_ids).encode()).hexdigest()[:10]
+
+
+class ButtonCodec:
+    def __init__(self, secret: bytes, max_age: int = MAX_AGE_SECONDS, clock: Callable[[], float] = time.time) -> None:
+        self._key = hashlib.sha256(b"recovery-answers-buttons\0" + secret).digest()
+        self.max_age, self._clock = max_age, clock
+
+    def _sign(self, body: str) -> str:
+        mac = hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:12]
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+    def encode(self, button: Button) -> str:
+        body = f"1|{ACTIONS[button.action]}|{button.first}|{button.shown}|{button.digest}|{int(self._clock()):x}"
+        return f"{body}|{self._sign(body)}"
+
+    def decode(self, data: str | None) -> Button:
+        parts = (data or "").split("|")
+        if len(parts) != 7 or parts[0] != "1":
+            raise ButtonError("not a button of this bot")
+        body, signature = "|".join(parts[:6]), parts[6]
+        if not hmac.compare_digest(self._sign(body), signature):
+            raise ButtonError("signature does not match")
+        _, code, first, shown, digest, issued = parts[:6]
+        try:
+            age = self._clock() - int(issued, 16)
+            button = Button(_CODES[code], int(first), int(shown), digest)
+        except (KeyError, ValueError):
+            raise ButtonError("malformed button") from None
+        if not 0 <= button.first < button.shown <= 100:
+            raise ButtonError("malformed button")
+        if age > self.max_age:
+            raise ButtonError("button too old")
+        return button

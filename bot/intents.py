@@ -1,0 +1,48 @@
+"""Messages that are not questions for the articles: greetings, thanks, and asking for help.
+
+The phrases live in bot/data/intents.yaml so that the people who run the bot can extend them.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+GREETING, THANKS, HELP_SEEKING = "greeting", "thanks", "help_seeking"
+_WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def _normal(text: str) -> str:
+    return " ".join(_WORDS.findall(text.casefold().replace("\u2019", "'")))
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> dict[str, list[str]]:
+    data = yaml.safe_load(resources.files("bot.data").joinpath("intents.yaml").read_text(encoding="utf-8"))
+    return {kind: [_normal(p) for p in data.get(kind) or []] for kind in (GREETING, THANKS, HELP_SEEKING)}
+
+
+def classify(message: str) -> str | None:
+    text = _normal(message)
+    if not text:
+        return None
+    phrases = _phrases()
+    for kind in (GREETING, THANKS):
+        for phrase in phrases[kind]:
+            if text == phrase or (text.startswith(phrase + " ") and len(text.split()) <= len(phrase.split()) + 2
+                                  and kind == GREETING and "?" not in message):
+                return kind
+    padded = f" {text} "
+    if any(f" {phrase} " in padded for phrase in phrases[HELP_SEEKING]):
+        return HELP_SEEKING
+    return None
+
+
+def without_help_phrases(message: str) -> str:
+    """What is left to search for once "where can i get help" is taken out ("... for heroin")."""
+    padded = f" {_normal(message)} "
+    for phrase in _phrases()[HELP_SEEKING]:
+        padded = padded.replace(f" {phrase} ", " ")
+    return padded.strip()

@@ -1,0 +1,323 @@
+"""The Telegram side: handlers that parse, call the core, render and send; and the one place they are wired.
+
+Run with `python -m bot run` (long polling) or `python -m bot run --webhook`. The index is loaded once at
+start and handed to the handlers in bot_data; answering runs in a worker thread so one slow question never
+stalls the others.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle,
+                      InputTextMessageContent, LinkPreviewOptions, Message, ReplyParameters, Update)
+from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
+                          Defaults, InlineQueryHandler, MessageHandler, filters)
+
+from bot import texts
+from bot.answer import MAX_QUESTION_CHARS, Answer, Answerer
+from bot.buttons import Button, ButtonCodec, ButtonError, answer_digest
+from bot.config import Config
+from bot.feedback import FeedbackStore
+from bot.telegram_html import answer_html, citation_html, footer
+from bot.telegram_retry import RetryingRateLimiter
+
+log = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+INLINE_RESULTS = 5
+
+
+@dataclass
+class Services:
+    """What the handlers need, built once at start-up."""
+
+    config: Config
+    answerer: Answerer
+    feedback: FeedbackStore
+    buttons: ButtonCodec
+
+    @property
+    def footer_args(self) -> tuple[str, str]:
+        settings = self.answerer.settings
+        return settings.disclaimer, str(settings.helpline)
+
+
+def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]
+
+
+# --- which messages are questions -----------------------------------------------------------------
+
+class _MentionsMe(filters.MessageFilter):
+    def filter(self, message: Message) -> bool:
+        me = message.get_bot()
+        for entity in message.entities:
+            if entity.type == MessageEntityType.TEXT_MENTION and entity.user and entity.user.id == me.id:
+                return True
+            if entity.type == MessageEntityType.MENTION:
+                if message.parse_entity(entity).lstrip("@").lower() == (me.username or "").lower():
+                    return True
+        return False
+
+
+class _RepliesToMe(filters.MessageFilter):
+    def filter(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        return bool(replied and replied.from_user and replied.from_user.id == message.get_bot().id)
+
+
+NEW_MESSAGE = filters.UpdateType.MESSAGE  # edits are not new questions: answering them would answer twice
+PRIVATE_QUESTION = NEW_MESSAGE & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+GROUP_QUESTION = NEW_MESSAGE & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & (_MentionsMe() | _RepliesToMe())
+PRIVATE_NOT_TEXT = NEW_MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL
+PRIVATE_UNKNOWN_COMMAND = NEW_MESSAGE & filters.ChatType.PRIVATE & filters.COMMAND
+
+
+def question_of(message: Message | None, username: str | None) -> str | None:
+    """The question a message asks: its text without the bot's @name; None if it has no text."""
+    if message is None or message.text is None:
+        return None
+    text = message.text
+    if username:
+        text = re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.I)
+    return " ".join(text.split())
+
+
+# --- handlers -------------------------------------------------------------------------------------
+
+def _keyboard(s: Services, answer: Answer, first: int, has_more: bool, feedback: bool = True) -> InlineKeyboardMarkup | None:
+    if not answer.citations:
+        return None
+    shown = first + len(answer.citations)
+    digest = answer_digest(c.chunk_id for c in _all_shown(s, answer, first))
+    rows = []
+    if has_more:
+        rows.append([InlineKeyboardButton("More \u25b8", callback_data=s.buttons.encode(Button("more", first, shown, digest)))])
+    if feedback:
+        rows.append([
+            InlineKeyboardButton("\U0001F44D Helpful", callback_data=s.buttons.encode(Button("helpful", first, shown, digest))),
+            InlineKeyboardButton("\U0001F44E Not helpful", callback_data=s.buttons.encode(Button("unhelpful", first, shown, digest))),
+        ])
+    return InlineKeyboardMarkup(rows)
+
+
+def _all_shown(s: Services, answer: Answer, first: int):
+    """Citations 1..shown: the page's own, plus those of the pages before it (recomputed, same order)."""
+    if first == 0:
+        return answer.citations
+    return s.answerer.answer(answer.question, top_k=first + len(answer.citations)).citations
+
+
+async def _reply(message: Message, pages: list[str], keyboard: InlineKeyboardMarkup | None,
+                 reply_to: int | None = None) -> None:
+    """Send the pages as replies to the question (so buttons can find it again), buttons on the last."""
+    target = ReplyParameters(message_id=reply_to or message.message_id, allow_sending_without_reply=True)
+    for i, page in enumerate(pages):
+        await message.get_bot().send_message(
+            message.chat_id, page, message_thread_id=message.message_thread_id if message.is_topic_message else None,
+            reply_parameters=target, reply_markup=keyboard if i == len(pages) - 1 else None)
+
+
+async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    s = _services(context)
+    question = question_of(message, context.bot.username) or ""
+    started = time.perf_counter()
+    try:
+        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    except TelegramError:
+        pass  # the indicator is a courtesy; the answer matters
+    answer, has_more = await asyncio.to_thread(s.answerer.page, question)
+    note = texts.LONG_NOTE.format(limit=MAX_QUESTION_CHARS) if len(question) > MAX_QUESTION_CHARS else ""
+    pages = answer_html(answer, s.answerer.index.analyzer, note)
+    await _reply(message, pages, _keyboard(s, answer, 0, has_more))
+    log.info("answered a %s question: answered=%s passages=%d in %.0f ms", message.chat.type,
+             answer.answered, len(answer.citations), 1000 * (time.perf_counter() - started))
+
+
+async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.plain(texts.NOT_TEXT, *_services(context).footer_args))
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.plain(texts.UNKNOWN_COMMAND, *_services(context).footer_args))
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.start(*_services(context).footer_args))
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.help_text(*_services(context).footer_args))
+
+
+async def on_helpline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.helpline_text(*_services(context).footer_args))
+
+
+async def on_about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    s = _services(context)
+    index = s.answerer.index
+    built = str(index.manifest.get("built_at", "unknown")).replace("T", " ").replace("+00:00", " UTC")
+    await update.effective_message.reply_text(
+        texts.about(len(index.articles), index.chunk_count, built, *s.footer_args))
+
+
+async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.privacy(*_services(context).footer_args))
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    s = _services(context)
+    try:
+        button = s.buttons.decode(query.data)
+    except ButtonError as e:
+        log.info("refused a button: %s", e)
+        await query.answer(texts.STALE_BUTTON)
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    question = question_of(message.reply_to_message if message else None, context.bot.username)
+    if not question:
+        await query.answer(texts.QUESTION_GONE)
+        return
+    shown = await asyncio.to_thread(s.answerer.answer, question, button.shown)
+    if len(shown.citations) != button.shown or answer_digest(c.chunk_id for c in shown.citations) != button.digest:
+        await query.answer(texts.STALE_BUTTON)  # the articles changed since: the counts would go to the wrong ones
+        return
+    if button.action == "more":
+        page, has_more = await asyncio.to_thread(s.answerer.page, question, None, button.shown)
+        if not page.citations:
+            await query.answer(texts.NO_MORE)
+            return
+        await query.answer()
+        await _reply(message, answer_html(page, s.answerer.index.analyzer), _keyboard(s, page, button.shown, has_more),
+                     reply_to=message.reply_to_message.message_id)
+        await _edit_keyboard(query, has_more=False, feedback=_has_feedback(message))
+    else:
+        mine = shown.citations[button.first:button.shown]
+        s.feedback.record(button.action, [c.article_id for c in mine], [c.chunk_id for c in mine])
+        await query.answer(texts.THANKS)
+        await _edit_keyboard(query, has_more=_has_more_button(message), feedback=False)
+
+
+def _has_more_button(message: Message) -> bool:
+    markup = message.reply_markup
+    return bool(markup and any(b.text.startswith("More") for row in markup.inline_keyboard for b in row))
+
+
+def _has_feedback(message: Message) -> bool:
+    markup = message.reply_markup
+    return bool(markup and any(b.text.startswith("\U0001F44D") for row in markup.inline_keyboard for b in row))
+
+
+async def _edit_keyboard(query, has_more: bool, feedback: bool) -> None:
+    """Drop the buttons that were used, so a vote counts once per message and More is pressed once."""
+    markup = query.message.reply_markup
+    rows = [row for row in (markup.inline_keyboard if markup else ())
+            if (has_more and row[0].text.startswith("More")) or (feedback and row[0].text.startswith("\U0001F44D"))]
+    try:
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+    except TelegramError as e:
+        log.warning("could not update the buttons: %s", type(e).__name__)
+
+
+async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.inline_query
+    s = _services(context)
+    answer = await asyncio.to_thread(s.answerer.answer, query.query, INLINE_RESULTS)
+    analyzer = s.answerer.index.analyzer
+    terms = set(analyzer.terms(query.query))
+    tail = footer(*s.footer_args)
+    results = [
+        InlineQueryResultArticle(
+            id=f"{c.rank}-{answer_digest([c.chunk_id])}",
+            title=(f"{c.title} \u203a {c.section}" if c.section else c.title)[:200],
+            description=c.passage[:180],
+            input_message_content=InputTextMessageContent(
+                f"{citation_html(c, terms, analyzer, numbered=False)}\n\n{tail}", parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW))
+        for c in answer.citations
+    ]
+    if not results:
+        results = [InlineQueryResultArticle(
+            id="helpline", title="No article found \u2014 talk to someone now", description=str(s.answerer.settings.helpline),
+            input_message_content=InputTextMessageContent(texts.helpline_text(*s.footer_args),
+                                                          parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))]
+    await query.answer(results, cache_time=300, is_personal=False)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the traceback; tell the person only that it failed, kindly, with the helpline."""
+    log.error("an update could not be handled", exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    s = _services(context)
+    try:
+        if update.callback_query:
+            await update.callback_query.answer(texts.ERROR[:190])
+        elif update.inline_query:
+            pass  # an inline query has no chat to write to
+        elif update.effective_chat:
+            await context.bot.send_message(update.effective_chat.id, texts.plain(texts.ERROR, *s.footer_args))
+    except TelegramError:
+        log.warning("could not tell the user about the failure either")
+
+
+# --- wiring ---------------------------------------------------------------------------------------
+
+async def _post_init(application: Application) -> None:
+    await application.bot.set_my_commands(list(texts.COMMANDS.items()))
+    index = _services_of(application).answerer.index
+    log.info("started as @%s with %d articles, %d passages", application.bot.username,
+             len(index.articles), index.chunk_count)
+
+
+def _services_of(application: Application) -> Services:
+    return application.bot_data["services"]
+
+
+def build_application(config: Config, answerer: Answerer, feedback: FeedbackStore | None = None,
+                      rate_limiter: RetryingRateLimiter | None = None) -> Application:
+    token = config.telegram.require_token()
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(config.telegram.api_base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))
+        .rate_limiter(rate_limiter or RetryingRateLimiter())
+        .concurrent_updates(True)
+        .post_init(_post_init)
+        .build()
+    )
+    application.bot_data["services"] = Services(
+        config, answerer, feedback if feedback is not None else FeedbackStore(config.feedback_file),
+        ButtonCodec(token.encode()))
+
+    # Commands first, so "/help" is never taken for a question; in groups they work as /help@name.
+    for name, callback in (("start", on_start), ("help", on_help), ("helpline", on_helpline),
+                           ("about", on_about), ("privacy", on_privacy)):
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(MessageHandler(PRIVATE_QUESTION | GROUP_QUESTION, on_question))
+    application.add_handler(MessageHandler(PRIVATE_UNKNOWN_COMMAND, on_unknown_command))
+    application.add_handler(MessageHandler(PRIVATE_NOT_TEXT, on_not_text))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(InlineQueryHandler(on_inline_query))
+    application.add_error_handler(on_error)
+    return application
+
+
+def run(config: Config, application: Application, webhook: bool) -> None:
+    """Serve until SIGINT or SIGTERM (PTB stops cleanly on both)."""
+    t = config.telegram
+    if webhook:
+        application.run_webhook(listen=t.webhook_listen, port=t.webhook_port, url_path=t.webhook_path,
+                                webhook_url=t.webhook_url, secret_token=t.webhook_secret,
+                                allowed_updates=Update.ALL_TYPES)
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)

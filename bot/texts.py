@@ -1,0 +1,71 @@
+"""What the bot says about itself, as Telegram HTML. Only settings and counts go in, all escaped."""
+from __future__ import annotations
+
+from bot.telegram_html import escape, footer
+
+NOT_TEXT = "I can only read text messages. Please type your question in words."
+ERROR = ("Sorry, something went wrong on my side and I could not answer. Please try again in a moment. "
+         "If you need to talk to someone now, call the helpline below.")
+STALE_BUTTON = "This button no longer works. Please ask your question again."
+QUESTION_GONE = "I can't see the question this answer was for any more. Please ask it again."
+NO_MORE = "That was everything I found for this question."
+THANKS = "Thank you, that helps us improve the answers."
+UNKNOWN_COMMAND = "I don't know that command. Type your question, or see /help."
+LONG_NOTE = "Your message was long, so I searched with its first {limit:,} characters."
+
+COMMANDS = {
+    "start": "What this bot is",
+    "help": "How to ask",
+    "helpline": "Talk to someone now",
+    "about": "The articles behind the answers",
+    "privacy": "What is kept",
+}
+
+
+def start(disclaimer: str, helpline: str) -> str:
+    return ("<b>Hi. I answer questions about addiction and its treatment</b>: opioids, naltrexone, methadone, "
+            "buprenorphine, withdrawal, relapse, and where to get help.\n\n"
+            "Type a question in your own words, for example <i>can I take naltrexone while I'm still "
+            "detoxing?</i> I reply with passages from our articles, each linked to its source.\n\n"
+            "<b>What I can't do:</b> I am not a doctor or a counsellor, I don't know your situation, and I "
+            "can't call anyone for you. In an emergency, call your local emergency number.\n\n"
+            + footer(disclaimer, helpline))
+
+
+def help_text(disclaimer: str, helpline: str) -> str:
+    return ("<b>How to ask</b>\n"
+            "Write a question as you would say it: <i>how long does withdrawal last</i>, <i>is methadone "
+            "better than naltrexone</i>. Names of medicines help.\n\n"
+            "Under an answer, <b>More</b> shows the next passages; 👍 / 👎 tell us if it helped.\n"
+            "In any chat, type my @name and a question to share a passage.\n\n"
+            "/helpline \u2014 talk to someone now\n/about \u2014 the articles I use\n/privacy \u2014 what I keep\n\n"
+            + footer(disclaimer, helpline))
+
+
+def helpline_text(disclaimer: str, helpline: str) -> str:
+    return ("<b>Talk to someone now</b>\n"
+            f"{escape(helpline)}\n\n"
+            "If someone may be overdosing or is in danger, call your local emergency number first.\n\n"
+            + footer(disclaimer, helpline))
+
+
+def about(articles: int, chunks: int, built_at: str, disclaimer: str, helpline: str) -> str:
+    return (f"I answer from <b>{articles:,}</b> articles ({chunks:,} passages), indexed {escape(built_at)}.\n"
+            "Every answer quotes the articles word for word and links to them; I write nothing of my own.\n\n"
+            + footer(disclaimer, helpline))
+
+
+def privacy(disclaimer: str, helpline: str) -> str:
+    return ("<b>What I keep</b>\n"
+            "\u2022 Your questions are not stored. They are used to search, then forgotten.\n"
+            "\u2022 When you press 👍 or 👎, I add one to a count for the articles in that answer. The count has "
+            "no user id, no chat id and no text.\n"
+            "\u2022 My logs record that a question was answered and how long it took, never what it said or "
+            "who sent it.\n"
+            "\u2022 Buttons under an answer carry only which passages were shown, signed so they can't be faked.\n"
+            "Telegram itself keeps your chat history as it does for any chat.\n\n"
+            + footer(disclaimer, helpline))
+
+
+def plain(text: str, disclaimer: str, helpline: str) -> str:
+    return f"{escape(text)}\n\n{footer(disclaimer, helpline)}"

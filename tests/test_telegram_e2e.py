@@ -1,0 +1,330 @@
+"""The real python-telegram-bot Application against a fake Bot API on 127.0.0.1, as a user would meet it."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bot.analysis import Analyzer
+from bot.answer import Answerer
+from bot.config import Config
+from bot.corpus import load_corpus
+from bot.feedback import FeedbackStore
+from bot.index import SearchIndex
+from bot.telegram_app import build_application
+from bot.telegram_retry import RetryingRateLimiter
+from tests.conftest import ROOT, SAMPLE_CORPUS
+from tests.fake_bot_api import FakeBotAPI, visible_text
+
+SEED_URL = "https://www.opium.org/naltrexone-as-an-opium-addiction-treatment.html"
+QUESTION = "can i take naltrexone while im still detoxing?"
+HELPLINE = "1-800-662-4357"
+DISCLAIMER = "not medical advice"
+
+
+@pytest.fixture(scope="module")
+def sample_index() -> SearchIndex:
+    return SearchIndex.build(load_corpus(SAMPLE_CORPUS), Analyzer())
+
+
+@pytest.fixture
+def fake():
+    with FakeBotAPI() as server:
+        yield server
+    assert server.server_errors == []
+
+
+@pytest.fixture
+def config(fake, tmp_path) -> Config:
+    return Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
+                            "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json")})
+
+
+@contextlib.asynccontextmanager
+async def polling(config: Config, index: SearchIndex, answerer: Answerer | None = None):
+    application = build_application(config, answerer or Answerer(index, config.answer),
+                                    rate_limiter=RetryingRateLimiter(backoff=0.05))
+    await application.initialize()
+    await application.post_init(application)
+    await application.start()
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+
+def wait(fake: FakeBotAPI, method: str, count: int = 1, timeout: float = 10.0, where=None):
+    return asyncio.to_thread(fake.wait_for, method, count, timeout, where)
+
+
+def run(scenario):
+    return asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def texts_to(fake: FakeBotAPI, chat_id: int) -> list[str]:
+    return [p["text"] for p in fake.calls_to("sendMessage") if p["chat_id"] == chat_id]
+
+
+def assert_footer(html: str) -> None:
+    assert DISCLAIMER in html and HELPLINE in html
+
+
+def test_start_registers_commands_and_introduces_the_bot(fake, config, sample_index):
+    async def scenario():
+        async with polling(config, sample_index):
+            fake.push_command("start")
+            [sent] = await wait(fake, "sendMessage")
+            assert sent["parse_mode"] == "HTML"
+            assert "not a doctor" in sent["text"]
+            assert_footer(sent["text"])
+            [commands] = fake.calls_to("setMyCommands")
+            assert [c["command"] for c in commands["commands"]] == ["start", "help", "helpline", "about", "privacy"]
+            for command, expected in (("help", "How to ask"), ("helpline", HELPLINE), ("about", "6</b> articles"),
+                                      ("privacy", "no user id")):
+                fake.push_command(command)
+                sent = (await wait(fake, "sendMessage", where=lambda p, e=expected: e in p["text"]))[0]
+                assert_footer(sent["text"])
+    run(scenario)
+
+
+def test_a_question_gets_quoted_linked_passages_with_buttons(fake, config, sample_index):
+    async def scenario():
+        async with polling(config, sample_index):
+            asked = fake.push_message(QUESTION, chat_id=4242, user_id=4242)
+            [sent] = await wait(fake, "sendMessage")
+            assert fake.calls_to("sendChatAction")[0]["action"] == "typing"
+            html = sent["text"]
+            assert sent["parse_mode"] == "HTML" and sent["link_preview_options"] == {"is_disabled": True}
+            assert sent["reply_parameters"]["message_id"] == asked["message"]["message_id"]
+            assert f'<a href="{SEED_URL}">Naltrexone as an Opium Addiction Treatment \u203a How Does Naltrexone' in html
+            assert "<b>naltrexone</b>" in html.lower() and "<b>detoxification</b>" in html
+            assert "still in detoxification" in visible_text(html)
+            assert_footer(html)
+            buttons = [b["text"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+            assert "\U0001F44D Helpful" in buttons and "\U0001F44E Not helpful" in buttons
+    run(scenario)
+
+
+def test_helpful_counts_once_and_forged_buttons_change_nothing(fake, config, sample_index):
+    async def scenario():
+        async with polling(config, sample_index):
+            fake.push_message(QUESTION)
+            await wait(fake, "sendMessage")
+            message = fake.sent_messages[-1]
+            rows = message["reply_markup"]["inline_keyboard"]
+            helpful = next(b["callback_data"] for row in rows for b in row if "Helpful" in b["text"])
+
+            fake.push_callback(helpful.replace("|h|", "|u|"), message)  # tampered: signature no longer matches
+            fake.push_callback("1|h|0|3|deadbeef00|0|AAAAAAAAAAAAAAAA", message)  # forged
+            fake.push_callback("garbage", message)
+            refused = await wait(fake, "answerCallbackQuery", 3)
+            assert all("no longer works" in a["text"] for a in refused)
+            assert FeedbackStore(config.feedback_file).counts()["articles"] == {}
+
+            fake.push_callback(helpful, message)
+            thanks = await wait(fake, "answerCallbackQuery", 4)
+            assert "Thank you" in thanks[-1]["text"]
+            await wait(fake, "editMessageReplyMarkup")
+            counts = FeedbackStore(config.feedback_file).counts()
+            assert counts["articles"]["naltrexone-as-an-opium-addiction-treatment"]["helpful"] == 1
+            stored = config.feedback_file.read_text()
+            assert QUESTION not in stored and "1001" not in stored
+            after = fake.get_message(message["chat"]["id"], message["message_id"])
+            assert not any("Helpful" in b["text"] for row in after.get("reply_markup", {}).get("inline_keyboard", [])
+                           for b in row)
+    run(scenario)
+
+
+def test_more_shows_the_next_passages(fake, config, sample_index):
+    async def scenario():
+        async with polling(config, sample_index):
+            fake.push_message("opium addiction treatment")
+            await wait(fake, "sendMessage")
+            first = fake.sent_messages[-1]
+            more = next(b["callback_data"] for row in first["reply_markup"]["inline_keyboard"] for b in row
+                        if b["text"].startswith("More"))
+            fake.push_callback(more, first)
+            [_, second] = await wait(fake, "sendMessage", 2)
+            assert re.search(r"<b>4\.</b>", second["text"]) and not re.search(r"<b>1\.</b>", second["text"])
+            assert_footer(second["text"])
+            await wait(fake, "answerCallbackQuery")
+    run(scenario)
+
+
+def test_inline_query_offers_passages_to_share(fake, config, sample_index):
+    async def scenario():
+        async with polling(config, sample_index):
+            fake.push_inline_query("naltrexone detox")
+            [answered] = await wait(fake, "answerInlineQuery")
+            results = answered["results"]
+            assert results and results[0]["type"] == "article"
+            content = results[0]["input_message_content"]
+            assert content["parse_mode"] == "HTML" and SEED_URL in content["message_text"]
+            assert_footer(content["message_text"])
+            fake.push_inline_query("sourdough bread recipe")
+            [_, empty] = await wait(fake, "answerInlineQuery", 2)
+            assert [r["id"] for r in empty["results"]] == ["helpline"]
+            assert_footer(empty["results"][0]["input_message_content"]["message_text"])
+    run(scenario)
+
+
+def test_groups_answer_only_when_addressed(fake, config, sample_index):
+    group = {"chat_id": -100200, "chat_type": "supergroup", "user_id": 5}
+
+    async def scenario():
+        async with polling(config, sample_index):
+            fake.push_message("naltrexone and detox, anyone?", **group)
+            fake.push_mention(QUESTION, **group)
+            [sent] = await wait(fake, "sendMessage")
+            assert "still in detoxification" in visible_text(sent["text"])
+            await asyncio.sleep(0.5)
+            assert len(fake.calls_to("sendMessage")) == 1, "answered a message that was not addressed to the bot"
+            fake.push_message("what about methadone?", reply_to=fake.sent_messages[-1], **group)
+            fake.push_command(f"/help@{fake.username}", **group)
+            await wait(fake, "sendMessage", 3)
+    run(scenario)
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({"sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
+                  "is_animated": False, "is_video": False}}, "only read text"),
+    ({"photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]}, "only read text"),
+    ({"voice": {"file_id": "v", "file_unique_id": "v", "duration": 2}}, "only read text"),
+    ({"text": "   "}, "type your question"),
+    ({"command": "frobnicate"}, "don't know that command"),
+])
+def test_odd_messages_get_a_short_kind_reply(fake, config, sample_index, fields, expected):
+    async def scenario():
+        async with polling(config, sample_index):
+            if "command" in fields:
+                fake.push_command(fields["command"])
+            else:
+                text = fields.pop("text", None)
+                fake.push_message(text, **fields)
+            [sent] = await wait(fake, "sendMessage")
+            assert expected in sent["text"]
+            assert_footer(sent["text"])
+    run(scenario)
+
+
+def test_very_long_and_html_laden_questions(fake, config, sample_index):
+    async def scenario():
+        async with polling(config, sample_index):
+            fake.push_message("<b>naltrexone</b> & \"detox\" <script>alert(1)</script> " + "x" * 6000)
+            sent = await wait(fake, "sendMessage")
+            assert "first 1,000 characters" in sent[0]["text"]
+            assert fake.rejected == [], fake.rejected
+            fake.push_message("<i>naltrexone</i> & detox?")
+            sent = await wait(fake, "sendMessage", len(sent) + 1)
+            assert "<script>" not in sent[-1]["text"] and fake.rejected == []
+    run(scenario)
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "502", "drop"])
+def test_flood_control_and_server_errors_are_retried_without_doubling(fake, config, sample_index, fault):
+    async def scenario():
+        async with polling(config, sample_index):
+            fake.inject("sendMessage", fault, retry_after=1)
+            fake.push_message(QUESTION)
+            await wait(fake, "sendMessage")
+            await asyncio.sleep(0.3)
+            assert len(fake.calls_to("sendMessage")) == 1
+            assert fake.faults_served == [("sendMessage", fault)]
+    run(scenario)
+
+
+def test_a_failure_gets_a_kind_fixed_message_and_the_log_gets_the_traceback(fake, config, sample_index, caplog):
+    class Broken(Answerer):
+        def page(self, *args, **kwargs):
+            raise RuntimeError("secret internal detail")
+
+    async def scenario():
+        async with polling(config, sample_index, Broken(sample_index, config.answer)):
+            fake.push_message(QUESTION)
+            [sent] = await wait(fake, "sendMessage")
+            assert "went wrong" in sent["text"] and "secret internal detail" not in sent["text"]
+            assert_footer(sent["text"])
+
+    with caplog.at_level(logging.ERROR):
+        run(scenario)
+    assert any(r.exc_info and "secret internal detail" in str(r.exc_info[1]) for r in caplog.records)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_webhook_accepts_the_right_secret_and_refuses_a_wrong_one(fake, config, sample_index):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+
+    def update(update_id: int, text: str) -> dict:
+        return {"update_id": update_id, "message": {
+            "message_id": update_id, "date": int(time.time()), "text": text,
+            "chat": {"id": 77, "type": "private", "first_name": "Sam"},
+            "from": {"id": 77, "is_bot": False, "first_name": "Sam"}}}
+
+    async def scenario():
+        application = build_application(config, Answerer(sample_index, config.answer))
+        await application.initialize()
+        await application.start()
+        await application.updater.start_webhook(listen="127.0.0.1", port=port, url_path="telegram",
+                                                webhook_url=url, secret_token="right-secret")
+        try:
+            assert fake.webhook["url"] == url and fake.webhook["secret_token"] == "right-secret"
+            wrong = await asyncio.to_thread(fake.post_to_webhook, url, update(1, QUESTION), "wrong-secret")
+            missing = await asyncio.to_thread(fake.post_to_webhook, url, update(2, QUESTION), None)
+            assert (wrong, missing) == (403, 403)
+            ok = await asyncio.to_thread(fake.post_to_webhook, url, update(3, QUESTION), "right-secret")
+            assert ok == 200
+            [sent] = await wait(fake, "sendMessage")
+            assert SEED_URL in sent["text"]
+            await asyncio.sleep(0.3)
+            assert len(fake.calls_to("sendMessage")) == 1
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await application.shutdown()
+    run(scenario)
+
+
+def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_sigterm(fake, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.TOKEN,
+           "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_CORPUS": str(SAMPLE_CORPUS),
+           "BOT_INDEX": str(tmp_path / "index"), "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
+           "BOT_LOG_LEVEL": "INFO"}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        fake.wait_for("setMyCommands", timeout=60)
+        fake.push_message(QUESTION, chat_id=8675309, user_id=8675309)
+        [sent] = fake.wait_for("sendMessage", timeout=30)
+        assert SEED_URL in sent["text"]
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+        assert time.monotonic() - started < 10
+        assert process.returncode == 0, output
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert "started as @recovery_test_bot" in output
+    assert "answered a private question" in output
+    for secret in (fake.TOKEN, fake.TOKEN.split(":")[1], "detoxing", "8675309"):
+        assert secret not in output, f"{secret!r} leaked into the log"
