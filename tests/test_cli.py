@@ -114,9 +114,14 @@ def test_default_run_builds_the_sample_index_in_the_configured_place(tmp_path, m
     (["ask", "--frobnicate", "x"], "unrecognized arguments: --frobnicate"),
     (["ask", "--top-k", "0", "--index", "{tmp}/ix", "x"], "--top-k must be between 1 and 10"),
     (["ask"], "the following arguments are required: question"),
+    (["run"], "TELEGRAM_BOT_TOKEN is not set"),
+    (["--env-file", "{tmp}/bad.env", "run"], "TELEGRAM_BOT_TOKEN does not look like a bot token"),
+    (["--env-file", "{tmp}/good.env", "run", "--webhook"], "TELEGRAM_WEBHOOK_URL must be set"),
 ])
 def test_errors_are_one_clear_line_without_traceback(tmp_path, args, expected):
     (tmp_path / "empty").mkdir()
+    (tmp_path / "bad.env").write_text("TELEGRAM_BOT_TOKEN=12345\n")
+    (tmp_path / "good.env").write_text("TELEGRAM_BOT_TOKEN=123456789:AAFakeTokenForTestsOnly_abcdefghijkl\n")
     result = run(*[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert result.returncode != 0
     assert result.stdout == ""

@@ -233,11 +233,11 @@ def test_very_long_and_html_laden_questions(fake, config, sample_index):
     run(scenario)
 
 
-@pytest.mark.parametrize("fault", ["429", "500", "502", "drop"])
+@pytest.mark.parametrize("fault", ["429", "500", "502", "drop", "timeout"])
 def test_flood_control_and_server_errors_are_retried_without_doubling(fake, config, sample_index, fault):
     async def scenario():
         async with polling(config, sample_index):
-            fake.inject("sendMessage", fault, retry_after=1)
+            fake.inject("sendMessage", fault, retry_after=1, delay=0.3 if fault == "timeout" else 0.0)
             fake.push_message(QUESTION)
             await wait(fake, "sendMessage")
             await asyncio.sleep(0.3)
@@ -303,7 +303,32 @@ def test_webhook_accepts_the_right_secret_and_refuses_a_wrong_one(fake, config, 
     run(scenario)
 
 
-def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_sigterm(fake, tmp_path):
+def test_a_button_from_before_the_articles_changed_is_refused(fake, config, sample_index, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "n.md").write_text("---\ntitle: Naltrexone\nurl: https://example.org/n\n---\n\n"
+                                "Naltrexone is not taken during detoxification.\n\nMethadone is.\n\nBread.\n")
+    (other / "b.md").write_text("---\ntitle: Bread\nurl: https://example.org/b\n---\n\nBread is baked.\n")
+    (other / "c.md").write_text("---\ntitle: Cake\nurl: https://example.org/c\n---\n\nCake is sweet.\n")
+
+    async def scenario():
+        async with polling(config, sample_index) as application:
+            fake.push_message(QUESTION)
+            await wait(fake, "sendMessage")
+            message = fake.sent_messages[-1]
+            helpful = next(b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
+                           if "Helpful" in b["text"])
+            changed = SearchIndex.build(load_corpus(other), Analyzer())
+            application.bot_data["services"].answerer = Answerer(changed, config.answer)
+            fake.push_callback(helpful, message)
+            [refused] = await wait(fake, "answerCallbackQuery")
+            assert "no longer works" in refused["text"]
+            assert FeedbackStore(config.feedback_file).counts()["articles"] == {}
+    run(scenario)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_a_signal(fake, tmp_path, stop_signal):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.TOKEN,
            "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_CORPUS": str(SAMPLE_CORPUS),
            "BOT_INDEX": str(tmp_path / "index"), "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
@@ -316,7 +341,7 @@ def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_sigt
         [sent] = fake.wait_for("sendMessage", timeout=30)
         assert SEED_URL in sent["text"]
         started = time.monotonic()
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop_signal)
         output, _ = process.communicate(timeout=20)
         assert time.monotonic() - started < 10
         assert process.returncode == 0, output
