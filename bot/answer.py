@@ -8,27 +8,14 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from bot import intents
+from bot import intents, safety
+from bot.contacts import Contacts, Helpline
 from bot import render as texts
 from bot.index import SearchIndex
 from bot.passages import best_passage
 from bot.render import plain_message
 
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read from its start; the rest adds cost, not sense
-
-
-@dataclass(frozen=True)
-class Helpline:
-    name: str = "SAMHSA National Helpline"
-    number: str = "1-800-662-4357"
-    hours: str = "free, confidential, 24/7"
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.number}" + (f" ({self.hours})" if self.hours else "")
-
-
-DEFAULT_DISCLAIMER = ("General information from our articles, not medical advice. Talk to a doctor before "
-                      "starting or stopping a medication.")
 
 
 @dataclass(frozen=True)
@@ -41,8 +28,15 @@ class AnswerSettings:
     min_score: float = 0.0  # and a BM25 score above this; never a zero-score filler
     relative_floor: float = 0.3  # later passages must score at least this share of the best one
     max_per_article: int = 2
-    disclaimer: str = DEFAULT_DISCLAIMER
-    helpline: Helpline = field(default_factory=Helpline)
+    contacts: Contacts = field(default_factory=Contacts)
+
+    @property
+    def disclaimer(self) -> str:
+        return self.contacts.disclaimer
+
+    @property
+    def helpline(self) -> Helpline:
+        return self.contacts.helpline
 
 
 @dataclass(frozen=True)
@@ -79,37 +73,56 @@ class Answer:
 
 
 class Answerer:
-    def __init__(self, index: SearchIndex, settings: AnswerSettings = AnswerSettings()) -> None:
+    def __init__(self, index: SearchIndex, settings: AnswerSettings = AnswerSettings(),
+                 rules: safety.SafetyRules | None = None) -> None:
         self.index = index
         self.settings = settings
+        self.safety = rules or safety.load_rules()
 
     def answer(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
         """The best `top_k` passages; with `offset`, the next ones after the first `offset` (ranks go on)."""
         return self.page(question, top_k, offset)[0]
 
     def page(self, question: str, top_k: int | None = None, offset: int = 0) -> tuple[Answer, bool]:
-        """answer(), and whether more passages follow (for a "more" button), from one search."""
+        """answer(), and whether more passages follow (for a "more" button), from one search.
+
+        Triage comes first: an emergency is answered with what to do now, and nothing else.
+        """
         top_k = self.settings.top_k if top_k is None else top_k
-        intent = intents.classify(question)
+        triage = self.safety.triage(question[:MAX_QUESTION_CHARS * 4])
+        intent = None if triage.crisis else intents.classify(question)
         citations: tuple[Citation, ...] = ()
-        if question.strip() and intent not in (intents.GREETING, intents.THANKS):
+        if question.strip() and not triage.crisis and intent not in (intents.GREETING, intents.THANKS):
             # "where can i get help" is answered by the helpline; only what follows it is searched for.
             query = intents.without_help_phrases(question) if intent == intents.HELP_SEEKING else question
             citations = self._citations(query[:MAX_QUESTION_CHARS], top_k + offset + 1)
-        return self._finish(question, citations[offset:offset + top_k], intent), len(citations) > top_k + offset
+        page = citations[offset:offset + top_k]
+        return self._finish(question, page, triage, intent), len(citations) > top_k + offset
 
-    def _finish(self, question: str, citations: tuple[Citation, ...], intent: str | None) -> Answer:
+    def _finish(self, question: str, citations: tuple[Citation, ...], triage: safety.Triage,
+                intent: str | None) -> Answer:
         s = self.settings
-        helpline = str(s.helpline)
-        lead = texts.HELP_LEAD.format(helpline=helpline) if intent == intents.HELP_SEEKING else ""
-        if citations:
+        contacts = s.contacts
+        helpline = str(contacts.helpline)
+        if triage.crisis:
+            lead = "\n\n".join(contacts.fill(texts.EMERGENCY[kind]) for kind in triage.emergencies)
+        elif triage.lost_tolerance:
+            lead = contacts.fill(texts.LOST_TOLERANCE)
+        elif triage.notes:
+            lead = "\n".join(contacts.fill(texts.SAFETY_NOTE[kind]) for kind in triage.notes)
+        elif intent == intents.HELP_SEEKING:
+            lead = contacts.fill(texts.HELP_LEAD)
+        else:
+            lead = ""
+        if citations or triage.crisis:
             note = ""
         elif not question.strip():
             note = texts.EMPTY_QUESTION
         else:
             note = {intents.GREETING: texts.GREETING, intents.THANKS: texts.WELCOME}.get(intent, texts.NO_ANSWER)
         message = plain_message(lead, citations, note, s.disclaimer, helpline)
-        return Answer(question, bool(citations), False, citations, message, s.disclaimer, helpline, lead, note)
+        return Answer(question, bool(citations), triage.crisis, citations, message, s.disclaimer, helpline,
+                      lead, note)
 
     def _citations(self, question: str, top_k: int) -> tuple[Citation, ...]:
         index, s = self.index, self.settings

@@ -14,6 +14,7 @@ from bot.engine import open_answerer, report_build
 from bot.index import IndexLoadError, build_index
 
 PROG = "python -m bot"
+DEFAULT_SAFETY_SET = Path("tests/data/safety_messages.jsonl")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--secret-token", help="webhook: the secret every request must carry "
                                             "(default: TELEGRAM_WEBHOOK_SECRET; the environment keeps it out of ps)")
 
+    safety_eval = commands.add_parser("eval-safety", help="measure crisis triage on a labelled set")
+    safety_eval.add_argument("file", nargs="?", type=Path, default=DEFAULT_SAFETY_SET,
+                             help=f"JSON Lines of {{\"text\", \"label\"}} (default: {DEFAULT_SAFETY_SET})")
+    safety_eval.add_argument("--json", action="store_true", help="print the figures as JSON")
+
     chat = commands.add_parser("chat", help="an interactive console session")
     chat.add_argument("--corpus", type=Path, help="folder or file of articles")
     chat.add_argument("--index", type=Path, help="a built index")
@@ -67,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = Config.from_env(env_file=args.env_file)
         if getattr(args, "top_k", None) is not None and not 1 <= args.top_k <= 10:
             raise ConfigError(f"--top-k must be between 1 and 10, got {args.top_k}")
-        return {"index": _index, "ask": _ask, "chat": _chat, "run": _run}[args.command](args, config)
+        return {"index": _index, "ask": _ask, "chat": _chat, "run": _run,
+                "eval-safety": _eval_safety}[args.command](args, config)
     except (ConfigError, CorpusError, IndexLoadError) as e:
         _stderr(f"{PROG}: error: {e}")
         return 1
@@ -134,4 +141,23 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     log = logging.getLogger("bot")
     answerer = open_answerer(config, say=log.info)
     run(config, build_application(config, answerer), webhook=args.webhook)
+    return 0
+
+
+def _eval_safety(args: argparse.Namespace, config: Config) -> int:
+    from bot.engine import safety_rules
+    from bot.safety_eval import evaluate, read_set
+
+    if not args.file.is_file():
+        raise ConfigError(f"labelled set not found: {args.file}")
+    try:
+        rows = read_set(args.file)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    report = evaluate(rows, safety_rules(config))
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        print(f"{args.file}: {len(rows)} messages")
+        print("\n".join(report.lines()))
     return 0

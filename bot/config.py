@@ -13,7 +13,8 @@ from typing import Callable, Mapping
 
 from dotenv import dotenv_values
 
-from bot.answer import DEFAULT_DISCLAIMER, AnswerSettings, Helpline
+from bot.answer import AnswerSettings
+from bot.contacts import DEFAULT_DISCLAIMER, Contacts, Helpline
 from bot.analysis import STEMMERS, AnalyzerSettings
 from bot.bm25 import BM25Params
 from bot.chunking import ChunkSettings
@@ -42,6 +43,11 @@ SETTINGS = (
     Setting("BOT_HELPLINE_NAME", Helpline.name, "helpline shown on every reply"),
     Setting("BOT_HELPLINE_NUMBER", Helpline.number, "its phone number"),
     Setting("BOT_HELPLINE_HOURS", Helpline.hours, "when and how it answers"),
+    Setting("BOT_HELPLINE_TEXT", Helpline.text, "its text-message option (empty for none)"),
+    Setting("BOT_EMERGENCY_NUMBER", Contacts.emergency_number, "emergency number given in every emergency reply"),
+    Setting("BOT_CRISIS_LINE_NAME", Contacts.crisis_line, "crisis line given in every emergency reply"),
+    Setting("BOT_CRISIS_LINE_CONTACT", Contacts.crisis_contact, "how to reach it"),
+    Setting("BOT_SAFETY_RULES", "", "your own crisis-triage phrases (a copy of bot/data/safety.yaml); empty: the shipped ones"),
     Setting("BOT_STEMMER", "snowball", f"analyzer stemmer: {', '.join(STEMMERS)} (changing it needs a rebuild)"),
     Setting("BOT_CHUNK_CHARS", str(ChunkSettings.target_chars), "target chunk size in characters"),
     Setting("BOT_BM25_K1", str(BM25Params.k1), "BM25 k1"),
@@ -104,6 +110,7 @@ class Config:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     feedback_file: Path = Path("feedback.json")
     log_level: str = "INFO"
+    safety_rules: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = None) -> "Config":
@@ -124,11 +131,15 @@ class Config:
         get = lambda name: values.get(name, DEFAULTS[name]).strip()  # noqa: E731
 
         helpline = Helpline(_text(get, "BOT_HELPLINE_NAME"), _text(get, "BOT_HELPLINE_NUMBER"),
-                            get("BOT_HELPLINE_HOURS"))
+                            get("BOT_HELPLINE_HOURS"), get("BOT_HELPLINE_TEXT"))
+        contacts = Contacts(helpline, _text(get, "BOT_EMERGENCY_NUMBER"), _text(get, "BOT_CRISIS_LINE_NAME"),
+                            _text(get, "BOT_CRISIS_LINE_CONTACT"), _text(get, "BOT_DISCLAIMER"))
         answer = AnswerSettings(top_k=_number(get, "BOT_TOP_K", int, 1, 10),
                                 min_coverage=_number(get, "BOT_MIN_COVERAGE", float, 0.0, 1.0),
-                                min_score=_number(get, "BOT_MIN_SCORE", float, 0.0, 1000.0),
-                                disclaimer=_text(get, "BOT_DISCLAIMER"), helpline=helpline)
+                                min_score=_number(get, "BOT_MIN_SCORE", float, 0.0, 1000.0), contacts=contacts)
+        safety_rules = get("BOT_SAFETY_RULES")
+        if safety_rules and not Path(safety_rules).expanduser().is_file():
+            raise ConfigError(f"BOT_SAFETY_RULES names a file that does not exist: {safety_rules}")
         stemmer = get("BOT_STEMMER")
         if stemmer not in STEMMERS:
             raise ConfigError(f"BOT_STEMMER must be one of {', '.join(STEMMERS)}, got {stemmer!r}")
@@ -150,7 +161,8 @@ class Config:
                    cache_dir=Path(get("BOT_CACHE_DIR")).expanduser(), answer=answer,
                    analyzer=AnalyzerSettings(stemmer=stemmer), index_settings=IndexSettings(chunking, bm25),
                    telegram=telegram, feedback_file=Path(get("BOT_FEEDBACK_FILE")).expanduser(),
-                   log_level=log_level)
+                   log_level=log_level,
+                   safety_rules=Path(safety_rules).expanduser() if safety_rules else None)
 
 
 def _text(get: Callable[[str], str], name: str) -> str:

@@ -9,11 +9,14 @@ import hashlib
 from pathlib import Path
 from typing import Callable
 
+import yaml
+
 from bot.analysis import Analyzer
 from bot.answer import Answerer
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.corpus import corpus_fingerprint
 from bot.index import BuildReport, IndexLoadError, SearchIndex, build_index, stale_reason
+from bot.safety import SafetyRules, load_rules
 
 
 def report_build(report: BuildReport, say: Callable[[str], None]) -> None:
@@ -33,7 +36,7 @@ def open_answerer(config: Config, corpus: Path | None = None, index: Path | None
         if path and Path(path).exists() and corpus_fingerprint(Path(path)) != recorded.get("fingerprint"):
             say(f"note: {path} changed since this index was built; rebuild with: python -m bot index "
                 f"--corpus {path} --index {index}")
-        return Answerer(loaded, config.answer)
+        return Answerer(loaded, config.answer, safety_rules(config))
     if corpus is not None and index is None:
         key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:16]
         index = config.cache_dir / "indexes" / key
@@ -44,10 +47,17 @@ def open_answerer(config: Config, corpus: Path | None = None, index: Path | None
     reason = stale_reason(index, corpus, analyzer, config.index_settings)
     if reason is None:
         try:
-            return Answerer(SearchIndex.load(index, analyzer), config.answer)
+            return Answerer(SearchIndex.load(index, analyzer), config.answer, safety_rules(config))
         except IndexLoadError as e:
             reason = str(e)
     say(f"building the index in {index} from {corpus} ({reason})")
     built, report = build_index(corpus, index, analyzer, config.index_settings)
     report_build(report, say)
-    return Answerer(built, config.answer)
+    return Answerer(built, config.answer, safety_rules(config))
+
+
+def safety_rules(config: Config) -> SafetyRules:
+    try:
+        return load_rules(str(config.safety_rules) if config.safety_rules else None)
+    except (OSError, ValueError, yaml.YAMLError) as e:
+        raise ConfigError(f"BOT_SAFETY_RULES: {config.safety_rules}: {e}") from None

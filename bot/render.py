@@ -12,6 +12,37 @@ GREETING = ("Hi. Ask me anything about addiction and its treatment, in your own 
 WELCOME = "You're welcome. Take care, and ask again any time."
 HELP_LEAD = "You can talk to someone now: {helpline}. They can also help you find treatment near you."
 
+# Emergencies: what to do now comes first, and both the emergency number and the crisis line are always
+# there. Filled from the settings ({emergency}, {crisis_line}, {crisis_contact}, {helpline}).
+EMERGENCY = {
+    "overdose": (
+        "This may be an overdose. Call {emergency} now.\n"
+        "\u2022 Give naloxone (Narcan) if you have it. If there is no response after 2-3 minutes, give another dose.\n"
+        "\u2022 Try to keep them awake and breathing. Lay them on their side so they don't choke.\n"
+        "\u2022 Stay with them until help arrives.\n"
+        "{crisis_line}: {crisis_contact}, also for a drug or alcohol crisis."),
+    "suicide": (
+        "Please reach out now: {crisis_line}, {crisis_contact}. It is free, confidential and open 24/7.\n"
+        "If you have taken something or are in danger right now, call {emergency}.\n"
+        "You don't have to go through this alone."),
+    "withdrawal_emergency": (
+        "A seizure, hallucinations or confusion during alcohol or benzodiazepine withdrawal is a medical "
+        "emergency. Call {emergency} now.\n"
+        "\u2022 During a seizure, move hard things away and put nothing in their mouth; afterwards lay them on their side.\n"
+        "\u2022 Stay with them until help arrives.\n"
+        "{crisis_line}: {crisis_contact}."),
+}
+LOST_TOLERANCE = (
+    "Please be careful: after a break from using (detox, treatment, jail or prison, or naltrexone) your tolerance "
+    "is much lower, and the amount you used before can kill you. If you use, don't use alone, start with much "
+    "less and keep naloxone (Narcan) close. If someone can't be woken, call {emergency}.")
+SAFETY_NOTE = {
+    "overdose": "If someone may be overdosing now, call {emergency} and give naloxone (Narcan) if you have it.",
+    "suicide": "If you are thinking about suicide, {crisis_line}: {crisis_contact}, any time.",
+    "withdrawal_emergency": ("Seizures, hallucinations or confusion in alcohol or benzodiazepine withdrawal are "
+                             "an emergency: call {emergency}."),
+}
+
 
 def citation_label(title: str, section: str, excerpt: bool) -> str:
     label = f"{title} \u203a {section}" if section and section != title else title

@@ -23,8 +23,9 @@ from bot import texts
 from bot.answer import MAX_QUESTION_CHARS, Answer, Answerer
 from bot.buttons import Button, ButtonCodec, ButtonError, answer_digest
 from bot.config import Config
+from bot.contacts import Contacts
 from bot.feedback import FeedbackStore
-from bot.telegram_html import answer_html, citation_html, footer
+from bot.telegram_html import answer_html, citation_html, footer, lead_html
 from bot.telegram_retry import RetryingRateLimiter
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,8 @@ class Services:
     buttons: ButtonCodec
 
     @property
-    def footer_args(self) -> tuple[str, str]:
-        settings = self.answerer.settings
-        return settings.disclaimer, str(settings.helpline)
+    def contacts(self) -> Contacts:
+        return self.answerer.settings.contacts
 
 
 def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -141,23 +141,23 @@ async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(texts.plain(texts.NOT_TEXT, *_services(context).footer_args))
+    await update.effective_message.reply_text(texts.plain(texts.NOT_TEXT, _services(context).contacts))
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(texts.plain(texts.UNKNOWN_COMMAND, *_services(context).footer_args))
+    await update.effective_message.reply_text(texts.plain(texts.UNKNOWN_COMMAND, _services(context).contacts))
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(texts.start(*_services(context).footer_args))
+    await update.effective_message.reply_text(texts.start(_services(context).contacts))
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(texts.help_text(*_services(context).footer_args))
+    await update.effective_message.reply_text(texts.help_text(_services(context).contacts))
 
 
 async def on_helpline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(texts.helpline_text(*_services(context).footer_args))
+    await update.effective_message.reply_text(texts.helpline_text(_services(context).contacts))
 
 
 async def on_about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -165,11 +165,11 @@ async def on_about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     index = s.answerer.index
     built = str(index.manifest.get("built_at", "unknown")).replace("T", " ").replace("+00:00", " UTC")
     await update.effective_message.reply_text(
-        texts.about(len(index.articles), index.chunk_count, built, *s.footer_args))
+        texts.about(len(index.articles), index.chunk_count, built, s.contacts))
 
 
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(texts.privacy(*_services(context).footer_args))
+    await update.effective_message.reply_text(texts.privacy(_services(context).contacts))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -179,21 +179,21 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         button = s.buttons.decode(query.data)
     except ButtonError as e:
         log.info("refused a button: %s", e)
-        await query.answer(texts.STALE_BUTTON)
+        await query.answer(texts.toast(texts.STALE_BUTTON, s.contacts))
         return
     message = query.message if isinstance(query.message, Message) else None
     question = question_of(message.reply_to_message if message else None, context.bot.username)
     if not question:
-        await query.answer(texts.QUESTION_GONE)
+        await query.answer(texts.toast(texts.QUESTION_GONE, s.contacts))
         return
     shown = await asyncio.to_thread(s.answerer.answer, question, button.shown)
     if len(shown.citations) != button.shown or answer_digest(c.chunk_id for c in shown.citations) != button.digest:
-        await query.answer(texts.STALE_BUTTON)  # the articles changed since: the counts would go to the wrong ones
+        await query.answer(texts.toast(texts.STALE_BUTTON, s.contacts))  # the articles changed since: the counts would go to the wrong ones
         return
     if button.action == "more":
         page, has_more = await asyncio.to_thread(s.answerer.page, question, None, button.shown)
         if not page.citations:
-            await query.answer(texts.NO_MORE)
+            await query.answer(texts.toast(texts.NO_MORE, s.contacts))
             return
         await query.answer()
         await _reply(message, answer_html(page, s.answerer.index.analyzer), _keyboard(s, page, button.shown, has_more),
@@ -202,7 +202,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         mine = shown.citations[button.first:button.shown]
         s.feedback.record(button.action, [c.article_id for c in mine], [c.chunk_id for c in mine])
-        await query.answer(texts.THANKS)
+        await query.answer(texts.toast(texts.THANKS, s.contacts))
         await _edit_keyboard(query, has_more=_has_more_button(message), feedback=False)
 
 
@@ -233,8 +233,15 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     answer = await asyncio.to_thread(s.answerer.answer, query.query, INLINE_RESULTS)
     analyzer = s.answerer.index.analyzer
     terms = set(analyzer.terms(query.query))
-    tail = footer(*s.footer_args)
-    results = [
+    tail = footer(s.contacts.disclaimer, str(s.contacts.helpline))
+    results = []
+    if answer.lead:  # an emergency or a safety note is offered first, as in a chat
+        results.append(InlineQueryResultArticle(
+            id="lead", title="Emergency: what to do now" if answer.crisis else "Safety first",
+            description=answer.lead[:180],
+            input_message_content=InputTextMessageContent(f"{lead_html(answer.lead)}\n\n{tail}",
+                                                          parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)))
+    results += [
         InlineQueryResultArticle(
             id=f"{c.rank}-{answer_digest([c.chunk_id])}",
             title=(f"{c.title} \u203a {c.section}" if c.section else c.title)[:200],
@@ -247,7 +254,7 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if not results:
         results = [InlineQueryResultArticle(
             id="helpline", title="No article found \u2014 talk to someone now", description=str(s.answerer.settings.helpline),
-            input_message_content=InputTextMessageContent(texts.helpline_text(*s.footer_args),
+            input_message_content=InputTextMessageContent(texts.helpline_text(s.contacts),
                                                           parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))]
     await query.answer(results, cache_time=300, is_personal=False)
 
@@ -260,11 +267,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     s = _services(context)
     try:
         if update.callback_query:
-            await update.callback_query.answer(texts.ERROR[:190])
+            await update.callback_query.answer(texts.toast(texts.BUTTON_ERROR, s.contacts))
         elif update.inline_query:
             pass  # an inline query has no chat to write to
         elif update.effective_chat:
-            await context.bot.send_message(update.effective_chat.id, texts.plain(texts.ERROR, *s.footer_args))
+            await context.bot.send_message(update.effective_chat.id, texts.plain(texts.ERROR, s.contacts))
     except TelegramError:
         log.warning("could not tell the user about the failure either")
 

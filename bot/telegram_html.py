@@ -49,6 +49,12 @@ def footer(disclaimer: str, helpline: str) -> str:
     return f"<i>{escape(disclaimer)}</i>\n\u260e\ufe0f {escape(helpline)}"
 
 
+def lead_html(lead: str) -> str:
+    """What to do first (an emergency, a safety note): its first line in bold."""
+    first, _, rest = lead.partition("\n")
+    return f"<b>{escape(first)}</b>" + (f"\n{escape(rest)}" if rest else "")
+
+
 def citation_html(citation, terms: set[str], analyzer: Analyzer, numbered: bool = True) -> str:
     passage = highlight(_shorten(citation.passage, MAX_PASSAGE_CHARS), terms, analyzer)
     label = escape(citation_label(citation.title, citation.section, citation.excerpt))
@@ -60,7 +66,7 @@ def citation_html(citation, terms: set[str], analyzer: Analyzer, numbered: bool 
 def answer_html(answer, analyzer: Analyzer, note: str = "") -> list[str]:
     """The reply as one or more messages, each valid Telegram HTML of at most 4,096 characters."""
     terms = set(analyzer.terms(answer.question))
-    paragraphs = [f"<b>{escape(answer.lead)}</b>"] if answer.lead else []
+    paragraphs = [lead_html(answer.lead)] if answer.lead else []
     if note:
         paragraphs.append(escape(note))
     if answer.citations:

@@ -1,11 +1,13 @@
 """What the bot says about itself, as Telegram HTML. Only settings and counts go in, all escaped."""
 from __future__ import annotations
 
+from bot.contacts import Contacts
 from bot.telegram_html import escape, footer
 
 NOT_TEXT = "I can only read text messages. Please type your question in words."
 ERROR = ("Sorry, something went wrong on my side and I could not answer. Please try again in a moment. "
          "If you need to talk to someone now, call the helpline below.")
+BUTTON_ERROR = "Sorry, something went wrong on my side. Please try again."
 STALE_BUTTON = "This button no longer works. Please ask your question again."
 QUESTION_GONE = "I can't see the question this answer was for any more. Please ask it again."
 NO_MORE = "That was everything I found for this question."
@@ -22,40 +24,42 @@ COMMANDS = {
 }
 
 
-def start(disclaimer: str, helpline: str) -> str:
+def start(c: Contacts) -> str:
     return ("<b>Hi. I answer questions about addiction and its treatment</b>: opioids, naltrexone, methadone, "
             "buprenorphine, withdrawal, relapse, and where to get help.\n\n"
             "Type a question in your own words, for example <i>can I take naltrexone while I'm still "
             "detoxing?</i> I reply with passages from our articles, each linked to its source.\n\n"
             "<b>What I can't do:</b> I am not a doctor or a counsellor, I don't know your situation, and I "
-            "can't call anyone for you. In an emergency, call your local emergency number.\n\n"
-            + footer(disclaimer, helpline))
+            f"can't call anyone for you. In an emergency, call {escape(c.emergency_number)}; if you are thinking "
+            f"about suicide, {escape(c.crisis_line)}: {escape(c.crisis_contact)}.\n\n"
+            + footer(c.disclaimer, str(c.helpline)))
 
 
-def help_text(disclaimer: str, helpline: str) -> str:
+def help_text(c: Contacts) -> str:
     return ("<b>How to ask</b>\n"
             "Write a question as you would say it: <i>how long does withdrawal last</i>, <i>is methadone "
             "better than naltrexone</i>. Names of medicines help.\n\n"
             "Under an answer, <b>More</b> shows the next passages; 👍 / 👎 tell us if it helped.\n"
             "In any chat, type my @name and a question to share a passage.\n\n"
             "/helpline \u2014 talk to someone now\n/about \u2014 the articles I use\n/privacy \u2014 what I keep\n\n"
-            + footer(disclaimer, helpline))
+            + footer(c.disclaimer, str(c.helpline)))
 
 
-def helpline_text(disclaimer: str, helpline: str) -> str:
+def helpline_text(c: Contacts) -> str:
     return ("<b>Talk to someone now</b>\n"
-            f"{escape(helpline)}\n\n"
-            "If someone may be overdosing or is in danger, call your local emergency number first.\n\n"
-            + footer(disclaimer, helpline))
+            f"{escape(str(c.helpline))}\n\n"
+            f"<b>In an emergency</b> (an overdose, a seizure, someone in danger): call {escape(c.emergency_number)}.\n"
+            f"<b>If you are thinking about suicide</b>: {escape(c.crisis_line)}, {escape(c.crisis_contact)}.\n\n"
+            + footer(c.disclaimer, str(c.helpline)))
 
 
-def about(articles: int, chunks: int, built_at: str, disclaimer: str, helpline: str) -> str:
+def about(articles: int, chunks: int, built_at: str, c: Contacts) -> str:
     return (f"I answer from <b>{articles:,}</b> articles ({chunks:,} passages), indexed {escape(built_at)}.\n"
             "Every answer quotes the articles word for word and links to them; I write nothing of my own.\n\n"
-            + footer(disclaimer, helpline))
+            + footer(c.disclaimer, str(c.helpline)))
 
 
-def privacy(disclaimer: str, helpline: str) -> str:
+def privacy(c: Contacts) -> str:
     return ("<b>What I keep</b>\n"
             "\u2022 Your questions are not stored. They are used to search, then forgotten.\n"
             "\u2022 When you press 👍 or 👎, I add one to a count for the articles in that answer. The count has "
@@ -64,8 +68,14 @@ def privacy(disclaimer: str, helpline: str) -> str:
             "who sent it.\n"
             "\u2022 Buttons under an answer carry only which passages were shown, signed so they can't be faked.\n"
             "Telegram itself keeps your chat history as it does for any chat.\n\n"
-            + footer(disclaimer, helpline))
+            + footer(c.disclaimer, str(c.helpline)))
 
 
-def plain(text: str, disclaimer: str, helpline: str) -> str:
-    return f"{escape(text)}\n\n{footer(disclaimer, helpline)}"
+def plain(text: str, c: Contacts) -> str:
+    return f"{escape(text)}\n\n{footer(c.disclaimer, str(c.helpline))}"
+
+
+def toast(text: str, c: Contacts) -> str:
+    """A button's pop-up (at most 200 characters): the message, the disclaimer's gist, the helpline."""
+    gist = c.disclaimer.split(". ")[0].rstrip(".") + "."
+    return f"{text}\n{gist}\n{c.helpline.short()}"[:200]

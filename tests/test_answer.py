@@ -6,7 +6,8 @@ import dataclasses
 import pytest
 
 from bot.analysis import Analyzer
-from bot.answer import Answerer, AnswerSettings, Helpline
+from bot.answer import Answerer, AnswerSettings
+from bot.contacts import Contacts, Helpline
 from bot.corpus import load_corpus
 from bot.index import SearchIndex
 from tests.conftest import SAMPLE_CORPUS, write
@@ -97,7 +98,8 @@ def test_excerpt_articles_are_marked_as_excerpts(answerer):
 
 
 def test_disclaimer_and_helpline_are_configurable(sample):
-    settings = AnswerSettings(disclaimer="Not medical advice.", helpline=Helpline("Local line", "0800 123", "9-5"))
+    settings = AnswerSettings(contacts=Contacts(Helpline("Local line", "0800 123", "9-5", ""),
+                                                disclaimer="Not medical advice."))
     for question in ["naltrexone detox", "unrelated bread question"]:
         answer = Answerer(sample, settings).answer(question)
         assert answer.disclaimer == "Not medical advice."

@@ -14,7 +14,9 @@ def test_defaults_are_the_documented_ones():
     config = Config.from_env({})
     assert config.corpus == Path("corpus") and config.index == Path("index")
     assert config.answer.top_k == 3
-    assert str(config.answer.helpline) == "SAMHSA National Helpline: 1-800-662-4357 (free, confidential, 24/7)"
+    assert str(config.answer.helpline) == ("SAMHSA National Helpline: 1-800-662-4357 (free, confidential, 24/7), "
+                                           "or text your ZIP code to 435748 (HELP4U)")
+    assert (config.answer.contacts.emergency_number, config.answer.contacts.crisis_contact) == ("911", "call or text 988")
     assert "not medical advice" in config.answer.disclaimer
     assert (config.index_settings.bm25.k1, config.index_settings.bm25.b, config.index_settings.bm25.epsilon) == \
         (1.5, 0.75, 0.25)

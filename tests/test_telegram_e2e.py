@@ -353,3 +353,45 @@ def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_a_si
     assert "answered a private question" in output
     for secret in (fake.TOKEN, fake.TOKEN.split(":")[1], "detoxing", "8675309"):
         assert secret not in output, f"{secret!r} leaked into the log"
+
+
+def test_every_reply_a_user_can_receive_carries_the_disclaimer_and_the_helpline(fake, config, sample_index):
+    """Walk every reply path, then read everything the bot sent: messages, button pop-ups, inline results."""
+    async def scenario():
+        async with polling(config, sample_index):
+            expected_messages = 0
+            for command in ("start", "help", "helpline", "about", "privacy", "frobnicate"):
+                fake.push_command(command)
+            for text in (QUESTION, "sourdough bread recipe", "hi", "thanks", "where can i get help",
+                         "my friend od'd and wont wake up", "i want to end my life",
+                         "just got out of rehab, gonna use tonight", "how does naloxone work", "   ",
+                         "naltrexone " * 700, "opium addiction treatment"):
+                fake.push_message(text)
+            fake.push_message(None, sticker={"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1,
+                                             "height": 1, "is_animated": False, "is_video": False})
+            expected_messages = 6 + 12 + 1
+            await wait(fake, "sendMessage", expected_messages, timeout=30)
+
+            answered = next(m for m in fake.sent_messages if "More" in json.dumps(m.get("reply_markup", {})))
+            buttons = {b["text"]: b["callback_data"] for row in answered["reply_markup"]["inline_keyboard"] for b in row}
+            fake.push_callback(buttons["\U0001F44D Helpful"], answered)
+            fake.push_callback("forged|data", answered)
+            orphan = {**{k: v for k, v in answered.items() if k != "reply_to_message"}, "message_id": 99999}
+            fake.push_callback(buttons["\U0001F44E Not helpful"], orphan)
+            fake.push_callback(buttons["More \u25b8"], answered)
+            await wait(fake, "answerCallbackQuery", 4)
+            await wait(fake, "sendMessage", expected_messages + 1)
+            for query in ("naltrexone detox", "", "he is not breathing after using"):
+                fake.push_inline_query(query)
+            await wait(fake, "answerInlineQuery", 3)
+
+    run(scenario)
+    messages = [p["text"] for p in fake.calls_to("sendMessage")]
+    popups = [p["text"] for p in fake.calls_to("answerCallbackQuery") if p.get("text")]
+    inline = [r["input_message_content"]["message_text"] for p in fake.calls_to("answerInlineQuery") for r in p["results"]]
+    assert (len(messages), len(popups), len(inline) >= 3) == (20, 3, True)
+    assert any("Call 911 now" in t for t in messages + inline) and any("988" in t for t in messages)
+    for text in messages + popups + inline:
+        assert HELPLINE in text, text
+        assert DISCLAIMER in text.lower(), text
+    assert [r for r in fake.rejected if r[0] != "getUpdates"] == []  # every reply was valid Telegram HTML
