@@ -11,7 +11,10 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from importlib import resources
+from pathlib import Path
 from typing import Iterator
+
+import yaml
 
 from nltk.stem import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
@@ -52,6 +55,7 @@ class AnalyzerSettings:
 
     stemmer: str = "snowball"
     stopwords: bool = True
+    synonyms: bool = True
     fold_accents: bool = True
     hyphen_compounds: bool = True
     version: int = ANALYZER_VERSION
@@ -71,7 +75,7 @@ class Token:
 class Analyzer:
     """Turns text into BM25 terms: normalise, tokenize (nltk), drop stopwords, stem (nltk)."""
 
-    def __init__(self, settings: AnalyzerSettings | None = None) -> None:
+    def __init__(self, settings: AnalyzerSettings | None = None, synonyms_file: str | Path | None = None) -> None:
         self.settings = settings or AnalyzerSettings()
         self._tokenizer = RegexpTokenizer(_WORD_PATTERN)
         stop_lines = _data_lines("stopwords.txt")
@@ -89,6 +93,13 @@ class Analyzer:
         else:
             self._stem_word = None
         self._stem_cache: dict[str, str] = {}
+        self._concepts: dict[str, str] = {}  # one word -> its concept's term
+        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # first word -> (words, term)
+        if self.settings.synonyms:
+            text = (Path(synonyms_file).read_text(encoding="utf-8") if synonyms_file
+                    else resources.files("bot.data").joinpath("synonyms.yaml").read_text(encoding="utf-8"))
+            self._load_synonyms(text, str(synonyms_file or "bot/data/synonyms.yaml"))
+            self._data_digest["synonyms_sha256"] = _sha256([text])
 
     @cached_property
     def fingerprint(self) -> dict:
@@ -115,27 +126,68 @@ class Analyzer:
     def is_stopword(self, word: str) -> bool:
         return word in self._stopwords
 
+    def _load_synonyms(self, text: str, source: str) -> None:
+        """Every name of a concept becomes one term: the stem of its single-word name, or its words joined."""
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as e:
+            raise ValueError(f"{source}: not valid YAML ({e})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{source}: expected 'name: [other names]' lines")
+        for canonical, variants in data.items():
+            if not isinstance(variants, list):
+                raise ValueError(f"{source}: '{canonical}' must be followed by a list in [brackets]")
+            names = [str(canonical)] + [str(v) for v in variants]
+            words = [n.split() for n in (self._plain_name(n) for n in names) if n]
+            term = self.stem(words[0][0]) if len(words[0]) == 1 else "_".join(words[0])
+            for name in words:
+                if len(name) == 1:
+                    self._concepts.setdefault(name[0], term)
+                else:
+                    self._phrases.setdefault(name[0], []).append((tuple(name), term))
+
+    def _plain_name(self, name: str) -> str:
+        name = _APOSTROPHE_RE.sub("", self.normalize(name))
+        return " ".join(_HYPHEN_RE.sub(" ", name).split())
+
     def tokens(self, text: str) -> Iterator[Token]:
-        """Terms with the character span of the word they came from, for highlighting."""
-        for start, end in self._tokenizer.span_tokenize(text):
-            for term in self._word_terms(text[start:end]):
-                yield Token(term, start, end)
+        """Terms with the character span of the word they came from, for highlighting; in text order."""
+        out: list[Token] = []
+        flat: list[tuple[str, int, int, int]] = []  # every word part with its word's span and index
+        for n, (start, end) in enumerate(self._tokenizer.span_tokenize(text)):
+            parts = self._word_parts(text[start:end])
+            out.extend(Token(term, start, end) for term in self._parts_terms(parts))
+            flat.extend((p, start, end, n) for p in parts if p)
+        if self._phrases:
+            for i, (part, start, _, first_word) in enumerate(flat):
+                for words, term in self._phrases.get(part, ()):
+                    window = flat[i:i + len(words)]
+                    if tuple(p for p, *_ in window) == words and window[-1][3] != first_word:
+                        out.append(Token(term, start, window[-1][2]))
+            out.sort(key=lambda t: (t.start, -t.end))
+        return iter(out)
 
     def terms(self, text: str) -> list[str]:
         return [t.term for t in self.tokens(text)]
 
-    def _word_terms(self, raw: str) -> list[str]:
-        word = self.normalize(raw)
-        word = _POSSESSIVE_RE.sub("", word)
+    def _word_parts(self, raw: str) -> list[str]:
+        word = _POSSESSIVE_RE.sub("", self.normalize(raw))
         if _HYPHEN_RE.search(word):
-            parts = [_APOSTROPHE_RE.sub("", p) for p in _HYPHEN_RE.split(word)]
-            out = [self.stem(p) for p in parts if p and p not in self._stopwords]
-            if self.settings.hyphen_compounds:
-                joined = "".join(parts)
-                if joined not in self._stopwords:
-                    out.append(self.stem(joined))
+            return [_APOSTROPHE_RE.sub("", p) for p in _HYPHEN_RE.split(word)]
+        return [_APOSTROPHE_RE.sub("", word)]
+
+    def _parts_terms(self, parts: list[str]) -> list[str]:
+        if len(parts) > 1:
+            joined = "".join(parts)
+            out = [self._term(p) for p in parts if p and (p in self._concepts or p not in self._stopwords)]
+            if self.settings.hyphen_compounds and joined not in self._stopwords:
+                out.append(self._term(joined))  # "12-step" is also "12step", and so the concept twelve step
             return out
-        word = _APOSTROPHE_RE.sub("", word)
-        if not word or word in self._stopwords:
+        word = parts[0]
+        if not word or (word in self._stopwords and word not in self._concepts):
             return []
-        return [self.stem(word)]
+        return [self._term(word)]
+
+    def _term(self, word: str) -> str:
+        concept = self._concepts.get(word)
+        return concept if concept is not None else self.stem(word)

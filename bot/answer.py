@@ -12,7 +12,9 @@ from bot import intents, safety
 from bot.contacts import Contacts, Helpline
 from bot import render as texts
 from bot.index import SearchIndex
+from bot.links import passage_link
 from bot.passages import best_passage
+from bot.query import Query, Speller, understand
 from bot.render import plain_message
 
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read from its start; the rest adds cost, not sense
@@ -24,10 +26,11 @@ class AnswerSettings:
     # A chunk answers only if it holds this share of what the question says (its words weighted by how
     # rare they are, words the articles never use counting as rare): BM25 alone cannot say "no", since
     # in a small corpus a question's key word can score near zero and still be the right one.
-    min_coverage: float = 0.4
+    min_coverage: float = 0.2  # calibrated: python -m bot calibrate (README, "The no-answer threshold")
     min_score: float = 0.0  # and a BM25 score above this; never a zero-score filler
     relative_floor: float = 0.3  # later passages must score at least this share of the best one
     max_per_article: int = 2
+    spelling: bool = True  # match misspelt words to the articles' own words
     contacts: Contacts = field(default_factory=Contacts)
 
     @property
@@ -64,11 +67,13 @@ class Answer:
     helpline: str
     lead: str = ""  # said before any passage (pointing someone who asks for help to the helpline)
     note: str = ""  # said instead of passages when there are none
+    showing_results_for: str = ""  # the question as searched, when a misspelt word was corrected
+    terms: tuple[str, ...] = field(default=(), repr=False)  # what was searched for, to highlight
 
     def to_json(self) -> dict:
         """The CLI's JSON contract (see README): extend it, never rename or drop a key."""
         out = asdict(self)
-        out["citations"] = [{k: v for k, v in asdict(c).items()} for c in self.citations]
+        del out["terms"]
         return out
 
 
@@ -78,6 +83,7 @@ class Answerer:
         self.index = index
         self.settings = settings
         self.safety = rules or safety.load_rules()
+        self.speller = Speller(index) if settings.spelling else None
 
     def answer(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
         """The best `top_k` passages; with `offset`, the next ones after the first `offset` (ranks go on)."""
@@ -92,15 +98,30 @@ class Answerer:
         triage = self.safety.triage(question[:MAX_QUESTION_CHARS * 4])
         intent = None if triage.crisis else intents.classify(question)
         citations: tuple[Citation, ...] = ()
+        query = Query([])
         if question.strip() and not triage.crisis and intent not in (intents.GREETING, intents.THANKS):
             # "where can i get help" is answered by the helpline; only what follows it is searched for.
-            query = intents.without_help_phrases(question) if intent == intents.HELP_SEEKING else question
-            citations = self._citations(query[:MAX_QUESTION_CHARS], top_k + offset + 1)
+            text = intents.without_help_phrases(question) if intent == intents.HELP_SEEKING else question
+            query = self.understand(text)
+            citations = self._citations(query, top_k + offset + 1)
         page = citations[offset:offset + top_k]
-        return self._finish(question, page, triage, intent), len(citations) > top_k + offset
+        return self._finish(question, page, triage, intent, query), len(citations) > top_k + offset
+
+    def understand(self, question: str) -> Query:
+        return understand(question[:MAX_QUESTION_CHARS], self.index, self.speller)
+
+    def rank_articles(self, question: str, k: int = 10) -> list[tuple[str, float]]:
+        """Articles best first, each scored by its best chunk: how evaluation sees the answer path."""
+        hits = self.index.search(self.understand(question).terms, max(k, 1) * 20)
+        ranked: dict[str, float] = {}
+        for chunk_no, score in hits:
+            ranked.setdefault(self.index.articles[int(self.index.chunk_article[chunk_no])].id, score)
+            if len(ranked) == k:
+                break
+        return list(ranked.items())
 
     def _finish(self, question: str, citations: tuple[Citation, ...], triage: safety.Triage,
-                intent: str | None) -> Answer:
+                intent: str | None, query: Query) -> Answer:
         s = self.settings
         contacts = s.contacts
         helpline = str(contacts.helpline)
@@ -120,18 +141,19 @@ class Answerer:
             note = texts.EMPTY_QUESTION
         else:
             note = {intents.GREETING: texts.GREETING, intents.THANKS: texts.WELCOME}.get(intent, texts.NO_ANSWER)
-        message = plain_message(lead, citations, note, s.disclaimer, helpline)
+        shown = query.shown if citations else ""
+        message = plain_message(lead, citations, note, s.disclaimer, helpline, shown)
         return Answer(question, bool(citations), triage.crisis, citations, message, s.disclaimer, helpline,
-                      lead, note)
+                      lead, note, shown, tuple(query.terms))
 
-    def _citations(self, question: str, top_k: int) -> tuple[Citation, ...]:
+    def _citations(self, query: Query, top_k: int) -> tuple[Citation, ...]:
         index, s = self.index, self.settings
-        terms = index.analyzer.terms(question)
+        terms = query.terms
         hits = index.search(terms, max(top_k, 1) * 8 + 16)
         if not hits or top_k <= 0:
             return ()
         floor = max(s.min_score, s.relative_floor * hits[0][1])
-        weights = self._query_weights(terms)
+        weights = self._query_weights(query)
         total = sum(weights.values())
         per_article: dict[int, list[tuple[int, int]]] = {}
         citations: list[Citation] = []
@@ -150,13 +172,18 @@ class Answerer:
             if any(start < e and s_ < end for s_, e in taken):
                 continue  # overlapping chunks share sentences: never quote the same words twice
             taken.append((start, end))
+            passage = article.text[start:end]
             citations.append(Citation(len(citations) + 1, article.id, chunk.id, article.title, chunk.section,
-                                      article.url, article.url, article.text[start:end], round(score, 6),
+                                      article.url, passage_link(article.url, passage), passage, round(score, 6),
                                       article.excerpt))
         return tuple(citations)
 
-    def _query_weights(self, terms: list[str]) -> dict[str, float]:
-        """How much each question word says: a never-negative idf, highest for words the articles lack."""
+    def _query_weights(self, query: Query) -> dict[str, float]:
+        """How much each question word says: a never-negative idf. A word the articles never use is
+        weighed as if the articles were ordinary English: "would" says little, "insurance" a lot."""
         n = self.index.bm25.doc_count
-        return {t: math.log(1 + (n - df + 0.5) / (df + 0.5))
-                for t in set(terms) for df in (self.index.bm25.doc_freq(t),)}
+        weights = {}
+        for t in set(query.terms):
+            df = self.index.bm25.doc_freq(t) or n * query.unseen.get(t, 0.0)
+            weights[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return weights

@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from bot.analysis import Analyzer
 from bot.config import Config, ConfigError
 from bot.corpus import CorpusError
-from bot.engine import open_answerer, report_build
+from bot.engine import make_analyzer, open_answerer, report_build
 from bot.index import IndexLoadError, build_index
 
 PROG = "python -m bot"
 DEFAULT_SAFETY_SET = Path("tests/data/safety_messages.jsonl")
+ABLATIONS = ("stemming", "stopwords", "synonyms", "spelling", "titles")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,6 +51,23 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--secret-token", help="webhook: the secret every request must carry "
                                             "(default: TELEGRAM_WEBHOOK_SECRET; the environment keeps it out of ps)")
 
+    evaluation = commands.add_parser("eval", help="measure retrieval on a labelled question set")
+    evaluation.add_argument("--corpus", type=Path, required=True, help="the articles (folder or file)")
+    evaluation.add_argument("--questions", type=Path, required=True,
+                            help="JSON Lines of {\"id\", \"question\", \"relevant\": [article ids]}")
+    evaluation.add_argument("--k", type=int, default=10, help="also report the measures at this depth")
+    evaluation.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluation.add_argument("--without", default="", metavar="PARTS",
+                            help=f"switch parts of the analysis off, comma-separated: {', '.join(ABLATIONS)}")
+
+    calibration = commands.add_parser("calibrate", help="measure where the no-answer threshold belongs")
+    calibration.add_argument("--corpus", type=Path, default=Path("corpus"), help="the articles (default: corpus/)")
+    calibration.add_argument("--in-scope", type=Path, default=Path("tests/data/sample_questions.jsonl"),
+                             help="questions the articles answer, with their relevant articles")
+    calibration.add_argument("--out-of-scope", type=Path, default=Path("tests/data/out_of_scope.jsonl"),
+                             help="questions the articles do not answer")
+    calibration.add_argument("--json", action="store_true", help="print the table as JSON")
+
     safety_eval = commands.add_parser("eval-safety", help="measure crisis triage on a labelled set")
     safety_eval.add_argument("file", nargs="?", type=Path, default=DEFAULT_SAFETY_SET,
                              help=f"JSON Lines of {{\"text\", \"label\"}} (default: {DEFAULT_SAFETY_SET})")
@@ -74,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "top_k", None) is not None and not 1 <= args.top_k <= 10:
             raise ConfigError(f"--top-k must be between 1 and 10, got {args.top_k}")
         return {"index": _index, "ask": _ask, "chat": _chat, "run": _run,
-                "eval-safety": _eval_safety}[args.command](args, config)
+                "eval": _eval, "calibrate": _calibrate, "eval-safety": _eval_safety}[args.command](args, config)
     except (ConfigError, CorpusError, IndexLoadError) as e:
         _stderr(f"{PROG}: error: {e}")
         return 1
@@ -87,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _index(args: argparse.Namespace, config: Config) -> int:
     corpus = args.corpus or config.corpus
     index = args.index or config.index
-    _, report = build_index(corpus, index, Analyzer(config.analyzer), config.index_settings)
+    _, report = build_index(corpus, index, make_analyzer(config), config.index_settings)
     report_build(report, _stderr)
     print(f"{report.summary()} -> {index}")
     return 0
@@ -160,4 +177,71 @@ def _eval_safety(args: argparse.Namespace, config: Config) -> int:
     else:
         print(f"{args.file}: {len(rows)} messages")
         print("\n".join(report.lines()))
+    return 0
+
+
+def _without(config: Config, parts: str) -> Config:
+    """The configuration with parts of the analysis switched off, for an ablation."""
+    import dataclasses
+
+    chosen = [p.strip() for p in parts.split(",") if p.strip()]
+    unknown = [p for p in chosen if p not in ABLATIONS]
+    if unknown:
+        raise ConfigError(f"--without: unknown part {unknown[0]!r} (choose from {', '.join(ABLATIONS)})")
+    analyzer = dataclasses.replace(config.analyzer, stemmer="none" if "stemming" in chosen else config.analyzer.stemmer,
+                                   stopwords="stopwords" not in chosen and config.analyzer.stopwords,
+                                   synonyms="synonyms" not in chosen and config.analyzer.synonyms)
+    index = dataclasses.replace(config.index_settings, index_titles="titles" not in chosen)
+    answer = dataclasses.replace(config.answer, spelling="spelling" not in chosen)
+    return dataclasses.replace(config, analyzer=analyzer, index_settings=index, answer=answer)
+
+
+def _eval(args: argparse.Namespace, config: Config) -> int:
+    from bot.evaluation import MEASURES, evaluate, read_questions
+
+    if not args.questions.is_file():
+        raise ConfigError(f"questions not found: {args.questions}")
+    if not 1 <= args.k <= 1000:
+        raise ConfigError(f"--k must be between 1 and 1000, got {args.k}")
+    config = _without(config, args.without)
+    try:
+        questions = read_questions(args.questions)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    answerer = open_answerer(config, corpus=args.corpus, say=_stderr)
+    figures = evaluate(answerer, questions, args.k)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(f"{args.questions}: {figures['questions']} questions over {args.corpus}"
+              + (f" (without {args.without})" if args.without else ""))
+        for name in MEASURES + tuple(n for n in figures if n not in MEASURES and n != "questions"):
+            print(f"  {name:10} {figures[name]:.4f}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace, config: Config) -> int:
+    from bot.calibration import calibrate
+    from bot.evaluation import read_questions
+
+    sets = []
+    for path in (args.in_scope, args.out_of_scope):
+        if not path.is_file():
+            raise ConfigError(f"questions not found: {path}")
+        try:
+            sets.append(read_questions(path))
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+    answerer = open_answerer(config, corpus=args.corpus, say=_stderr)
+    result = calibrate(answerer, [q for q in sets[0] if q["relevant"]], sets[1])
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{result['in_scope']} in-scope and {result['out_of_scope']} out-of-scope questions over {args.corpus}")
+    print("BOT_MIN_COVERAGE  in scope, right article  in scope, answered  out of scope, answered")
+    for row in result["rows"]:
+        mark = "  <- chosen" if row["threshold"] == result["chosen"] else ""
+        print(f"{row['threshold']:16.2f}  {row['in_scope_right']:23.1%}  {row['in_scope_answered']:18.1%}"
+              f"  {row['out_of_scope_answered']:22.1%}{mark}")
+    print(f"chosen: BOT_MIN_COVERAGE={result['chosen']} (now {config.answer.min_coverage})")
     return 0

@@ -37,7 +37,7 @@ SETTINGS = (
     Setting("BOT_INDEX", "index", "folder where the built index lives"),
     Setting("BOT_CACHE_DIR", "~/.cache/recovery-answers-bot", "where `ask --corpus PATH` keeps the index it builds"),
     Setting("BOT_TOP_K", "3", "passages in one answer (1-10)"),
-    Setting("BOT_MIN_COVERAGE", "0.4", "share of a question's weight a passage must match to be an answer (0-1)"),
+    Setting("BOT_MIN_COVERAGE", "0.2", "share of a question's weight a passage must match to be an answer (0-1)"),
     Setting("BOT_MIN_SCORE", "0.0", "BM25 score a passage must exceed to be an answer"),
     Setting("BOT_DISCLAIMER", DEFAULT_DISCLAIMER, "shown under every reply"),
     Setting("BOT_HELPLINE_NAME", Helpline.name, "helpline shown on every reply"),
@@ -47,6 +47,7 @@ SETTINGS = (
     Setting("BOT_EMERGENCY_NUMBER", Contacts.emergency_number, "emergency number given in every emergency reply"),
     Setting("BOT_CRISIS_LINE_NAME", Contacts.crisis_line, "crisis line given in every emergency reply"),
     Setting("BOT_CRISIS_LINE_CONTACT", Contacts.crisis_contact, "how to reach it"),
+    Setting("BOT_SYNONYMS", "", "your own synonyms (a copy of bot/data/synonyms.yaml); empty: the shipped ones"),
     Setting("BOT_SAFETY_RULES", "", "your own crisis-triage phrases (a copy of bot/data/safety.yaml); empty: the shipped ones"),
     Setting("BOT_STEMMER", "snowball", f"analyzer stemmer: {', '.join(STEMMERS)} (changing it needs a rebuild)"),
     Setting("BOT_CHUNK_CHARS", str(ChunkSettings.target_chars), "target chunk size in characters"),
@@ -111,6 +112,7 @@ class Config:
     feedback_file: Path = Path("feedback.json")
     log_level: str = "INFO"
     safety_rules: Path | None = None
+    synonyms_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = None) -> "Config":
@@ -137,6 +139,9 @@ class Config:
         answer = AnswerSettings(top_k=_number(get, "BOT_TOP_K", int, 1, 10),
                                 min_coverage=_number(get, "BOT_MIN_COVERAGE", float, 0.0, 1.0),
                                 min_score=_number(get, "BOT_MIN_SCORE", float, 0.0, 1000.0), contacts=contacts)
+        synonyms = get("BOT_SYNONYMS")
+        if synonyms and not Path(synonyms).expanduser().is_file():
+            raise ConfigError(f"BOT_SYNONYMS names a file that does not exist: {synonyms}")
         safety_rules = get("BOT_SAFETY_RULES")
         if safety_rules and not Path(safety_rules).expanduser().is_file():
             raise ConfigError(f"BOT_SAFETY_RULES names a file that does not exist: {safety_rules}")
@@ -162,7 +167,8 @@ class Config:
                    analyzer=AnalyzerSettings(stemmer=stemmer), index_settings=IndexSettings(chunking, bm25),
                    telegram=telegram, feedback_file=Path(get("BOT_FEEDBACK_FILE")).expanduser(),
                    log_level=log_level,
-                   safety_rules=Path(safety_rules).expanduser() if safety_rules else None)
+                   safety_rules=Path(safety_rules).expanduser() if safety_rules else None,
+                   synonyms_file=Path(synonyms).expanduser() if synonyms else None)
 
 
 def _text(get: Callable[[str], str], name: str) -> str:

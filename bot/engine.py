@@ -6,6 +6,7 @@ user is told if its corpus changed), a corpus is indexed when its index does not
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Callable
 
@@ -19,6 +20,13 @@ from bot.index import BuildReport, IndexLoadError, SearchIndex, build_index, sta
 from bot.safety import SafetyRules, load_rules
 
 
+def make_analyzer(config: Config) -> Analyzer:
+    try:
+        return Analyzer(config.analyzer, config.synonyms_file)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"BOT_SYNONYMS: {e}") from None
+
+
 def report_build(report: BuildReport, say: Callable[[str], None]) -> None:
     for problem in report.problems:
         say(f"skipped {problem}")
@@ -28,7 +36,7 @@ def report_build(report: BuildReport, say: Callable[[str], None]) -> None:
 def open_answerer(config: Config, corpus: Path | None = None, index: Path | None = None,
                   say: Callable[[str], None] = lambda _: None) -> Answerer:
     """`index` alone: load it. `corpus` alone: an index cached for it. Neither: the configured pair."""
-    analyzer = Analyzer(config.analyzer)
+    analyzer = make_analyzer(config)
     if index is not None and corpus is None:
         loaded = SearchIndex.load(index, analyzer)
         recorded = loaded.manifest.get("corpus", {})
@@ -38,7 +46,10 @@ def open_answerer(config: Config, corpus: Path | None = None, index: Path | None
                 f"--corpus {path} --index {index}")
         return Answerer(loaded, config.answer, safety_rules(config))
     if corpus is not None and index is None:
-        key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:16]
+        # one cached index per corpus and settings, so comparing settings does not rebuild back and forth
+        identity = json.dumps([str(corpus.resolve()), analyzer.fingerprint, config.index_settings.as_dict()],
+                              sort_keys=True)
+        key = hashlib.sha256(identity.encode()).hexdigest()[:16]
         index = config.cache_dir / "indexes" / key
     corpus = corpus if corpus is not None else config.corpus
     index = index if index is not None else config.index

@@ -85,6 +85,24 @@ class SearchIndex:
     def search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
         return self.bm25.search(terms, k)
 
+    def surface(self, term: str) -> str | None:
+        """A word as the articles write it, for a term (lowercased): "buprenorphine" for buprenorphin."""
+        t = self.bm25.vocab.get(term)
+        if t is None or self.bm25.offsets[t] == self.bm25.offsets[t + 1]:
+            return None
+        seen: dict[str, int] = {}
+        lo = int(self.bm25.offsets[t])
+        for doc in self.bm25.docs[lo:min(lo + 3, int(self.bm25.offsets[t + 1]))].tolist():
+            chunk = self.chunk(doc)
+            article = self.articles[chunk.article]
+            for text in (article.text[chunk.start:chunk.end], chunk.section, article.title):
+                for token in self.analyzer.tokens(text):
+                    if token.term == term:
+                        word = text[token.start:token.end].lower()
+                        seen[word] = seen.get(word, 0) + 1
+        # the most used spelling; among equals the shortest ("work" rather than "works")
+        return min(seen, key=lambda w: (-seen[w], len(w))) if seen else None
+
     def chunk_terms(self, i: int) -> list[str]:
         """The terms chunk i was indexed under (its title and heading too, when those are indexed)."""
         chunk = self.chunk(i)

@@ -9,6 +9,7 @@ NO_ANSWER = ("I couldn't find an answer to that in our articles. Try asking in o
 EMPTY_QUESTION = "Please type your question, for example: can I take naltrexone while I'm still detoxing?"
 GREETING = ("Hi. Ask me anything about addiction and its treatment, in your own words, for example: "
             "can I take naltrexone while I'm still detoxing?")
+SHOWING_RESULTS_FOR = "Showing results for: {question}"
 WELCOME = "You're welcome. Take care, and ask again any time."
 HELP_LEAD = "You can talk to someone now: {helpline}. They can also help you find treatment near you."
 
@@ -49,8 +50,11 @@ def citation_label(title: str, section: str, excerpt: bool) -> str:
     return label + (" (excerpt)" if excerpt else "")
 
 
-def plain_message(lead: str, citations: Sequence, note: str, disclaimer: str, helpline: str) -> str:
+def plain_message(lead: str, citations: Sequence, note: str, disclaimer: str, helpline: str,
+                  showing_results_for: str = "") -> str:
     lines = [lead, ""] if lead else []
+    if showing_results_for:
+        lines += [SHOWING_RESULTS_FOR.format(question=showing_results_for), ""]
     if citations:
         lines += ["Here is what our articles say:", ""]
         for c in citations:

@@ -10,7 +10,7 @@ import re
 from typing import Iterable
 
 from bot.analysis import Analyzer
-from bot.render import citation_label
+from bot.render import SHOWING_RESULTS_FOR, citation_label
 
 MAX_MESSAGE = 4096
 MAX_PASSAGE_CHARS = 1200  # a quote longer than this is cut at a word, with an ellipsis
@@ -65,8 +65,10 @@ def citation_html(citation, terms: set[str], analyzer: Analyzer, numbered: bool 
 
 def answer_html(answer, analyzer: Analyzer, note: str = "") -> list[str]:
     """The reply as one or more messages, each valid Telegram HTML of at most 4,096 characters."""
-    terms = set(analyzer.terms(answer.question))
+    terms = set(answer.terms) or set(analyzer.terms(answer.question))
     paragraphs = [lead_html(answer.lead)] if answer.lead else []
+    if answer.showing_results_for:
+        paragraphs.append(f"<i>{escape(SHOWING_RESULTS_FOR.format(question=answer.showing_results_for))}</i>")
     if note:
         paragraphs.append(escape(note))
     if answer.citations:
