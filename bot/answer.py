@@ -135,8 +135,8 @@ class Answerer:
             lead = contacts.fill(texts.HELP_LEAD)
         else:
             lead = ""
-        if citations or triage.crisis:
-            note = ""
+        if citations or triage.crisis or (intent == intents.HELP_SEEKING and lead):
+            note = ""  # the lead says what to do; "I couldn't find an answer" would only take away from it
         elif not question.strip():
             note = texts.EMPTY_QUESTION
         else:

@@ -63,7 +63,7 @@ def plain_message(lead: str, citations: Sequence, note: str, disclaimer: str, he
             if c.link:
                 lines.append(f"   {c.link}")
             lines.append("")
-    else:
+    elif note:
         lines += [note, ""]
     lines.append(disclaimer)
     lines.append(helpline)

@@ -73,7 +73,7 @@ def answer_html(answer, analyzer: Analyzer, note: str = "") -> list[str]:
         paragraphs.append(escape(note))
     if answer.citations:
         paragraphs.extend(citation_html(c, terms, analyzer) for c in answer.citations)
-    else:
+    elif answer.note:
         paragraphs.append(escape(answer.note))
     paragraphs.append(footer(answer.disclaimer, answer.helpline))
     return split_messages(paragraphs)
