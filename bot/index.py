@@ -67,6 +67,7 @@ class SearchIndex:
         self.chunk_article, self.chunk_start, self.chunk_end = chunk_article, chunk_start, chunk_end
         self.chunk_section, self.sections = chunk_section, sections
         self.bm25, self.analyzer, self.settings, self.manifest = bm25, analyzer, settings, manifest
+        self.build: str | None = None  # the folder under index/ this was loaded from or saved to
         # The first chunk of each article, to name chunks "<article id>#<n>" without storing the names.
         self._first_chunk = np.searchsorted(chunk_article, np.arange(len(articles)), side="left")
 
@@ -178,6 +179,7 @@ class SearchIndex:
         for old in index_dir.glob("build-*"):
             if old != final and old != previous:
                 shutil.rmtree(old, ignore_errors=True)  # keep the one just replaced: a reader may be on it
+        self.build = final.name
         return final
 
     @classmethod
@@ -222,7 +224,9 @@ class SearchIndex:
         n = arrays["chunk_article"].shape[0]
         if bm25.doc_count != n or any(arrays[a].shape != (n,) for a in _CHUNK_ARRAYS):
             raise IndexLoadError(f"{build}: chunk tables and postings disagree ({n} vs {bm25.doc_count} chunks)")
-        return cls(articles, *(arrays[a] for a in _CHUNK_ARRAYS), sections, bm25, analyzer, settings, manifest)
+        index = cls(articles, *(arrays[a] for a in _CHUNK_ARRAYS), sections, bm25, analyzer, settings, manifest)
+        index.build = build.name
+        return index
 
 
 def _document_terms(analyzer: Analyzer, title: str, section: str, text: str, with_titles: bool) -> list[str]:
@@ -239,6 +243,12 @@ def _differences(saved: dict, current: dict) -> str:
     keys = sorted(set(saved) | set(current))
     return ", ".join(f"{k}: index has {saved.get(k)!r}, this bot uses {current.get(k)!r}"
                      for k in keys if saved.get(k) != current.get(k))
+
+
+def current_build_name(index_dir: Path) -> str | None:
+    """Which build CURRENT points at now: cheap, so a running bot can poll it."""
+    build = _current_build(index_dir)
+    return build.name if build else None
 
 
 def _current_build(index_dir: Path) -> Path | None:

@@ -8,6 +8,7 @@ sign is not counted when it is denied ("im not suicidal") or sits in a question 
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -228,13 +229,44 @@ class SafetyModel:
         labels = [_MODEL_LABELS.get(label, "other") for _, label in rows]
         features = make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
                               TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2))
-        self._model = make_pipeline(features, LogisticRegression(C=10, class_weight="balanced", max_iter=2000))
-        self._model.fit([normalize(text) for text, _ in rows], labels)
-        self._classes = list(self._model.classes_)
+        model = make_pipeline(features, LogisticRegression(C=10, class_weight="balanced", max_iter=2000))
+        model.fit([normalize(text) for text, _ in rows], labels)
+        self.pipeline = model  # kept for the test that checks the direct arithmetic below against it
+        self._classes = list(model.classes_)
+        # Predicting through sklearn costs milliseconds of overhead per message; the fitted model is a few
+        # dictionaries and a matrix, so it is applied here directly (same numbers, a tenth of the time).
+        coef = model[-1].coef_
+        self._intercept = model[-1].intercept_.tolist()
+        self._parts = []
+        offset = 0
+        for _, vectorizer in model[0].transformer_list:
+            vocabulary = vectorizer.vocabulary_
+            weights = {gram: (float(vectorizer.idf_[i]), coef[:, offset + i].tolist()) for gram, i in vocabulary.items()}
+            self._parts.append((vectorizer.build_analyzer(), weights))
+            offset += len(vocabulary)
+
+    def probabilities(self, message: str) -> dict[str, float]:
+        text = self._normalize(message)
+        scores = list(self._intercept)
+        for analyze, weights in self._parts:
+            counts: dict[str, int] = {}
+            for gram in analyze(text):
+                if gram in weights:
+                    counts[gram] = counts.get(gram, 0) + 1
+            # sublinear tf times idf, then the l2 norm of the part, as TfidfVectorizer does
+            values = {g: (1.0 + math.log(c)) * weights[g][0] for g, c in counts.items()}
+            norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
+            for g, v in values.items():
+                for k, w in enumerate(weights[g][1]):
+                    scores[k] += w * v / norm
+        top = max(scores)
+        exp = [math.exp(x - top) for x in scores]
+        total = sum(exp)
+        return {c: e / total for c, e in zip(self._classes, exp)}
 
     def predict(self, message: str) -> tuple[str | None, float]:
         """(the likeliest emergency kind, or None; the probability of any emergency)."""
-        probabilities = dict(zip(self._classes, self._model.predict_proba([self._normalize(message)])[0]))
+        probabilities = self.probabilities(message)
         emergency = 1.0 - probabilities.get("other", 0.0)
         kind = max(EMERGENCIES, key=lambda k: probabilities.get(k, 0.0))
         return (kind if emergency >= self.THRESHOLD else None), emergency

@@ -7,10 +7,12 @@ stalls the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle,
                       InputTextMessageContent, LinkPreviewOptions, Message, ReplyParameters, Update)
@@ -25,6 +27,7 @@ from bot.buttons import Button, ButtonCodec, ButtonError, answer_digest
 from bot.config import Config
 from bot.contacts import Contacts
 from bot.feedback import FeedbackStore
+from bot.index import IndexLoadError, SearchIndex, current_build_name
 from bot.telegram_html import answer_html, citation_html, footer, lead_html
 from bot.telegram_retry import RetryingRateLimiter
 
@@ -38,9 +41,10 @@ class Services:
     """What the handlers need, built once at start-up."""
 
     config: Config
-    answerer: Answerer
+    answerer: Answerer  # replaced whole on reload: read it once per update
     feedback: FeedbackStore
     buttons: ButtonCodec
+    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def contacts(self) -> Contacts:
@@ -90,11 +94,12 @@ def question_of(message: Message | None, username: str | None) -> str | None:
 
 # --- handlers -------------------------------------------------------------------------------------
 
-def _keyboard(s: Services, answer: Answer, first: int, has_more: bool, feedback: bool = True) -> InlineKeyboardMarkup | None:
+def _keyboard(s: Services, answerer: Answerer, answer: Answer, first: int, has_more: bool,
+              feedback: bool = True) -> InlineKeyboardMarkup | None:
     if not answer.citations:
         return None
     shown = first + len(answer.citations)
-    digest = answer_digest(c.chunk_id for c in _all_shown(s, answer, first))
+    digest = answer_digest(c.chunk_id for c in _all_shown(answerer, answer, first))
     rows = []
     if has_more:
         rows.append([InlineKeyboardButton("More \u25b8", callback_data=s.buttons.encode(Button("more", first, shown, digest)))])
@@ -106,11 +111,11 @@ def _keyboard(s: Services, answer: Answer, first: int, has_more: bool, feedback:
     return InlineKeyboardMarkup(rows)
 
 
-def _all_shown(s: Services, answer: Answer, first: int):
+def _all_shown(answerer: Answerer, answer: Answer, first: int):
     """Citations 1..shown: the page's own, plus those of the pages before it (recomputed, same order)."""
     if first == 0:
         return answer.citations
-    return s.answerer.answer(answer.question, top_k=first + len(answer.citations)).citations
+    return answerer.answer(answer.question, top_k=first + len(answer.citations)).citations
 
 
 async def _reply(message: Message, pages: list[str], keyboard: InlineKeyboardMarkup | None,
@@ -132,10 +137,11 @@ async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
     except TelegramError:
         pass  # the indicator is a courtesy; the answer matters
-    answer, has_more = await asyncio.to_thread(s.answerer.page, question)
+    answerer = s.answerer  # once: a reload mid-update must not mix two indexes in one answer
+    answer, has_more = await asyncio.to_thread(answerer.page, question)
     note = texts.LONG_NOTE.format(limit=MAX_QUESTION_CHARS) if len(question) > MAX_QUESTION_CHARS else ""
-    pages = answer_html(answer, s.answerer.index.analyzer, note)
-    await _reply(message, pages, _keyboard(s, answer, 0, has_more))
+    pages = answer_html(answer, answerer.index.analyzer, note)
+    await _reply(message, pages, _keyboard(s, answerer, answer, 0, has_more))
     log.info("answered a %s question: answered=%s passages=%d in %.0f ms", message.chat.type,
              answer.answered, len(answer.citations), 1000 * (time.perf_counter() - started))
 
@@ -186,17 +192,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not question:
         await query.answer(texts.toast(texts.QUESTION_GONE, s.contacts))
         return
-    shown = await asyncio.to_thread(s.answerer.answer, question, button.shown)
+    answerer = s.answerer
+    shown = await asyncio.to_thread(answerer.answer, question, button.shown)
     if len(shown.citations) != button.shown or answer_digest(c.chunk_id for c in shown.citations) != button.digest:
         await query.answer(texts.toast(texts.STALE_BUTTON, s.contacts))  # the articles changed since: the counts would go to the wrong ones
         return
     if button.action == "more":
-        page, has_more = await asyncio.to_thread(s.answerer.page, question, None, button.shown)
+        page, has_more = await asyncio.to_thread(answerer.page, question, None, button.shown)
         if not page.citations:
             await query.answer(texts.toast(texts.NO_MORE, s.contacts))
             return
         await query.answer()
-        await _reply(message, answer_html(page, s.answerer.index.analyzer), _keyboard(s, page, button.shown, has_more),
+        await _reply(message, answer_html(page, answerer.index.analyzer), _keyboard(s, answerer, page, button.shown, has_more),
                      reply_to=message.reply_to_message.message_id)
         await _edit_keyboard(query, has_more=False, feedback=_has_feedback(message))
     else:
@@ -230,8 +237,9 @@ async def _edit_keyboard(query, has_more: bool, feedback: bool) -> None:
 async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.inline_query
     s = _services(context)
-    answer = await asyncio.to_thread(s.answerer.answer, query.query, INLINE_RESULTS)
-    analyzer = s.answerer.index.analyzer
+    answerer = s.answerer
+    answer = await asyncio.to_thread(answerer.answer, query.query, INLINE_RESULTS)
+    analyzer = answerer.index.analyzer
     terms = set(analyzer.terms(query.query))
     tail = footer(s.contacts.disclaimer, str(s.contacts.helpline))
     results = []
@@ -253,7 +261,7 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     ]
     if not results:
         results = [InlineQueryResultArticle(
-            id="helpline", title="No article found \u2014 talk to someone now", description=str(s.answerer.settings.helpline),
+            id="helpline", title="No article found \u2014 talk to someone now", description=str(answerer.settings.helpline),
             input_message_content=InputTextMessageContent(texts.helpline_text(s.contacts),
                                                           parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))]
     await query.answer(results, cache_time=300, is_personal=False)
@@ -280,9 +288,54 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _post_init(application: Application) -> None:
     await application.bot.set_my_commands(list(texts.COMMANDS.items()))
-    index = _services_of(application).answerer.index
+    s = _services_of(application)
+    index = s.answerer.index
     log.info("started as @%s with %d articles, %d passages", application.bot.username,
              len(index.articles), index.chunk_count)
+    if s.config.reload_seconds > 0 and index.build is not None:
+        # a plain task: the application is not "running" yet during post_init; cancelled in post_shutdown
+        application.bot_data["watcher"] = asyncio.get_running_loop().create_task(_watch_index(application))
+    with contextlib.suppress(NotImplementedError, AttributeError, RuntimeError):  # no SIGHUP on some systems
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGHUP, lambda: application.create_task(reload_index(application, "SIGHUP")))
+
+
+async def reload_index(application: Application, reason: str) -> bool:
+    """Load the index CURRENT names now and swap it in whole; on any problem keep serving the old one.
+
+    Handlers take s.answerer once per update, so an answer is made from one index, never from two.
+    """
+    s = _services_of(application)
+    async with s.reload_lock:
+        old = s.answerer
+        try:
+            index = await asyncio.to_thread(SearchIndex.load, s.config.index, old.index.analyzer)
+        except IndexLoadError as e:
+            log.error("did not reload the index (%s): %s; still serving the previous one", reason, e)
+            return False
+        if index.build == old.index.build:
+            return False
+        s.answerer = Answerer(index, old.settings, old.safety)
+        log.info("reloaded the index (%s): %d articles, %d passages", reason, len(index.articles), index.chunk_count)
+        return True
+
+
+async def _watch_index(application: Application) -> None:
+    """Reload when a rebuild (python -m bot index) points CURRENT at a new build."""
+    s = _services_of(application)
+    while True:
+        await asyncio.sleep(s.config.reload_seconds)
+        name = await asyncio.to_thread(current_build_name, s.config.index)
+        if name and name != s.answerer.index.build:
+            await reload_index(application, "index changed on disk")
+
+
+async def _post_shutdown(application: Application) -> None:
+    watcher = application.bot_data.pop("watcher", None)
+    if watcher is not None:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
 
 def _services_of(application: Application) -> Services:
@@ -290,18 +343,22 @@ def _services_of(application: Application) -> Services:
 
 
 def build_application(config: Config, answerer: Answerer, feedback: FeedbackStore | None = None,
-                      rate_limiter: RetryingRateLimiter | None = None) -> Application:
+                      rate_limiter: RetryingRateLimiter | None = None,
+                      poll_read_timeout: float | None = None) -> Application:
     token = config.telegram.require_token()
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(config.telegram.api_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))
-        .rate_limiter(rate_limiter or RetryingRateLimiter())
+        .rate_limiter(rate_limiter or RetryingRateLimiter(messages_per_second=config.messages_per_second))
         .concurrent_updates(True)
         .post_init(_post_init)
-        .build()
+        .post_shutdown(_post_shutdown)
     )
+    if poll_read_timeout is not None:  # how long a silent getUpdates is waited for before asking again
+        builder = builder.get_updates_read_timeout(poll_read_timeout)
+    application = builder.build()
     application.bot_data["services"] = Services(
         config, answerer, feedback if feedback is not None else FeedbackStore(config.feedback_file),
         ButtonCodec(token.encode()))

@@ -174,3 +174,12 @@ def test_the_model_trains_from_plain_json_lines_without_pickle():
     evaluation = {t.lower() for t, _ in read_set(DATA / "safety_messages.jsonl") + read_set(DATA / "safety_blind2.jsonl")}
     assert not evaluation & {t.lower() for t, _ in rows}, "a test message is in the training data"
     assert isinstance(SafetyModel(rows, str.lower).predict("hes not breathing")[1], float)
+
+
+def test_the_model_applied_directly_gives_sklearns_probabilities(rules):
+    model = rules.model
+    for text, _ in read_set(DATA / "safety_blind2.jsonl")[:60]:
+        direct = model.probabilities(text)
+        reference = dict(zip(model.pipeline.classes_, model.pipeline.predict_proba([model._normalize(text)])[0]))
+        assert direct.keys() == reference.keys()
+        assert all(abs(direct[k] - reference[k]) < 1e-9 for k in direct)

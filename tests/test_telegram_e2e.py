@@ -53,7 +53,8 @@ def config(fake, tmp_path) -> Config:
 @contextlib.asynccontextmanager
 async def polling(config: Config, index: SearchIndex, answerer: Answerer | None = None):
     application = build_application(config, answerer or Answerer(index, config.answer),
-                                    rate_limiter=RetryingRateLimiter(backoff=0.05))
+                                    rate_limiter=RetryingRateLimiter(backoff=0.05,
+                                                                     messages_per_second=config.messages_per_second))
     await application.initialize()
     await application.post_init(application)
     await application.start()
@@ -70,8 +71,8 @@ def wait(fake: FakeBotAPI, method: str, count: int = 1, timeout: float = 10.0, w
     return asyncio.to_thread(fake.wait_for, method, count, timeout, where)
 
 
-def run(scenario):
-    return asyncio.run(asyncio.wait_for(scenario(), 60))
+def run(scenario, timeout: float = 60):
+    return asyncio.run(asyncio.wait_for(scenario(), timeout))
 
 
 def texts_to(fake: FakeBotAPI, chat_id: int) -> list[str]:
@@ -333,23 +334,35 @@ def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_a_si
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.TOKEN,
            "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_CORPUS": str(SAMPLE_CORPUS),
            "BOT_INDEX": str(tmp_path / "index"), "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
-           "BOT_LOG_LEVEL": "INFO"}
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+           "BOT_LOG_LEVEL": "INFO", "BOT_RELOAD_SECONDS": "0"}
+    log_path = tmp_path / "bot.log"
+    with open(log_path, "w") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
+                                   stdout=log_file, stderr=subprocess.STDOUT, text=True)
     try:
         fake.wait_for("setMyCommands", timeout=60)
         fake.push_message(QUESTION, chat_id=8675309, user_id=8675309)
         [sent] = fake.wait_for("sendMessage", timeout=30)
         assert SEED_URL in sent["text"]
+        if stop_signal == signal.SIGTERM:  # and a rebuilt index is swapped in on SIGHUP
+            rebuilt = subprocess.run([sys.executable, "-m", "bot", "index"], cwd=tmp_path, env=env,
+                                     capture_output=True, text=True, timeout=120)
+            assert rebuilt.returncode == 0, rebuilt.stderr
+            process.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 20
+            while "reloaded the index (SIGHUP)" not in log_path.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert "reloaded the index (SIGHUP)" in log_path.read_text()
         started = time.monotonic()
         process.send_signal(stop_signal)
-        output, _ = process.communicate(timeout=20)
+        process.wait(timeout=20)
         assert time.monotonic() - started < 10
-        assert process.returncode == 0, output
+        assert process.returncode == 0, log_path.read_text()
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate()
+            process.wait()
+    output = log_path.read_text()
     assert "started as @recovery_test_bot" in output
     assert "answered a private question" in output
     for secret in (fake.TOKEN, fake.TOKEN.split(":")[1], "detoxing", "8675309"):
@@ -396,3 +409,137 @@ def test_every_reply_a_user_can_receive_carries_the_disclaimer_and_the_helpline(
         assert HELPLINE in text, text
         assert DISCLAIMER in text.lower(), text
     assert [r for r in fake.rejected if r[0] != "getUpdates"] == []  # every reply was valid Telegram HTML
+
+
+@pytest.mark.parametrize("fault", ["hang", "500", "drop", "429"])
+def test_get_updates_faults_lose_nothing_and_double_nothing(fake, config, sample_index, fault):
+    async def scenario():
+        application = build_application(config, Answerer(sample_index, config.answer),
+                                        rate_limiter=RetryingRateLimiter(backoff=0.05), poll_read_timeout=1.0)
+        await application.initialize()
+        await application.start()
+        fake.inject("getUpdates", fault, retry_after=1)
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            for n in range(3):
+                fake.push_message(f"{QUESTION} {n}", chat_id=500 + n, user_id=500 + n)
+            sent = await wait(fake, "sendMessage", 3, timeout=30)
+            await asyncio.sleep(0.5)
+            assert sorted(p["chat_id"] for p in fake.calls_to("sendMessage")) == [500, 501, 502]
+            assert ("getUpdates", fault) in fake.faults_served
+            assert all(SEED_URL in p["text"] for p in sent)
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await application.shutdown()
+    run(scenario)
+
+
+def test_a_rebuilt_index_is_swapped_in_while_questions_keep_coming(fake, tmp_path):
+    import shutil
+
+    from bot.engine import open_answerer
+    from bot.index import build_index
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLE_CORPUS, corpus)
+    config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
+                              "BOT_CORPUS": str(corpus), "BOT_INDEX": str(tmp_path / "index"),
+                              "BOT_RELOAD_SECONDS": "0.1", "BOT_FEEDBACK_FILE": str(tmp_path / "fb.json")})
+    answerer = open_answerer(config)
+    new_article = ("---\ntitle: Fentanyl Test Strips\nurl: https://www.opium.org/fentanyl-test-strips.html\n---\n\n"
+                   "Fentanyl test strips show whether a drug contains fentanyl before it is used.\n")
+    questions = 120
+
+    async def scenario():
+        async with polling(config, answerer.index, answerer) as application:
+            async def ask_throughout():
+                for n in range(questions):
+                    fake.push_message("what are fentanyl test strips" if n % 2 else QUESTION,
+                                      chat_id=10_000 + n, user_id=10_000 + n)
+                    await asyncio.sleep(0.01)
+
+            asker = asyncio.create_task(ask_throughout())
+            await asyncio.sleep(0.3)
+            (corpus / "strips.md").write_text(new_article, encoding="utf-8")
+            await asyncio.to_thread(build_index, corpus, config.index, answerer.index.analyzer, config.index_settings)
+            await asker
+            await wait(fake, "sendMessage", questions, timeout=60)
+            services = application.bot_data["services"]
+            assert services.answerer.index.build != answerer.index.build, "the new build was not swapped in"
+
+            # A broken build is refused; the bot keeps serving the last good one.
+            broken = config.index / "build-broken"
+            broken.mkdir()
+            (broken / "manifest.json").write_text("{not json")
+            (config.index / "CURRENT").write_text("build-broken\n")
+            await asyncio.sleep(0.5)
+            assert services.answerer.index.build not in (None, "build-broken")
+            fake.push_message("what are fentanyl test strips", chat_id=99, user_id=99)
+            await wait(fake, "sendMessage", questions + 1, timeout=30)
+
+    run(scenario)
+    sent = fake.calls_to("sendMessage")
+    assert len(sent) == questions + 1 and len({p["chat_id"] for p in sent}) == questions + 1  # one answer each
+    assert not any("went wrong" in p["text"] for p in sent)
+    strips = [p for p in sent if "chat_id" in p and p["chat_id"] >= 10_000 and (p["chat_id"] - 10_000) % 2]
+    assert "fentanyl-test-strips" not in strips[0]["text"]  # asked before the rebuild
+    assert "fentanyl-test-strips.html" in strips[-1]["text"]  # asked after it
+    assert "fentanyl-test-strips.html" in sent[-1]["text"]  # still served after the broken build was refused
+
+
+LOAD_QUESTIONS = [QUESTION, "how does naltrexone work", "can i take vivitrol while on subs", "what is kratom",
+                  "opium street names", "is heroin hard to quit", "bupe vs methadone", "naltrexon side effects",
+                  "how long does withdrawal last", "can naltrexone help with alcohol cravings", "hi", "thanks",
+                  "where can i get help", "what are fentanyl test strips", "is NA a 12 step group",
+                  "methods of opium addiction treatment", "why do people stop taking naltrexone",
+                  "does insurance cover rehab", "what is the weather in paris", "can i use kratom for withdrawl"]
+
+
+def test_a_burst_of_2000_questions_from_500_users_gets_exactly_one_answer_each(fake, tmp_path, sample_index, capsys):
+    """The bot's own capacity: Telegram's 30 messages a second is lifted for the fake server."""
+    config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
+                              "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"), "BOT_MESSAGES_PER_SECOND": "100000"})
+    users, per_user = 500, 4
+    arrivals: dict[tuple[int, int], float] = {}
+    pushed: dict[tuple[int, int], float] = {}
+
+    def watch(stop):
+        seen = 0
+        while not stop.is_set():
+            calls = fake.calls_to("sendMessage")
+            now = time.monotonic()
+            for params in calls[seen:]:
+                key = (params["chat_id"], params["reply_parameters"]["message_id"])
+                assert key not in arrivals, f"answered twice: {key}"
+                arrivals[key] = now
+            seen = len(calls)
+            stop.wait(0.005)
+
+    async def scenario():
+        import threading
+
+        async with polling(config, sample_index):
+            stop = threading.Event()
+            watcher = threading.Thread(target=watch, args=(stop,), daemon=True)
+            watcher.start()
+            started = time.monotonic()
+            for n in range(users * per_user):
+                user = 20_000 + n % users
+                update = fake.push_message(LOAD_QUESTIONS[n % len(LOAD_QUESTIONS)], chat_id=user, user_id=user)
+                pushed[(user, update["message"]["message_id"])] = time.monotonic()
+            await wait(fake, "sendMessage", users * per_user, timeout=240)
+            elapsed = time.monotonic() - started
+            await asyncio.sleep(0.3)
+            stop.set()
+            watcher.join()
+            return elapsed
+
+    elapsed = run(scenario, timeout=300)
+    assert set(arrivals) == set(pushed), "every question gets exactly one answer"
+    latencies = sorted(arrivals[key] - pushed[key] for key in pushed)
+    p95 = latencies[int(0.95 * len(latencies)) - 1]
+    with capsys.disabled():
+        print(f"\nload: {len(pushed)} questions from {users} users answered in {elapsed:.1f} s: "
+              f"{len(pushed) / elapsed:.0f} answers/s; update-to-reply p50 {latencies[len(latencies) // 2]:.2f} s, "
+              f"p95 {p95:.2f} s")

@@ -1,0 +1,100 @@
+"""Hostile input, generated: whatever people or articles contain, nothing crashes and Telegram accepts
+every message (checked with the fake Bot API's own parser of Telegram HTML, an independent oracle)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.analysis import Analyzer
+from bot.answer import Answer, Answerer, Citation
+from bot.corpus import load_corpus
+from bot.index import SearchIndex
+from bot.safety import load_rules
+from bot.telegram_html import MAX_MESSAGE, answer_html
+from tests.conftest import SAMPLE_CORPUS
+from tests.fake_bot_api import parse_html
+
+ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=3000)
+SHORT_TEXT = st.text(st.characters(codec="utf-8"), max_size=300)
+HOSTILE = st.sampled_from(["<b>", "</i>", "&amp;", "&", "<a href=\"x\">", "\"", "'", "\u200b", "\U0001F600",
+                           "\n\n", "&#x27;", "<", ">", "\ufeff", "\x00"])
+MIXED = st.lists(st.one_of(SHORT_TEXT, HOSTILE), max_size=40).map("".join)
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+@pytest.fixture(scope="module")
+def answerer() -> Answerer:
+    return Answerer(SearchIndex.build(load_corpus(SAMPLE_CORPUS), Analyzer()))
+
+
+citations = st.builds(
+    lambda rank, passage, title, section, link, excerpt: Citation(rank, "a", "a#0", title, section, link, link,
+                                                                   passage, 1.0, excerpt),
+    st.integers(1, 10), st.one_of(ANY_TEXT, MIXED), MIXED, MIXED,
+    st.one_of(st.just(""), st.just("https://e.org/a?x=1&y=2#:~:text=a%2Cb"), MIXED), st.booleans())
+
+
+@FAST
+@given(question=st.one_of(ANY_TEXT, MIXED), cites=st.lists(citations, max_size=6), lead=MIXED, note=MIXED,
+       disclaimer=MIXED, helpline=MIXED, shown=MIXED)
+def test_the_renderer_always_makes_valid_telegram_html_within_the_limit(analyzer, question, cites, lead, note,
+                                                                        disclaimer, helpline, shown):
+    answer = Answer(question, bool(cites), False, tuple(cites), "", disclaimer, helpline, lead, note, shown)
+    for page in answer_html(answer, analyzer):
+        assert 0 < len(page) <= MAX_MESSAGE
+        visible, _ = parse_html(page)  # raises if Telegram would refuse it
+        assert len(visible) <= MAX_MESSAGE
+
+
+@FAST
+@given(text=ANY_TEXT)
+def test_the_analyzer_takes_any_unicode(analyzer, text):
+    for token in analyzer.tokens(text):
+        assert token.term and 0 <= token.start < token.end <= len(text)
+
+
+@FAST
+@given(question=st.one_of(ANY_TEXT, MIXED))
+def test_the_question_path_never_crashes_and_always_gives_the_helpline(answerer, question):
+    answer = answerer.answer(question)
+    assert answer.helpline in answer.message and answer.disclaimer in answer.message
+    json.dumps(answer.to_json(), ensure_ascii=False)
+    assert load_rules().triage(question) is not None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=st.lists(st.tuples(st.sampled_from([".md", ".html", ".jsonl", ".markdown", ".htm"]), st.binary(max_size=2000)),
+                      min_size=1, max_size=4))
+def test_the_loader_never_crashes_on_random_bytes(tmp_path_factory, files):
+    folder = tmp_path_factory.mktemp("random")
+    for n, (suffix, data) in enumerate(files):
+        (folder / f"f{n}{suffix}").write_bytes(data)
+    corpus = load_corpus(folder)
+    assert len(corpus.articles) + len(corpus.problems) >= 1
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | ANY_TEXT,
+                           lambda children: st.lists(children, max_size=4) | st.dictionaries(ANY_TEXT, children, max_size=4),
+                           max_leaves=12)
+records = st.one_of(json_values, st.fixed_dictionaries({"id": json_values, "title": json_values, "url": json_values,
+                                                        "text": json_values}))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(records, min_size=1, max_size=8))
+def test_the_loader_never_crashes_on_random_json(tmp_path_factory, lines):
+    folder = tmp_path_factory.mktemp("json")
+    (folder / "a.jsonl").write_text("\n".join(json.dumps(r) for r in lines), encoding="utf-8")
+    corpus = load_corpus(folder)
+    assert len(corpus.articles) + len(corpus.problems) >= 1
+    for article in corpus.articles:
+        for block in article.blocks:
+            assert 0 <= block.start < block.end <= len(article.text)
