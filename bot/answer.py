@@ -161,8 +161,8 @@ class Answerer:
             if score <= floor or len(citations) >= top_k:
                 break
             chunk = index.chunk(chunk_no)
-            chunk_terms = set(index.chunk_terms(chunk_no))
-            if sum(w for t, w in weights.items() if t in chunk_terms) < s.min_coverage * total:
+            present = index.terms_in_chunk(chunk_no, set(weights))
+            if sum(weights[t] for t in present) < s.min_coverage * total:
                 continue
             taken = per_article.setdefault(chunk.article, [])
             if len(taken) >= s.max_per_article:

@@ -101,11 +101,7 @@ class BM25Index:
 
         Repeated query terms count again, as in rank_bm25. Documents not returned score exactly 0.
         """
-        slices = []
-        for term in query:
-            t = self.vocab.get(term)
-            if t is not None:
-                slices.append((int(self.offsets[t]), int(self.offsets[t + 1])))
+        slices = self._slices(query)
         if not slices:
             return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float64)
         if len(slices) == 1:
@@ -125,6 +121,12 @@ class BM25Index:
 
     def search(self, query: list[str], k: int) -> list[tuple[int, float]]:
         """The k best documents with a positive score, best first; equal scores in document order."""
+        if k <= 0:
+            return []
+        slices = self._slices(query)
+        distinct = list(dict.fromkeys(slices))
+        if len(distinct) > 1:
+            return self._search_terms(slices, distinct, k)
         docs, scores = self.scores(query)
         keep = scores > 0
         docs, scores = docs[keep], scores[keep]
@@ -139,6 +141,39 @@ class BM25Index:
             docs, scores = docs[pick], scores[pick]
         order = np.lexsort((docs, -scores))
         return [(int(docs[i]), float(scores[i])) for i in order]
+
+    def _search_terms(self, slices: list[tuple[int, int]], distinct: list[tuple[int, int]],
+                      k: int) -> list[tuple[int, float]]:
+        """Top k without first making the documents unique: a document appears once per distinct term it
+        holds (m at most), so the k*m best entries hold every entry of the k best documents (an entry at
+        least as good as the k-th best document's is either one of theirs or would make k better ones).
+        Only those few are made unique and sorted: fewer passes over the postings than scores()."""
+        acc, _ = self._scratch()
+        for lo, hi in slices:
+            acc[self.docs[lo:hi]] += self.weights[lo:hi]  # in query order, as rank_bm25 adds them
+        touched = np.concatenate([self.docs[lo:hi] for lo, hi in distinct])
+        values = acc[touched]
+        acc[touched] = 0.0
+        wanted = k * len(distinct)
+        if touched.shape[0] > wanted:
+            floor = -np.partition(-values, wanted - 1)[wanted - 1]  # -values, k-1: fast on ties
+            keep = np.flatnonzero((values >= floor) & (values > 0))
+        else:
+            keep = np.flatnonzero(values > 0)
+        if keep.shape[0] == 0:
+            return []
+        docs, first = np.unique(touched[keep], return_index=True)
+        scores = values[keep][first]
+        order = np.lexsort((docs, -scores))[:k]
+        return [(int(docs[i]), float(scores[i])) for i in order]
+
+    def _slices(self, query: list[str]) -> list[tuple[int, int]]:
+        slices = []
+        for term in query:
+            t = self.vocab.get(term)
+            if t is not None:
+                slices.append((int(self.offsets[t]), int(self.offsets[t + 1])))
+        return slices
 
     # --- persistence ----------------------------------------------------------------------------
 

@@ -21,10 +21,10 @@ import numpy as np
 from bot.analysis import Analyzer
 from bot.bm25 import BM25Index, BM25Params
 from bot.chunking import Chunk, ChunkSettings, chunk_article
-from bot.corpus import Article, Block, Corpus, CorpusError, Problem, corpus_fingerprint, load_corpus
+from bot.corpus import Article, Corpus, CorpusError, Problem, corpus_fingerprint, load_corpus
 
 FORMAT = "recovery-answers-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: articles without their blocks
 POINTER = "CURRENT"
 _CHUNK_ARRAYS = ("chunk_article", "chunk_start", "chunk_end", "chunk_section")
 
@@ -104,6 +104,19 @@ class SearchIndex:
         # the most used spelling; among equals the shortest ("work" rather than "works")
         return min(seen, key=lambda w: (-seen[w], len(w))) if seen else None
 
+    def terms_in_chunk(self, i: int, terms: set[str]) -> set[str]:
+        """Which of these terms chunk i was indexed under, read from the postings (no re-analysis)."""
+        found = set()
+        for term in terms:
+            t = self.bm25.vocab.get(term)
+            if t is None:
+                continue
+            lo, hi = int(self.bm25.offsets[t]), int(self.bm25.offsets[t + 1])
+            at = lo + int(np.searchsorted(self.bm25.docs[lo:hi], i))
+            if at < hi and int(self.bm25.docs[at]) == i:
+                found.add(term)
+        return found
+
     def chunk_terms(self, i: int) -> list[str]:
         """The terms chunk i was indexed under (its title and heading too, when those are indexed)."""
         chunk = self.chunk(i)
@@ -161,8 +174,9 @@ class SearchIndex:
             _write_json(work / "sections.json", self.sections)
             with open(work / "articles.jsonl", "w", encoding="utf-8") as f:
                 for a in self.articles:
+                    # blocks are for chunking, done by now: a serving bot has no use for them
                     record = {"id": a.id, "title": a.title, "url": a.url, "date": a.date, "excerpt": a.excerpt,
-                              "source": a.source, "text": a.text, "blocks": [[b.kind, b.start, b.end] for b in a.blocks]}
+                              "source": a.source, "text": a.text}
                     f.write(json.dumps(record, ensure_ascii=False) + "\n")
             self.bm25.save(work)
             files = {p.name: p.stat().st_size for p in sorted(work.iterdir())}
@@ -212,8 +226,7 @@ class SearchIndex:
             with open(build / "articles.jsonl", encoding="utf-8") as f:
                 for line in f:
                     r = json.loads(line)
-                    articles.append(Article(r["id"], r["title"], r["url"], r["text"],
-                                            tuple(Block(k, s, e) for k, s, e in r["blocks"]), r["source"],
+                    articles.append(Article(r["id"], r["title"], r["url"], r["text"], (), r["source"],
                                             r["date"], r["excerpt"]))
             bm25 = BM25Index.load(build, settings.bm25)
         except IndexLoadError:

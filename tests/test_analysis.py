@@ -86,3 +86,16 @@ def test_fingerprint_changes_with_settings(analyzer):
 @pytest.mark.parametrize("text", ["", "   ", "\u200b\u200b", "!!!???", "\U0001F600\U0001F48A", "\x00\x01", "a" * 10000])
 def test_odd_input_never_crashes(analyzer, text):
     assert isinstance(analyzer.terms(text), list)
+
+
+def test_the_fast_terms_path_equals_the_token_path(analyzer):
+    from collections import Counter
+
+    from tests.conftest import SAMPLE_CORPUS
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLE_CORPUS.rglob("*.md"))]
+    texts += ["NA meetings, Narcotics Anonymous and a 12-step (twelve step) group", "dope sick on subs",
+              "medication-assisted treatment", "O'Neil's naïve ﬁx — don't", ""]
+    for text in texts:
+        assert Counter(analyzer.terms(text)) == Counter(t.term for t in analyzer.tokens(text)), text
+        assert Counter(analyzer.terms(text)) == Counter(analyzer.terms(text))  # and the cache changes nothing

@@ -55,10 +55,14 @@ def test_the_renderer_always_makes_valid_telegram_html_within_the_limit(analyzer
 
 
 @FAST
-@given(text=ANY_TEXT)
-def test_the_analyzer_takes_any_unicode(analyzer, text):
-    for token in analyzer.tokens(text):
+@given(text=st.one_of(ANY_TEXT, MIXED))
+def test_the_analyzer_takes_any_unicode_and_both_paths_agree(analyzer, text):
+    from collections import Counter
+
+    tokens = list(analyzer.tokens(text))
+    for token in tokens:
         assert token.term and 0 <= token.start < token.end <= len(text)
+    assert Counter(analyzer.terms(text)) == Counter(t.term for t in tokens)
 
 
 @FAST
