@@ -18,7 +18,6 @@ import argparse
 import gc
 import itertools
 import json
-import os
 import shutil
 import statistics
 import subprocess

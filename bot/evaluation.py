@@ -5,27 +5,17 @@ article scored by its best chunk), then compared with the questions' relevant ar
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from bot.answer import Answerer
+from bot.jsonl import records
 
 MEASURES = ("ndcg@10", "recall@1", "recall@3", "recall@10", "mrr@10")
 
 
 def read_questions(path: Path) -> list[dict]:
-    questions = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                questions.append({"id": str(record["id"]), "question": str(record["question"]),
-                                  "relevant": [str(r) for r in record["relevant"]]})
-            except (ValueError, KeyError, TypeError) as e:
-                raise ValueError(f"{path}:{number}: expected {{\"id\", \"question\", \"relevant\"}} ({e})") from None
-    return questions
+    return [{"id": str(r["id"]), "question": str(r["question"]), "relevant": [str(x) for x in r["relevant"] or []]}
+            for _, r in records(path, ("id", "question", "relevant"))]
 
 
 def evaluate(answerer: Answerer, questions: list[dict], k: int = 10) -> dict:

@@ -5,10 +5,10 @@ informational (the same topics, no emergency now), ordinary.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.jsonl import records
 from bot.safety import OVERDOSE, SUICIDE, WITHDRAWAL, SafetyRules
 
 EMERGENCY_LABELS = {"overdose": OVERDOSE, "suicide": SUICIDE, "withdrawal": WITHDRAWAL}
@@ -70,18 +70,10 @@ class SafetyReport:
 
 def read_set(path: Path) -> list[tuple[str, str]]:
     rows = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                text, label = record["text"], record["label"]
-            except (ValueError, KeyError, TypeError) as e:
-                raise ValueError(f"{path}:{number}: expected {{\"text\", \"label\"}} ({e})") from None
-            if label not in EMERGENCY_LABELS and label not in OTHER_LABELS:
-                raise ValueError(f"{path}:{number}: unknown label {label!r}")
-            rows.append((text, label))
+    for number, record in records(path, ("text", "label")):
+        if record["label"] not in EMERGENCY_LABELS and record["label"] not in OTHER_LABELS:
+            raise ValueError(f"{path}:{number}: unknown label {record['label']!r}")
+        rows.append((str(record["text"]), record["label"]))
     return rows
 
 

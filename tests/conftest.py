@@ -36,3 +36,20 @@ def write(path: Path, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def sample():
+    """The sample corpus, indexed in memory once for the whole run."""
+    from bot.analysis import Analyzer
+    from bot.corpus import load_corpus
+    from bot.index import SearchIndex
+
+    return SearchIndex.build(load_corpus(SAMPLE_CORPUS), Analyzer())
+
+
+@pytest.fixture(scope="session")
+def answerer(sample):
+    from bot.answer import Answerer
+
+    return Answerer(sample)

@@ -10,21 +10,11 @@ from bot.answer import Answerer, AnswerSettings
 from bot.contacts import Contacts, Helpline
 from bot.corpus import load_corpus
 from bot.index import SearchIndex
-from tests.conftest import SAMPLE_CORPUS, write
+from tests.conftest import write
 
 SEED_ID = "naltrexone-as-an-opium-addiction-treatment"
 SEED_URL = "https://www.opium.org/naltrexone-as-an-opium-addiction-treatment.html"
 DETOX_SENTENCE = "It cannot be taken while a person is still in detoxification"
-
-
-@pytest.fixture(scope="module")
-def sample() -> SearchIndex:
-    return SearchIndex.build(load_corpus(SAMPLE_CORPUS), Analyzer())
-
-
-@pytest.fixture(scope="module")
-def answerer(sample) -> Answerer:
-    return Answerer(sample)
 
 
 def test_detox_question_quotes_the_seed_articles_detox_sentence(answerer):

@@ -9,12 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.analysis import Analyzer
-from bot.answer import Answer, Answerer, Citation
+from bot.answer import Answer, Citation
 from bot.corpus import load_corpus
-from bot.index import SearchIndex
 from bot.safety import load_rules
 from bot.telegram_html import MAX_MESSAGE, answer_html
-from tests.conftest import SAMPLE_CORPUS
 from tests.fake_bot_api import parse_html
 
 ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=3000)
@@ -28,11 +26,6 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 @pytest.fixture(scope="module")
 def analyzer() -> Analyzer:
     return Analyzer()
-
-
-@pytest.fixture(scope="module")
-def answerer() -> Answerer:
-    return Answerer(SearchIndex.build(load_corpus(SAMPLE_CORPUS), Analyzer()))
 
 
 citations = st.builds(

@@ -13,19 +13,9 @@ from bot.evaluation import evaluate, read_questions
 from bot.index import SearchIndex
 from bot.links import passage_link, text_fragment
 from bot.telegram_html import answer_html
-from tests.conftest import ROOT, SAMPLE_CORPUS, write
+from tests.conftest import ROOT, write
 
 DATA = ROOT / "tests" / "data"
-
-
-@pytest.fixture(scope="module")
-def sample() -> SearchIndex:
-    return SearchIndex.build(load_corpus(SAMPLE_CORPUS), Analyzer())
-
-
-@pytest.fixture(scope="module")
-def answerer(sample) -> Answerer:
-    return Answerer(sample)
 
 
 @pytest.mark.parametrize("variants", [

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -24,11 +23,6 @@ DATA = ROOT / "tests" / "data"
 @pytest.fixture(scope="module")
 def rules() -> SafetyRules:
     return load_rules()
-
-
-@pytest.fixture(scope="module")
-def answerer() -> Answerer:
-    return Answerer(SearchIndex.build(load_corpus(SAMPLE_CORPUS), Analyzer()))
 
 
 def test_the_labelled_set_is_large_and_varied():

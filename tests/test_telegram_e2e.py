@@ -32,9 +32,9 @@ HELPLINE = "1-800-662-4357"
 DISCLAIMER = "not medical advice"
 
 
-@pytest.fixture(scope="module")
-def sample_index() -> SearchIndex:
-    return SearchIndex.build(load_corpus(SAMPLE_CORPUS), Analyzer())
+@pytest.fixture
+def sample_index(sample) -> SearchIndex:
+    return sample
 
 
 @pytest.fixture
