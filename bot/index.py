@@ -1,6 +1,6 @@
 """The searchable corpus: articles, their chunks and the BM25 postings, built, saved and loaded.
 
-On disk an index is a folder of plain arrays (.npy, loaded without pickle) and JSON, with a manifest
+On disk an index is a folder of plain arrays (.npy, read with allow_pickle=False) and JSON, with a manifest
 that records the format version, the analyzer and chunking settings and the corpus fingerprint. Builds
 go to a fresh folder beside the live one; a pointer file is then swapped atomically, so a failed build
 leaves the previous index serving.

@@ -213,7 +213,7 @@ class SafetyModel:
 
     Logistic regression over word and character n-grams of the message as the rules read it, trained
     at start-up (a twentieth of a second) from the labelled messages in bot/data/safety_training.jsonl:
-    nothing is loaded from a pickle. It can only add an emergency, never clear one the rules found.
+    nothing serialized is read back. It can only add an emergency, never clear one the rules found.
     """
 
     # The lowest threshold (in steps of 0.05) whose false alarms stay under 5% in 5-fold cross-validation

@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli import main
 from tests.conftest import ROOT, SAMPLE_CORPUS, write
+from tests.fake_bot_api import FakeBotAPI
 
 CITATION_KEYS = {"rank", "article_id", "chunk_id", "title", "section", "url", "link", "passage", "score"}
 ANSWER_KEYS = {"question", "answered", "crisis", "citations", "message", "disclaimer", "helpline"}
@@ -121,7 +122,7 @@ def test_default_run_builds_the_sample_index_in_the_configured_place(tmp_path, m
 def test_errors_are_one_clear_line_without_traceback(tmp_path, args, expected):
     (tmp_path / "empty").mkdir()
     (tmp_path / "bad.env").write_text("TELEGRAM_BOT_TOKEN=12345\n")
-    (tmp_path / "good.env").write_text("TELEGRAM_BOT_TOKEN=123456789:AAFakeTokenForTestsOnly_abcdefghijkl\n")
+    (tmp_path / "good.env").write_text(f"TELEGRAM_BOT_TOKEN={FakeBotAPI.TOKEN}\n")
     result = run(*[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert result.returncode != 0
     assert result.stdout == ""
