@@ -16,7 +16,7 @@ from bot.analysis import Analyzer
 from bot.answer import Answerer
 from bot.config import Config, ConfigError
 from bot.corpus import corpus_fingerprint
-from bot.index import BuildReport, IndexLoadError, SearchIndex, build_index, stale_reason
+from bot.index import BuildReport, IndexLoadError, SearchIndex, build_index, current_build_name, stale_reason
 from bot.safety import SafetyRules, load_rules
 
 
@@ -54,6 +54,8 @@ def open_answerer(config: Config, corpus: Path | None = None, index: Path | None
     corpus = corpus if corpus is not None else config.corpus
     index = index if index is not None else config.index
     if not corpus.exists():
+        if current_build_name(index) is not None:  # an index shipped without its articles: use it as it is
+            return Answerer(SearchIndex.load(index, analyzer), config.answer, safety_rules(config))
         raise IndexLoadError(f"corpus not found: {corpus}")
     reason = stale_reason(index, corpus, analyzer, config.index_settings)
     if reason is None:

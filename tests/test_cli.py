@@ -147,3 +147,17 @@ def test_every_command_has_help():
     for command in ("index", "ask", "chat"):
         result = run(command, "--help")
         assert result.returncode == 0 and "usage:" in result.stdout
+
+
+def test_an_index_without_its_articles_is_used_and_a_damaged_one_is_named(tmp_path, monkeypatch, capsys):
+    index = tmp_path / "ix"
+    assert main(["index", "--corpus", str(SAMPLE_CORPUS), "--index", str(index)]) == 0
+    monkeypatch.setenv("BOT_CORPUS", str(tmp_path / "no-articles-here"))
+    monkeypatch.setenv("BOT_INDEX", str(index))
+    capsys.readouterr()
+    assert main(["ask", "--json", QUESTION]) == 0
+    assert json.loads(capsys.readouterr().out)["answered"]
+    build = index / (index / "CURRENT").read_text().strip()
+    (build / "docs.npy").write_bytes((build / "docs.npy").read_bytes()[:100])
+    assert main(["ask", QUESTION]) == 1
+    assert "docs.npy" in capsys.readouterr().err
