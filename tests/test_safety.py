@@ -155,7 +155,7 @@ def test_the_learned_second_opinion_catches_what_no_phrase_names(rules):
     rules_only = load_rules(with_model=False)
     report_rules = evaluate(read_set(DATA / "safety_blind2.jsonl"), rules_only)
     report_both = evaluate(read_set(DATA / "safety_blind2.jsonl"), rules)
-    assert report_both.recall > report_rules.recall + 0.2  # measured: 56.7% -> 87.6% on the blind set
+    assert report_both.recall > report_rules.recall + 0.2  # measured: 56.7% -> 96.9% on the blind set
     assert report_both.false_alarm_rate("informational") <= FALSE_ALARM_GOAL
 
 
