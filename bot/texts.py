@@ -24,6 +24,10 @@ COMMANDS = {
 }
 
 
+def _footer(c: Contacts) -> str:
+    return footer(c.disclaimer, str(c.helpline))
+
+
 def start(c: Contacts) -> str:
     return ("<b>Hi. I answer questions about addiction and its treatment</b>: opioids, naltrexone, methadone, "
             "buprenorphine, withdrawal, relapse, and where to get help.\n\n"
@@ -32,7 +36,7 @@ def start(c: Contacts) -> str:
             "<b>What I can't do:</b> I am not a doctor or a counsellor, I don't know your situation, and I "
             f"can't call anyone for you. In an emergency, call {escape(c.emergency_number)}; if you are thinking "
             f"about suicide, {escape(c.crisis_line)}: {escape(c.crisis_contact)}.\n\n"
-            + footer(c.disclaimer, str(c.helpline)))
+            + _footer(c))
 
 
 def help_text(c: Contacts) -> str:
@@ -42,7 +46,7 @@ def help_text(c: Contacts) -> str:
             "Under an answer, <b>More</b> shows the next passages; 👍 / 👎 tell us if it helped.\n"
             "In any chat, type my @name and a question to share a passage.\n\n"
             "/helpline \u2014 talk to someone now\n/about \u2014 the articles I use\n/privacy \u2014 what I keep\n\n"
-            + footer(c.disclaimer, str(c.helpline)))
+            + _footer(c))
 
 
 def helpline_text(c: Contacts) -> str:
@@ -50,29 +54,29 @@ def helpline_text(c: Contacts) -> str:
             f"{escape(str(c.helpline))}\n\n"
             f"<b>In an emergency</b> (an overdose, a seizure, someone in danger): call {escape(c.emergency_number)}.\n"
             f"<b>If you are thinking about suicide</b>: {escape(c.crisis_line)}, {escape(c.crisis_contact)}.\n\n"
-            + footer(c.disclaimer, str(c.helpline)))
+            + _footer(c))
 
 
 def about(articles: int, chunks: int, built_at: str, c: Contacts) -> str:
     return (f"I answer from <b>{articles:,}</b> articles ({chunks:,} passages), indexed {escape(built_at)}.\n"
             "Every answer quotes the articles word for word and links to them; I write nothing of my own.\n\n"
-            + footer(c.disclaimer, str(c.helpline)))
+            + _footer(c))
 
 
 def privacy(c: Contacts) -> str:
     return ("<b>What I keep</b>\n"
             "\u2022 Your questions are not stored. They are used to search, then forgotten.\n"
-            "\u2022 When you press 👍 or 👎, I add one to a count for the articles in that answer. The count has "
-            "no user id, no chat id and no text.\n"
+            "\u2022 When you press 👍 or 👎, I add one to a count for each article in that answer and one for the "
+            "answer (which passages it quoted). The counts have no user id, no chat id and no text.\n"
             "\u2022 My logs record that a question was answered and how long it took, never what it said or "
             "who sent it.\n"
             "\u2022 Buttons under an answer carry only which passages were shown, signed so they can't be faked.\n"
             "Telegram itself keeps your chat history as it does for any chat.\n\n"
-            + footer(c.disclaimer, str(c.helpline)))
+            + _footer(c))
 
 
 def plain(text: str, c: Contacts) -> str:
-    return f"{escape(text)}\n\n{footer(c.disclaimer, str(c.helpline))}"
+    return f"{escape(text)}\n\n{_footer(c)}"
 
 
 def toast(text: str, c: Contacts) -> str:
