@@ -126,9 +126,6 @@ class Analyzer:
             self._stem_cache[word] = cached
         return cached
 
-    def is_stopword(self, word: str) -> bool:
-        return word in self._stopwords
-
     def _load_synonyms(self, text: str, source: str) -> None:
         """Every name of a concept becomes one term: the stem of its single-word name, or its words joined."""
         try:

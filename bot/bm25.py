@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -200,5 +200,3 @@ class BM25Index:
         if self.docs.shape[0] and (int(self.docs.max()) >= n or int(self.docs.min()) < 0):
             raise ValueError("docs.npy refers to documents that doc_len.npy does not have")
 
-    def params_dict(self) -> dict:
-        return asdict(self.params)
