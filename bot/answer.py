@@ -133,9 +133,11 @@ class Answerer:
             lead = "\n".join(contacts.fill(texts.SAFETY_NOTE[kind]) for kind in triage.notes)
         elif intent == intents.HELP_SEEKING:
             lead = contacts.fill(texts.HELP_LEAD)
+        elif intent == intents.RELAPSE:
+            lead = contacts.fill(texts.RELAPSE_LEAD)
         else:
             lead = ""
-        if citations or triage.crisis or (intent == intents.HELP_SEEKING and lead):
+        if citations or triage.crisis or (intent in (intents.HELP_SEEKING, intents.RELAPSE) and lead):
             note = ""  # the lead says what to do; "I couldn't find an answer" would only take away from it
         elif not question.strip():
             note = texts.EMPTY_QUESTION

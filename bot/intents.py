@@ -10,7 +10,7 @@ from importlib import resources
 
 import yaml
 
-GREETING, THANKS, HELP_SEEKING = "greeting", "thanks", "help_seeking"
+GREETING, THANKS, HELP_SEEKING, RELAPSE = "greeting", "thanks", "help_seeking", "relapse"
 _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
@@ -21,7 +21,7 @@ def _normal(text: str) -> str:
 @lru_cache(maxsize=1)
 def _phrases() -> dict[str, list[str]]:
     data = yaml.safe_load(resources.files("bot.data").joinpath("intents.yaml").read_text(encoding="utf-8"))
-    return {kind: [_normal(p) for p in data.get(kind) or []] for kind in (GREETING, THANKS, HELP_SEEKING)}
+    return {kind: [_normal(p) for p in data.get(kind) or []] for kind in (GREETING, THANKS, HELP_SEEKING, RELAPSE)}
 
 
 def classify(message: str) -> str | None:
@@ -35,8 +35,9 @@ def classify(message: str) -> str | None:
                                   and kind == GREETING and "?" not in message):
                 return kind
     padded = f" {text} "
-    if any(f" {phrase} " in padded for phrase in phrases[HELP_SEEKING]):
-        return HELP_SEEKING
+    for kind in (RELAPSE, HELP_SEEKING):
+        if any(f" {phrase} " in padded for phrase in phrases[kind]):
+            return kind
     return None
 
 

@@ -12,6 +12,9 @@ GREETING = ("Hi. Ask me anything about addiction and its treatment, in your own 
 SHOWING_RESULTS_FOR = "Showing results for: {question}"
 WELCOME = "You're welcome. Take care, and ask again any time."
 HELP_LEAD = "You can talk to someone now: {helpline}. They can also help you find treatment near you."
+RELAPSE_LEAD = ("A relapse does not undo the progress you made, and many people have one on the way to recovery. "
+                "If you used after a break, your tolerance is lower: don't use alone, use less, and keep naloxone "
+                "(Narcan) close. You can talk to someone now: {helpline}.")
 
 # Emergencies: what to do now comes first, and both the emergency number and the crisis line are always
 # there. Filled from the settings ({emergency}, {crisis_line}, {crisis_contact}, {helpline}).

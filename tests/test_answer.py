@@ -138,3 +138,17 @@ def test_asking_for_help_about_something_still_searches_it(answerer):
     answer = answerer.answer("where can i get help with naltrexone and detox")
     assert answer.lead and answer.answered
     assert answer.citations[0].article_id == SEED_ID
+
+
+def test_a_relapse_gets_support_and_the_overdose_risk_first(answerer):
+    answer = answerer.answer("i relapsed last night")
+    assert not answer.crisis
+    assert answer.lead.startswith("A relapse does not undo") and "tolerance is lower" in answer.lead
+    assert answer.helpline in answer.lead and answer.message.startswith(answer.lead)
+    assert "couldn't find" not in answer.message
+
+
+def test_using_again_after_a_break_leads_with_the_lost_tolerance_warning(answerer):
+    answer = answerer.answer("I slipped up and used again today after 3 months")
+    assert not answer.crisis
+    assert answer.lead.startswith("Please be careful") and "tolerance" in answer.lead
