@@ -159,11 +159,8 @@ class Analyzer:
             out.extend(Token(term, start, end) for term in self._parts_terms(parts))
             flat.extend((p, start, end, n) for p in parts if p)
         if self._phrases:
-            for i, (part, start, _, first_word) in enumerate(flat):
-                for words, term in self._phrases.get(part, ()):
-                    window = flat[i:i + len(words)]
-                    if tuple(p for p, *_ in window) == words and window[-1][3] != first_word:
-                        out.append(Token(term, start, window[-1][2]))
+            for first, last, term in self._phrase_matches([p for p, *_ in flat], [f[3] for f in flat]):
+                out.append(Token(term, flat[first][1], flat[last][2]))
             out.sort(key=lambda t: (t.start, -t.end))
         return iter(out)
 
@@ -187,13 +184,19 @@ class Analyzer:
             out.extend(known[0])
             parts_of_words.append(known[1])
         if self._phrases:
-            flat = [(part, n) for n, parts in enumerate(parts_of_words) for part in parts]
-            for i, (part, first_word) in enumerate(flat):
-                for phrase, term in self._phrases.get(part, ()):
-                    window = flat[i:i + len(phrase)]
-                    if tuple(p for p, _ in window) == phrase and window[-1][1] != first_word:
-                        out.append(term)
+            words = [n for n, parts in enumerate(parts_of_words) for _ in parts]
+            parts = [part for parts in parts_of_words for part in parts]
+            out.extend(term for _, _, term in self._phrase_matches(parts, words))
         return out
+
+    def _phrase_matches(self, parts: list[str], words: list[int]) -> Iterator[tuple[int, int, str]]:
+        """(first part, last part, concept) of each synonym phrase in a run of word parts; a phrase must
+        span words ("12-step" is one word, already its own concept)."""
+        for i, part in enumerate(parts):
+            for phrase, term in self._phrases.get(part, ()):
+                last = i + len(phrase) - 1
+                if tuple(parts[i:last + 1]) == phrase and words[last] != words[i]:
+                    yield i, last, term
 
     def _word_parts(self, raw: str) -> list[str]:
         word = _POSSESSIVE_RE.sub("", self.normalize(raw))

@@ -37,6 +37,10 @@ def open_answerer(config: Config, corpus: Path | None = None, index: Path | None
                   say: Callable[[str], None] = lambda _: None) -> Answerer:
     """`index` alone: load it. `corpus` alone: an index cached for it. Neither: the configured pair."""
     analyzer = make_analyzer(config)
+
+    def answerer(search_index: SearchIndex) -> Answerer:
+        return Answerer(search_index, config.answer, safety_rules(config))
+
     if index is not None and corpus is None:
         loaded = SearchIndex.load(index, analyzer)
         recorded = loaded.manifest.get("corpus", {})
@@ -44,7 +48,7 @@ def open_answerer(config: Config, corpus: Path | None = None, index: Path | None
         if path and Path(path).exists() and corpus_fingerprint(Path(path)) != recorded.get("fingerprint"):
             say(f"note: {path} changed since this index was built; rebuild with: python -m bot index "
                 f"--corpus {path} --index {index}")
-        return Answerer(loaded, config.answer, safety_rules(config))
+        return answerer(loaded)
     if corpus is not None and index is None:
         # one cached index per corpus and settings, so comparing settings does not rebuild back and forth
         identity = json.dumps([str(corpus.resolve()), analyzer.fingerprint, config.index_settings.as_dict()],
@@ -55,18 +59,18 @@ def open_answerer(config: Config, corpus: Path | None = None, index: Path | None
     index = index if index is not None else config.index
     if not corpus.exists():
         if current_build_name(index) is not None:  # an index shipped without its articles: use it as it is
-            return Answerer(SearchIndex.load(index, analyzer), config.answer, safety_rules(config))
+            return answerer(SearchIndex.load(index, analyzer))
         raise IndexLoadError(f"corpus not found: {corpus}")
     reason = stale_reason(index, corpus, analyzer, config.index_settings)
     if reason is None:
         try:
-            return Answerer(SearchIndex.load(index, analyzer), config.answer, safety_rules(config))
+            return answerer(SearchIndex.load(index, analyzer))
         except IndexLoadError as e:
             reason = str(e)
     say(f"building the index in {index} from {corpus} ({reason})")
     built, report = build_index(corpus, index, analyzer, config.index_settings)
     report_build(report, say)
-    return Answerer(built, config.answer, safety_rules(config))
+    return answerer(built)
 
 
 def safety_rules(config: Config) -> SafetyRules:

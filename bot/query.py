@@ -76,8 +76,7 @@ class Speller:
 def understand(question: str, index: SearchIndex, speller: Speller | None) -> Query:
     analyzer = index.analyzer
     terms: list[str] = []
-    corrections: list[tuple[str, str]] = []
-    replaced: list[tuple[int, int, str]] = []
+    replaced: list[tuple[int, int, str]] = []  # (start, end, the word searched for instead)
     unseen: dict[str, float] = {}
     for token in analyzer.tokens(question):
         term = token.term
@@ -87,7 +86,6 @@ def understand(question: str, index: SearchIndex, speller: Speller | None) -> Qu
             if better is not None:
                 surface = index.surface(better) or better
                 if not replaced or replaced[-1][0] != token.start:
-                    corrections.append((typed, surface))
                     replaced.append((token.start, token.end, surface))
                 term = better
         terms.append(term)
@@ -100,4 +98,5 @@ def understand(question: str, index: SearchIndex, speller: Speller | None) -> Qu
             parts.append(question[last:start] + surface)
             last = end
         shown = "".join(parts) + question[last:]
-    return Query(terms, tuple(corrections), shown, unseen)
+    corrections = tuple((question[start:end], surface) for start, end, surface in replaced)
+    return Query(terms, corrections, shown, unseen)
