@@ -69,17 +69,19 @@ class Answer:
     note: str = ""  # said instead of passages when there are none
     showing_results_for: str = ""  # the question as searched, when a misspelt word was corrected
     terms: tuple[str, ...] = field(default=(), repr=False)  # what was searched for, to highlight
+    triage: safety.Triage = field(default_factory=safety.Triage)
 
     def to_json(self) -> dict:
         """The CLI's JSON contract (see README): extend it, never rename or drop a key."""
         out = asdict(self)
         del out["terms"]
+        out["triage"] = self.triage.to_json()
         return out
 
 
 class Answerer:
     def __init__(self, index: SearchIndex, settings: AnswerSettings = AnswerSettings(),
-                 rules: safety.SafetyRules | None = None) -> None:
+                 rules: safety.Triager | None = None) -> None:
         self.index = index
         self.settings = settings
         self.safety = rules or safety.load_rules()
@@ -123,30 +125,40 @@ class Answerer:
     def _finish(self, question: str, citations: tuple[Citation, ...], triage: safety.Triage,
                 intent: str | None, query: Query) -> Answer:
         s = self.settings
-        contacts = s.contacts
-        helpline = str(contacts.helpline)
-        if triage.crisis:
-            lead = "\n\n".join(contacts.fill(texts.EMERGENCY[kind]) for kind in triage.emergencies)
-        elif triage.lost_tolerance:
-            lead = contacts.fill(texts.LOST_TOLERANCE)
-        elif triage.notes:
-            lead = "\n".join(contacts.fill(texts.SAFETY_NOTE[kind]) for kind in triage.notes)
-        elif intent == intents.HELP_SEEKING:
-            lead = contacts.fill(texts.HELP_LEAD)
-        elif intent == intents.RELAPSE:
-            lead = contacts.fill(texts.RELAPSE_LEAD)
-        else:
-            lead = ""
+        helpline = str(s.contacts.helpline)
+        lead = self._lead(triage, intent)
         if citations or triage.crisis or (intent in (intents.HELP_SEEKING, intents.RELAPSE) and lead):
             note = ""  # the lead says what to do; "I couldn't find an answer" would only take away from it
         elif not question.strip():
             note = texts.EMPTY_QUESTION
+        elif triage.level == safety.CONCERN:
+            note = texts.CONCERN_NO_ANSWER  # never "try the name of a medicine" to someone in distress
         else:
             note = {intents.GREETING: texts.GREETING, intents.THANKS: texts.WELCOME}.get(intent, texts.NO_ANSWER)
         shown = query.shown if citations else ""
         message = plain_message(lead, citations, note, s.disclaimer, helpline, shown)
         return Answer(question, bool(citations), triage.crisis, citations, message, s.disclaimer, helpline,
-                      lead, note, shown, tuple(query.terms))
+                      lead, note, shown, tuple(query.terms), triage)
+
+    def _lead(self, triage: safety.Triage, intent: str | None) -> str:
+        """What comes before any passage: the emergency steps, the lost-tolerance warning, a caring word."""
+        fill = self.settings.contacts.fill
+        parts = []
+        if triage.crisis:
+            parts.append(fill(texts.emergency_text(triage.kinds)))
+        if triage.lost_tolerance:
+            parts.append(fill(texts.LOST_TOLERANCE))
+        elif intent == intents.RELAPSE and not triage.crisis:
+            parts.append(fill(texts.RELAPSE_LEAD))
+        if triage.level == safety.CONCERN:
+            parts.append(fill(texts.CONCERN_LEAD))
+        elif parts:
+            pass
+        elif triage.notes:
+            parts.append("\n".join(fill(texts.SAFETY_NOTE[kind]) for kind in triage.notes))
+        elif intent == intents.HELP_SEEKING:
+            parts.append(fill(texts.HELP_LEAD))
+        return "\n\n".join(parts)
 
     def _citations(self, query: Query, top_k: int) -> tuple[Citation, ...]:
         index, s = self.index, self.settings

@@ -13,7 +13,8 @@ from bot.engine import make_analyzer, open_answerer, report_build
 from bot.index import IndexLoadError, build_index
 
 PROG = "python -m bot"
-DEFAULT_SAFETY_SET = Path("tests/data/safety_messages.jsonl")
+DEFAULT_SAFETY_SET = Path("evalsets/safety/blind3.jsonl")
+MAX_TOP_K = 50
 ABLATIONS = ("stemming", "stopwords", "synonyms", "spelling", "titles")
 
 
@@ -38,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     source = ask.add_mutually_exclusive_group()
     source.add_argument("--corpus", type=Path, help="answer from these articles (indexed once, then reused)")
     source.add_argument("--index", type=Path, help="answer from this built index")
-    ask.add_argument("--top-k", type=int, metavar="N", help="passages in the answer (default: BOT_TOP_K or 3)")
+    ask.add_argument("--top-k", type=int, metavar="N", help="passages in the answer, 1 to 50 (default: BOT_TOP_K or 3)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (JSON Lines with '-')")
     ask.add_argument("question", help="the question, or '-' to read one question a line from standard input")
 
@@ -62,16 +63,25 @@ def _parser() -> argparse.ArgumentParser:
 
     calibration = commands.add_parser("calibrate", help="measure where the no-answer threshold belongs")
     calibration.add_argument("--corpus", type=Path, default=Path("corpus"), help="the articles (default: corpus/)")
-    calibration.add_argument("--in-scope", type=Path, default=Path("tests/data/sample_questions.jsonl"),
+    calibration.add_argument("--in-scope", type=Path, default=Path("evalsets/answers/sample_questions.jsonl"),
                              help="questions the articles answer, with their relevant articles")
-    calibration.add_argument("--out-of-scope", type=Path, default=Path("tests/data/out_of_scope.jsonl"),
+    calibration.add_argument("--out-of-scope", type=Path, default=Path("evalsets/answers/sample_out_of_scope.jsonl"),
                              help="questions the articles do not answer")
     calibration.add_argument("--json", action="store_true", help="print the table as JSON")
 
-    safety_eval = commands.add_parser("eval-safety", help="measure crisis triage on a labelled set")
-    safety_eval.add_argument("file", nargs="?", type=Path, default=DEFAULT_SAFETY_SET,
-                             help=f"JSON Lines of {{\"text\", \"label\"}} (default: {DEFAULT_SAFETY_SET})")
+    safety_eval = commands.add_parser("eval-safety", help="measure crisis triage on labelled sets and real text")
+    safety_eval.add_argument("file", nargs="*", type=Path,
+                             help="JSON Lines of {\"text\", \"label\", \"lost_tolerance\"} "
+                                  f"(default: {DEFAULT_SAFETY_SET}, the blind set)")
+    safety_eval.add_argument("--real", choices=("test", "dev", "all", "none"), default="test",
+                             help="which split of the real text (consumer questions, SciFact claims) to measure "
+                                  "(default: test, the held-out one)")
+    safety_eval.add_argument("--shared", type=Path, help="the shared data sets (default: ../shared/data)")
     safety_eval.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+    train_safety = commands.add_parser("train-safety", help="fit the crisis model offline (needs the train extra)")
+    train_safety.add_argument("--out", type=Path, help="where to write the weights (default: the package's own)")
+    train_safety.add_argument("--shared", type=Path, help="the shared data sets (default: ../shared/data)")
 
     chat = commands.add_parser("chat", help="an interactive console session")
     chat.add_argument("--corpus", type=Path, help="folder or file of articles")
@@ -88,10 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = Config.from_env(env_file=args.env_file)
-        if getattr(args, "top_k", None) is not None and not 1 <= args.top_k <= 10:
-            raise ConfigError(f"--top-k must be between 1 and 10, got {args.top_k}")
-        return {"index": _index, "ask": _ask, "chat": _chat, "run": _run,
-                "eval": _eval, "calibrate": _calibrate, "eval-safety": _eval_safety}[args.command](args, config)
+        if getattr(args, "top_k", None) is not None and not 1 <= args.top_k <= MAX_TOP_K:
+            raise ConfigError(f"--top-k must be between 1 and {MAX_TOP_K}, got {args.top_k}")
+        return {"index": _index, "ask": _ask, "chat": _chat, "run": _run, "eval": _eval, "calibrate": _calibrate,
+                "eval-safety": _eval_safety, "train-safety": _train_safety}[args.command](args, config)
     except (ConfigError, CorpusError, IndexLoadError) as e:
         _stderr(f"{PROG}: error: {e}")
         return 1
@@ -163,20 +173,66 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 def _eval_safety(args: argparse.Namespace, config: Config) -> int:
     from bot.engine import safety_rules
-    from bot.safety_eval import evaluate, read_set
+    from bot.safety import data
+    from bot.safety.evaluation import by_source, evaluate
 
-    if not args.file.is_file():
-        raise ConfigError(f"labelled set not found: {args.file}")
-    try:
-        rows = read_set(args.file)
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
-    report = evaluate(rows, safety_rules(config))
+    files = args.file or [DEFAULT_SAFETY_SET]
+    shared = args.shared or data.SHARED
+    triager = safety_rules(config)
+    sets = {}
+    for path in files:
+        if not path.is_file():
+            raise ConfigError(f"labelled set not found: {path}")
+        try:
+            sets[str(path)] = evaluate(data.read_set(path, split="test"), triager)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+    real = {}
+    if args.real != "none":
+        if not (shared / "consumer-questions" / "questions.jsonl").is_file():
+            raise ConfigError(f"the shared data sets are not at {shared} (--shared, or --real none)")
+        rows = [m for m in data.consumer_questions(shared) + data.scifact_claims(shared)
+                if args.real == "all" or m.split == args.real]
+        real = by_source(rows, triager)
     if args.json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False))
-    else:
-        print(f"{args.file}: {len(rows)} messages")
-        print("\n".join(report.lines()))
+        out = sets[str(files[0])].as_dict()  # one file's figures at the top, as before
+        out["sets"] = {name: report.as_dict() for name, report in sets.items()}
+        out["real"] = {name: report.as_dict() for name, report in sorted(real.items())}
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    for name, report in sets.items():
+        print(f"{name}: {sum(report.counts.values())} messages")
+        print("\n".join("  " + line for line in report.lines()))
+    if real:
+        print(f"real text ({args.real} split): emergency replies (goal at most 0.2%) and concern (goal at most 2%)")
+        for name, report in sorted(real.items()):
+            d = report.as_dict()
+            print(f"  {name:28} {d['messages']:5} messages: {sum(report.alarms.values())} emergency "
+                  f"({d['emergency_rate']:.2%}), concern or above {d['concern_rate']:.2%}")
+            for label, text, _ in report.false_alarms:
+                print(f"    emergency [{label}]: {text[:160]}")
+    return 0
+
+
+def _train_safety(args: argparse.Namespace, config: Config) -> int:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise ConfigError('train-safety needs scikit-learn: pip install -e ".[train]"') from None
+    from bot.safety import data, read_rules
+    from bot.safety.training import default_folder, train
+
+    shared = args.shared or data.SHARED
+    if not (shared / "consumer-questions" / "questions.jsonl").is_file():
+        raise ConfigError(f"the shared data sets are not at {shared} (--shared)")
+    out = args.out or default_folder()
+    try:
+        rules = read_rules(str(config.safety_rules) if config.safety_rules else None)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"BOT_SAFETY_RULES: {config.safety_rules}: {e}") from None
+    meta = train(out, rules, shared, say=_stderr)
+    print(f"wrote {out}: thresholds {meta['thresholds']}; dev split: {meta['dev']['emergencies_caught']:.1%} of "
+          f"emergencies caught, {meta['dev']['real_emergency_rate']:.2%} emergency replies on real text")
     return 0
 
 

@@ -17,7 +17,7 @@ from bot.answer import Answerer
 from bot.config import Config, ConfigError
 from bot.corpus import corpus_fingerprint
 from bot.index import BuildReport, IndexLoadError, SearchIndex, build_index, current_build_name, stale_reason
-from bot.safety import SafetyRules, load_rules
+from bot.safety import Triager, load_rules, read_rules
 
 
 def make_analyzer(config: Config) -> Analyzer:
@@ -73,8 +73,13 @@ def open_answerer(config: Config, corpus: Path | None = None, index: Path | None
     return answerer(built)
 
 
-def safety_rules(config: Config) -> SafetyRules:
+def safety_rules(config: Config) -> Triager:
     try:
-        return load_rules(str(config.safety_rules) if config.safety_rules else None)
+        read_rules(str(config.safety_rules) if config.safety_rules else None)
     except (OSError, ValueError, yaml.YAMLError) as e:
         raise ConfigError(f"BOT_SAFETY_RULES: {config.safety_rules}: {e}") from None
+    try:
+        return load_rules(str(config.safety_rules) if config.safety_rules else None)
+    except (OSError, ValueError, KeyError) as e:
+        raise IndexLoadError(f"the crisis model in bot/data/safety_model cannot be read ({e}); "
+                             "reinstall the package or run: python -m bot train-safety") from None

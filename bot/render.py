@@ -29,13 +29,40 @@ EMERGENCY = {
         "Please reach out now: {crisis_line}, {crisis_contact}. It is free, confidential and open 24/7.\n"
         "If you have taken something or are in danger right now, call {emergency}.\n"
         "You don't have to go through this alone."),
-    "withdrawal_emergency": (
+    "withdrawal": (
         "A seizure, hallucinations or confusion during alcohol or benzodiazepine withdrawal is a medical "
         "emergency. Call {emergency} now.\n"
         "\u2022 During a seizure, move hard things away and put nothing in their mouth; afterwards lay them on their side.\n"
         "\u2022 Stay with them until help arrives.\n"
         "{crisis_line}: {crisis_contact}."),
 }
+# Two kinds at once: steps safe for both, both numbers, one reply (kinds in order of urgency).
+EMERGENCY_TOGETHER = {
+    ("overdose", "withdrawal"): (
+        "This may be an overdose or a withdrawal seizure. Call {emergency} now.\n"
+        "\u2022 If they may have taken opioids and are breathing slowly or not at all, give naloxone (Narcan): it "
+        "does no harm if they did not.\n"
+        "\u2022 If they are seizing, move hard things away and put nothing in their mouth; afterwards lay them on "
+        "their side.\n"
+        "\u2022 Stay with them until help arrives.\n"
+        "{crisis_line}: {crisis_contact}."),
+    ("overdose", "suicide"): (
+        "This may be an overdose. Call {emergency} now, even if it was on purpose.\n"
+        "\u2022 Give naloxone (Narcan) if you have it. If there is no response after 2-3 minutes, give another dose.\n"
+        "\u2022 Lay them on their side so they don't choke, and stay with them until help arrives.\n"
+        "\u2022 Put pills, weapons and anything else dangerous out of reach.\n"
+        "{crisis_line}: {crisis_contact}, free, confidential and open 24/7. You don't have to go through this alone."),
+    ("withdrawal", "suicide"): (
+        "Please get help now: call {emergency}. A seizure, hallucinations or confusion in withdrawal is a medical "
+        "emergency.\n"
+        "\u2022 During a seizure, move hard things away and put nothing in their mouth; afterwards lay them on their side.\n"
+        "\u2022 Stay with them, and put pills, weapons and anything else dangerous out of reach.\n"
+        "{crisis_line}: {crisis_contact}, free, confidential and open 24/7. You don't have to go through this alone."),
+}
+CONCERN_LEAD = ("I'm sorry you're carrying this. You don't have to be alone with it: {crisis_line}, "
+                "{crisis_contact}, any time, free and confidential. If you are in danger right now, call {emergency}.")
+CONCERN_NO_ANSWER = ("Our articles don't cover this, but the people at the lines above and below are there to "
+                     "listen and help, whatever you are going through.")
 LOST_TOLERANCE = (
     "Please be careful: after a break from using (detox, treatment, jail or prison, or naltrexone) your tolerance "
     "is much lower, and the amount you used before can kill you. If you use, don't use alone, start with much "
@@ -43,9 +70,20 @@ LOST_TOLERANCE = (
 SAFETY_NOTE = {
     "overdose": "If someone may be overdosing now, call {emergency} and give naloxone (Narcan) if you have it.",
     "suicide": "If you are thinking about suicide, {crisis_line}: {crisis_contact}, any time.",
-    "withdrawal_emergency": ("Seizures, hallucinations or confusion in alcohol or benzodiazepine withdrawal are "
+    "withdrawal": ("Seizures, hallucinations or confusion in alcohol or benzodiazepine withdrawal are "
                              "an emergency: call {emergency}."),
 }
+
+
+def emergency_text(kinds: Sequence[str]) -> str:
+    """The reply for the kinds that fit, most urgent first: one text with steps safe for all of them."""
+    if len(kinds) >= 2:
+        pair = (kinds[0], kinds[1])
+        text = EMERGENCY_TOGETHER.get(pair, "\n\n".join(EMERGENCY[k] for k in pair))
+        if len(kinds) > 2:  # all three: the overdose-and-seizure steps, and the crisis line for the third
+            text = EMERGENCY_TOGETHER[("overdose", "withdrawal")] + "\nYou don't have to go through this alone."
+        return text
+    return EMERGENCY[kinds[0]]
 
 
 def citation_label(title: str, section: str, excerpt: bool) -> str:

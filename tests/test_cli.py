@@ -113,7 +113,7 @@ def test_default_run_builds_the_sample_index_in_the_configured_place(tmp_path, m
     (["ask", "--index", "{tmp}/nothing", "x"], "no index in"),
     (["index", "--corpus", "{tmp}/empty", "--index", "{tmp}/ix"], "no usable articles"),
     (["ask", "--frobnicate", "x"], "unrecognized arguments: --frobnicate"),
-    (["ask", "--top-k", "0", "--index", "{tmp}/ix", "x"], "--top-k must be between 1 and 10"),
+    (["ask", "--top-k", "0", "--index", "{tmp}/ix", "x"], "--top-k must be between 1 and 50"),
     (["ask"], "the following arguments are required: question"),
     (["run"], "TELEGRAM_BOT_TOKEN is not set"),
     (["--env-file", "{tmp}/bad.env", "run"], "TELEGRAM_BOT_TOKEN does not look like a bot token"),

@@ -37,7 +37,7 @@ def test_env_file_named_in_the_environment_must_exist(tmp_path):
 
 @pytest.mark.parametrize("name, value, message", [
     ("BOT_TOP_K", "three", "BOT_TOP_K must be a whole number, got 'three'"),
-    ("BOT_TOP_K", "0", "BOT_TOP_K must be between 1 and 10"),
+    ("BOT_TOP_K", "0", "BOT_TOP_K must be between 1 and 50"),
     ("BOT_BM25_B", "1.5", "BOT_BM25_B must be between 0 and 1"),
     ("BOT_MIN_COVERAGE", "x", "BOT_MIN_COVERAGE must be a number"),
     ("BOT_STEMMER", "lancaster", "BOT_STEMMER must be one of"),

@@ -15,7 +15,7 @@ from bot.links import passage_link, text_fragment
 from bot.telegram_html import answer_html
 from tests.conftest import ROOT, write
 
-DATA = ROOT / "tests" / "data"
+ANSWER_SETS = ROOT / "evalsets" / "answers"
 
 
 @pytest.mark.parametrize("variants", [
@@ -122,7 +122,7 @@ def test_citations_link_to_the_passage(answerer):
 
 
 def test_own_question_set_finds_the_right_article_in_the_top_three(answerer):
-    questions = read_questions(DATA / "sample_questions.jsonl")
+    questions = read_questions(ANSWER_SETS / "sample_questions.jsonl")
     assert len(questions) >= 50
     figures = evaluate(answerer, questions)
     assert figures["recall@3"] >= 0.90, figures
@@ -163,7 +163,7 @@ def test_eval_command_prints_the_contract_json(tmp_path, capsys):
 def test_the_no_answer_threshold_is_the_calibrated_one(sample):
     from bot.calibration import calibrate
 
-    result = calibrate(Answerer(sample), [q for q in read_questions(DATA / "sample_questions.jsonl") if q["relevant"]],
-                       read_questions(DATA / "out_of_scope.jsonl"))
+    result = calibrate(Answerer(sample), [q for q in read_questions(ANSWER_SETS / "sample_questions.jsonl") if q["relevant"]],
+                       read_questions(ANSWER_SETS / "sample_out_of_scope.jsonl"))
     assert result["chosen"] == AnswerSettings().min_coverage
-    assert len(read_questions(DATA / "out_of_scope.jsonl")) >= 100
+    assert len(read_questions(ANSWER_SETS / "sample_out_of_scope.jsonl")) >= 100

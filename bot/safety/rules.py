@@ -1,4 +1,4 @@
-"""Crisis triage, before any retrieval: is this message an emergency, and which kind?
+"""What the phrases of bot/data/safety.yaml find in a message: signs, concern, cues, denials, lost tolerance.
 
 The phrases live in bot/data/safety.yaml (read its header): people who run the bot can extend them
 without touching code. Matching copes with how people write in a hurry: case, punctuation and
@@ -7,37 +7,36 @@ sign is not counted when it is denied ("im not suicidal") or sits in a question 
 """
 from __future__ import annotations
 
-import json
-import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
-
-import yaml
 from nltk.tokenize import RegexpTokenizer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-OVERDOSE, SUICIDE, WITHDRAWAL = "overdose", "suicide", "withdrawal_emergency"
-MODEL_MIN_WORDS = 5  # below this the model is not asked (see triage)
+OVERDOSE, SUICIDE, WITHDRAWAL = "overdose", "suicide", "withdrawal"
 EMERGENCIES = (OVERDOSE, SUICIDE, WITHDRAWAL)
+TOLERANCE = "lost_tolerance"
+LONG_MESSAGE_WORDS = 60
 _CLAUSE_BREAK = re.compile(r"[.!?;,:\n()\"]+|\s(?:but|and then|though)\s")
 _TOKENIZER = RegexpTokenizer(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
-class Triage:
-    emergencies: tuple[str, ...] = ()  # kinds happening now, most urgent first
-    notes: tuple[str, ...] = ()  # kinds the message is about, without an emergency: one-line notes
-    lost_tolerance: bool = False
-    evidence: tuple[str, ...] = field(default=(), compare=False)  # which phrases fired, for eval output
+class RuleReading:
+    """What the phrases found in a message; triage weighs it with the model's reading."""
 
-    @property
-    def crisis(self) -> bool:
-        return bool(self.emergencies)
+    text: str  # the message as the rules read it (clauses joined): what the model reads too
+    emergencies: tuple[str, ...]  # kinds with an explicit sign, not denied, not in a question
+    weak: tuple[str, ...]  # kinds with a state and its context ("slumped" + "after using"): the model decides
+    concern: tuple[str, ...]  # kinds with a concern phrase ("i think about dying every day")
+    notes: tuple[str, ...]  # kinds the message is about without a sign: a one-line note
+    tolerance: bool  # about to use after a break, by the phrases
+    cues: tuple[str, ...]  # risk cues present and not denied: without one, the model may not raise the level
+    tolerance_cue: bool  # a break in use is mentioned (detox, jail, months clean)
+    denied: bool  # "im safe", "not going to do anything": a model-only alarm is lowered
+    asking: bool  # opens as a question ("can i quit drinking cold turkey"): a model-only emergency is concern
+    evidence: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass
@@ -49,8 +48,6 @@ class _Kind:
 
 
 class SafetyRules:
-    model: "SafetyModel | None" = None
-
     def __init__(self, data: dict) -> None:
         words = {name: [self._plain(w) for w in values] for name, values in (data.get("words") or {}).items()}
         self._words = words
@@ -78,6 +75,11 @@ class SafetyRules:
                                       if not w.startswith("<"))
             for phrase in spec.get("signs") or []:
                 vocabulary.update(w for w in self._plain(phrase).split() if not w.startswith("<"))
+        self.concern = {name: [self._compile(p) for p in phrases]
+                        for name, phrases in (data.get("concern") or {}).items()}
+        self.cues = {name: [self._compile_any(phrases)] for name, phrases in (data.get("cues") or {}).items()}
+        self.denials = [self._compile(p) for p in data.get("denials") or []]
+        self.asking = [re.compile(r"^" + self._sequence(self._plain(p), p) + r"(?!\S)") for p in data.get("asking") or []]
         tolerance = (data.get("kinds") or {}).get("lost_tolerance") or {}
         self.tolerance_use = [self._compile(p) for p in tolerance.get("use") or []]
         self.tolerance_after = [self._compile(p) for p in tolerance.get("after") or []]
@@ -99,6 +101,11 @@ class SafetyRules:
 
     def _compile(self, phrase: str) -> re.Pattern:
         return re.compile(r"(?<!\S)" + self._sequence(self._plain(phrase), phrase) + r"(?!\S)")
+
+    def _compile_any(self, phrases: list[str]) -> re.Pattern:
+        """Many phrases as one pattern: cues are checked on every message, so one pass each."""
+        alternatives = sorted((self._sequence(self._plain(p), p) for p in phrases), key=len, reverse=True)
+        return re.compile(r"(?<!\S)(?:" + "|".join(alternatives) + r")(?!\S)")
 
     def _sequence(self, words: str, phrase: str, depth: int = 0) -> str:
         """Words as a regex: <name> is a word list, * is up to three other words."""
@@ -172,135 +179,57 @@ class SafetyRules:
                         return True
         return False
 
-    def triage(self, message: str) -> Triage:
+    def _present(self, patterns: list[re.Pattern], clauses: list[str]) -> list[str]:
+        """Phrases found and not denied right before."""
+        found = []
+        for clause in clauses:
+            for pattern in patterns:
+                for m in pattern.finditer(clause):
+                    if not self._negated(clause, m.start()):
+                        found.append(m.group())
+        return found
+
+    def read(self, message: str) -> RuleReading:
         clauses = self.clauses(message)
         whole = " ".join(clauses)
         urgent = any(p.search(whole) for p in self.urgent)
         resolved = any(p.search(whole) for p in self.resolved)  # "he is stable now": it is over
         emergencies: list[str] = []
+        weak: list[str] = []
         notes: list[str] = []
         evidence: list[str] = []
+        # A long message with a sign in it is more often a case told or a question asked than an emergency
+        # typed in a hurry: there a sign is weak evidence, and the model must agree.
+        long = len(whole.split()) > LONG_MESSAGE_WORDS
         for name, kind in self.kinds.items():
-            found = self._first_sign(name, kind.signs, kind, clauses, urgent, resolved, evidence)
+            if self._first_sign(name, kind.signs, kind, clauses, urgent, resolved, evidence):
+                (weak if long and not urgent else emergencies).append(name)
+                continue
             for state, context in kind.together:
-                if found:
-                    break
                 # a state ("slumped", "seeing things") counts with a context ("after using", "quit drinking")
                 if context is state:
-                    if len({m.group() for clause in clauses for m in state.finditer(clause)}) >= 2:
-                        found = self._first_sign(name, [state], kind, clauses, urgent, resolved, evidence)
-                elif any(context.search(clause) for clause in clauses):
-                    found = self._first_sign(name, [state], kind, clauses, urgent, resolved, evidence)
-            if found:
-                emergencies.append(name)
-            elif any(t.search(whole) for t in kind.topics) or any(e.startswith(f"{name}:") for e in evidence):
+                    hit = len({m.group() for clause in clauses for m in state.finditer(clause)}) >= 2
+                else:
+                    hit = any(context.search(clause) for clause in clauses)
+                if hit and self._first_sign(name, [state], kind, clauses, urgent, resolved, evidence):
+                    weak.append(name)
+                    break
+            if name not in weak + emergencies and (any(t.search(whole) for t in kind.topics)
+                                     or any(e.startswith(f"{name}:") for e in evidence)):
                 notes.append(name)
-        tolerance = (not emergencies and any(p.search(whole) for p in self.tolerance_use)
+        concern = []
+        for name, patterns in self.concern.items():
+            found = self._present(patterns, clauses)
+            if found:
+                concern.append(name)
+                evidence.append(f"concern {name}: '{found[0]}'")
+        tolerance = (any(p.search(whole) for p in self.tolerance_use)
                      and any(p.search(whole) for p in self.tolerance_after))
-        # A few words are too little for the model to read intent from ("i need help"); the phrases still
-        # catch the short, explicit emergencies ("hes blue", "pls help od").
-        if not emergencies and not tolerance and self.model is not None and len(whole.split()) >= MODEL_MIN_WORDS:
-            kind, probability = self.model.predict(message)
-            if kind:
-                emergencies.append(kind)
-                evidence.append(f"{kind}: model {probability:.2f}")
-                notes = [n for n in notes if n != kind]
-        order = {OVERDOSE: 0, WITHDRAWAL: 1, SUICIDE: 2}
-        if SUICIDE in emergencies and OVERDOSE not in emergencies:
-            order[SUICIDE] = -1  # someone who wants to die hears about the 988 Lifeline first
-        return Triage(tuple(sorted(emergencies, key=order.get)), tuple(notes), tolerance, tuple(evidence))
-
-
-class SafetyModel:
-    """A learned second opinion for what the phrases miss: people say these things in endless ways.
-
-    Logistic regression over word and character n-grams of the message as the rules read it, trained
-    at start-up (a fraction of a second) from the labelled messages in bot/data/safety_training.jsonl:
-    nothing serialized is read back. It can only add an emergency, never clear one the rules found.
-    """
-
-    # The lowest threshold (in steps of 0.05) whose false alarms on informational and ordinary messages
-    # together stay under 5% in 5-fold cross-validation on the training messages: 0.55 gave 5.8%, 0.6
-    # gives 4.9% with 95.7% of emergencies caught (the model alone).
-    THRESHOLD = 0.6
-
-    def __init__(self, rows: list[tuple[str, str]], normalize) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline, make_union
-
-        self._normalize = normalize
-        labels = [_MODEL_LABELS.get(label, "other") for _, label in rows]
-        features = make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                              TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2))
-        model = make_pipeline(features, LogisticRegression(C=10, class_weight="balanced", max_iter=2000))
-        model.fit([normalize(text) for text, _ in rows], labels)
-        self.pipeline = model  # kept for the test that checks the direct arithmetic below against it
-        self._classes = list(model.classes_)
-        # Predicting through sklearn costs milliseconds of overhead per message; the fitted model is a few
-        # dictionaries and a matrix, so it is applied here directly (same numbers, a tenth of the time).
-        coef = model[-1].coef_
-        self._intercept = model[-1].intercept_.tolist()
-        self._parts = []
-        offset = 0
-        for _, vectorizer in model[0].transformer_list:
-            vocabulary = vectorizer.vocabulary_
-            weights = {gram: (float(vectorizer.idf_[i]), coef[:, offset + i].tolist()) for gram, i in vocabulary.items()}
-            self._parts.append((vectorizer.build_analyzer(), weights))
-            offset += len(vocabulary)
-
-    def probabilities(self, message: str) -> dict[str, float]:
-        text = self._normalize(message)
-        scores = list(self._intercept)
-        for analyze, weights in self._parts:
-            counts: dict[str, int] = {}
-            for gram in analyze(text):
-                if gram in weights:
-                    counts[gram] = counts.get(gram, 0) + 1
-            # sublinear tf times idf, then the l2 norm of the part, as TfidfVectorizer does
-            values = {g: (1.0 + math.log(c)) * weights[g][0] for g, c in counts.items()}
-            norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
-            for g, v in values.items():
-                for k, w in enumerate(weights[g][1]):
-                    scores[k] += w * v / norm
-        top = max(scores)
-        exp = [math.exp(x - top) for x in scores]
-        total = sum(exp)
-        return {c: e / total for c, e in zip(self._classes, exp)}
-
-    def predict(self, message: str) -> tuple[str | None, float]:
-        """(the likeliest emergency kind, or None; the probability of any emergency)."""
-        probabilities = self.probabilities(message)
-        emergency = 1.0 - probabilities.get("other", 0.0)
-        kind = max(EMERGENCIES, key=lambda k: probabilities.get(k, 0.0))
-        return (kind if emergency >= self.THRESHOLD else None), emergency
-
-
-_MODEL_LABELS = {"overdose": OVERDOSE, "suicide": SUICIDE, "withdrawal": WITHDRAWAL}
-
-
-def read_examples(text: str) -> list[tuple[str, str]]:
-    rows = []
-    for line in text.splitlines():
-        if line.strip():
-            record = json.loads(line)
-            rows.append((record["text"], record["label"]))
-    return rows
-
-
-@lru_cache(maxsize=4)
-def load_rules(path: str | None = None, with_model: bool = True) -> SafetyRules:
-    """The shipped rules (or an operator's own file), with the learned second opinion."""
-    if path:
-        text = Path(path).read_text(encoding="utf-8")
-    else:
-        text = resources.files("bot.data").joinpath("safety.yaml").read_text(encoding="utf-8")
-    rules = SafetyRules(yaml.safe_load(text) or {})
-    if with_model:
-        examples = resources.files("bot.data").joinpath("safety_training.jsonl").read_text(encoding="utf-8")
-        rules.model = SafetyModel(read_examples(examples), lambda m: " ".join(rules.clauses(m)))
-    return rules
-
-
-def triage(message: str) -> Triage:
-    return load_rules().triage(message)
+        # a cue counts even when denied ("not breathing" is the strongest one); denials are their own list
+        cues = tuple(name for name, patterns in self.cues.items() if any(p.search(whole) for p in patterns))
+        tolerance_cue = TOLERANCE in cues or any(p.search(whole) for p in self.tolerance_after)
+        cues = tuple(c for c in cues if c != TOLERANCE)
+        denied = any(p.search(whole) for p in self.denials)
+        asking = not urgent and any(p.match(whole) for p in self.asking)
+        return RuleReading(whole, tuple(emergencies), tuple(weak), tuple(concern), tuple(notes), tolerance,
+                           cues, tolerance_cue, denied, asking, tuple(evidence))

@@ -1,0 +1,89 @@
+"""Triage: the phrases' reading and the model's, weighed into one level.
+
+Levels: `emergency` (happening now: the emergency reply alone), `concern` (distress or risk, not an
+emergency now: a caring lead with the crisis line, then the answer), `none`. Lost tolerance is its own
+signal and leads whatever the level. The model may raise the level only on a message that carries a risk
+cue (a guard for text unlike anything it was trained on), and a denial ("im safe") lowers what the model
+alone would say.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.safety.model import Reading, SafetyModel
+from bot.safety.rules import OVERDOSE, SUICIDE, WITHDRAWAL, RuleReading, SafetyRules
+
+EMERGENCY, CONCERN, NONE = "emergency", "concern", "none"
+URGENCY = {OVERDOSE: 0, WITHDRAWAL: 1, SUICIDE: 2}  # minutes matter most first
+TOLERANCE_MIN_WORDS = 4
+DEFAULT_THRESHOLDS = {"emergency": 0.5, "weak": 0.3, "concern": 0.5, "lost_tolerance": 0.5}
+
+
+@dataclass(frozen=True)
+class Triage:
+    level: str = NONE
+    kinds: tuple[str, ...] = ()  # most urgent first
+    lost_tolerance: bool = False
+    notes: tuple[str, ...] = ()  # topics worth a one-line safety note when the level is none
+    evidence: tuple[str, ...] = field(default=(), compare=False)  # what fired, for eval output
+
+    @property
+    def crisis(self) -> bool:
+        return self.level == EMERGENCY
+
+    @property
+    def emergencies(self) -> tuple[str, ...]:
+        return self.kinds if self.crisis else ()
+
+    def to_json(self) -> dict:
+        return {"level": self.level, "kinds": list(self.kinds), "lost_tolerance": self.lost_tolerance}
+
+
+def _ordered(kinds) -> tuple[str, ...]:
+    return tuple(sorted(set(kinds), key=URGENCY.get))
+
+
+def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, float]) -> Triage:
+    evidence = list(rules.evidence)
+    kinds = set(rules.emergencies)
+    concern = set(rules.concern)
+    tolerance = rules.tolerance
+    if model is not None and rules.cues and not rules.denied:  # "im safe", "not gonna use": the model is not asked
+        risk = model.emergency
+        # a concern phrase ("whats the point") says what the model's emergency would only guess at
+        if risk >= thresholds["emergency"] and not rules.asking and not rules.concern:
+            kinds.add(model.kind)
+            evidence.append(f"{model.kind}: model {risk:.2f}")
+        elif rules.weak and risk >= thresholds["weak"]:
+            kinds.update(rules.weak)
+            evidence.append(f"{'+'.join(rules.weak)}: phrases and model {risk:.2f}")
+        elif risk + model.probabilities["concern"] >= thresholds["concern"]:
+            concern.add(model.kind)
+            evidence.append(f"concern: model {risk + model.probabilities['concern']:.2f}")
+    # "naltrexone detox" names topics; saying one is about to use after a break takes a few more words
+    if model is not None and not tolerance and rules.tolerance_cue and len(rules.text.split()) >= TOLERANCE_MIN_WORDS:
+        tolerance = model.lost_tolerance >= thresholds["lost_tolerance"]
+        if tolerance:
+            evidence.append(f"lost tolerance: model {model.lost_tolerance:.2f}")
+    if kinds:
+        return Triage(EMERGENCY, _ordered(kinds), tolerance, (), tuple(evidence))
+    if concern:
+        return Triage(CONCERN, _ordered(concern), tolerance, (), tuple(evidence))
+    return Triage(NONE, (), tolerance, _ordered(rules.notes), tuple(evidence))
+
+
+class Triager:
+    """The phrases and, when shipped, the model: what the answer path asks before any search."""
+
+    def __init__(self, rules: SafetyRules, model: SafetyModel | None = None) -> None:
+        self.rules = rules
+        self.model = model
+        self.thresholds = dict(DEFAULT_THRESHOLDS, **(model.thresholds if model else {}))
+
+    def read(self, message: str) -> tuple[RuleReading, Reading | None]:
+        rules = self.rules.read(message)
+        asked = self.model is not None and (rules.cues or rules.tolerance_cue)
+        return rules, (self.model.read(rules.text) if asked else None)
+
+    def triage(self, message: str) -> Triage:
+        return decide(*self.read(message), self.thresholds)
