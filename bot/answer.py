@@ -152,11 +152,9 @@ class Answerer:
             parts.append(fill(texts.RELAPSE_LEAD))
         if triage.level == safety.CONCERN:
             parts.append(fill(texts.CONCERN_LEAD))
-        elif parts:
-            pass
-        elif triage.notes:
+        elif not parts and triage.notes:
             parts.append("\n".join(fill(texts.SAFETY_NOTE[kind]) for kind in triage.notes))
-        elif intent == intents.HELP_SEEKING:
+        elif not parts and intent == intents.HELP_SEEKING:
             parts.append(fill(texts.HELP_LEAD))
         return "\n\n".join(parts)
 

@@ -7,14 +7,13 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from bot.config import Config, ConfigError
+from bot.config import MAX_TOP_K, Config, ConfigError
 from bot.corpus import CorpusError
 from bot.engine import make_analyzer, open_answerer, report_build
 from bot.index import IndexLoadError, build_index
 
 PROG = "python -m bot"
 DEFAULT_SAFETY_SET = Path("evalsets/safety/blind3.jsonl")
-MAX_TOP_K = 50
 ABLATIONS = ("stemming", "stopwords", "synonyms", "spelling", "titles")
 
 
@@ -39,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     source = ask.add_mutually_exclusive_group()
     source.add_argument("--corpus", type=Path, help="answer from these articles (indexed once, then reused)")
     source.add_argument("--index", type=Path, help="answer from this built index")
-    ask.add_argument("--top-k", type=int, metavar="N", help="passages in the answer, 1 to 50 (default: BOT_TOP_K or 3)")
+    ask.add_argument("--top-k", type=int, metavar="N", help=f"passages in the answer, 1 to {MAX_TOP_K} (default: BOT_TOP_K or 3)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (JSON Lines with '-')")
     ask.add_argument("question", help="the question, or '-' to read one question a line from standard input")
 
@@ -177,7 +176,6 @@ def _eval_safety(args: argparse.Namespace, config: Config) -> int:
     from bot.safety.evaluation import by_source, evaluate
 
     files = args.file or [DEFAULT_SAFETY_SET]
-    shared = args.shared or data.SHARED
     triager = safety_rules(config)
     sets = {}
     for path in files:
@@ -189,8 +187,7 @@ def _eval_safety(args: argparse.Namespace, config: Config) -> int:
             raise ConfigError(str(e)) from None
     real = {}
     if args.real != "none":
-        if not (shared / "consumer-questions" / "questions.jsonl").is_file():
-            raise ConfigError(f"the shared data sets are not at {shared} (--shared, or --real none)")
+        shared = _shared_data(args, "--shared, or --real none")
         rows = [m for m in data.consumer_questions(shared) + data.scifact_claims(shared)
                 if args.real == "all" or m.split == args.real]
         real = by_source(rows, triager)
@@ -214,23 +211,26 @@ def _eval_safety(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _shared_data(args: argparse.Namespace, hint: str) -> Path:
+    from bot.safety import data
+
+    shared = args.shared or data.SHARED
+    if not (shared / "consumer-questions" / "questions.jsonl").is_file():
+        raise ConfigError(f"the shared data sets are not at {shared} ({hint})")
+    return shared
+
+
 def _train_safety(args: argparse.Namespace, config: Config) -> int:
     try:
         import sklearn  # noqa: F401
     except ImportError:
         raise ConfigError('train-safety needs scikit-learn: pip install -e ".[train]"') from None
-    from bot.safety import data, read_rules
+    from bot.engine import safety_phrases
     from bot.safety.training import default_folder, train
 
-    shared = args.shared or data.SHARED
-    if not (shared / "consumer-questions" / "questions.jsonl").is_file():
-        raise ConfigError(f"the shared data sets are not at {shared} (--shared)")
+    shared = _shared_data(args, "--shared")
     out = args.out or default_folder()
-    try:
-        rules = read_rules(str(config.safety_rules) if config.safety_rules else None)
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"BOT_SAFETY_RULES: {config.safety_rules}: {e}") from None
-    meta = train(out, rules, shared, say=_stderr)
+    meta = train(out, safety_phrases(config), shared, say=_stderr)
     print(f"wrote {out}: thresholds {meta['thresholds']}; dev split: {meta['dev']['emergencies_caught']:.1%} of "
           f"emergencies caught, {meta['dev']['real_emergency_rate']:.2%} emergency replies on real text")
     return 0

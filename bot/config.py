@@ -32,11 +32,13 @@ class Setting:
     help: str
 
 
+MAX_TOP_K = 50  # tools ranking ten articles need more than ten passages (at most two per article)
+
 SETTINGS = (
     Setting("BOT_CORPUS", "corpus", "folder or file of articles (Markdown, HTML, JSONL)"),
     Setting("BOT_INDEX", "index", "folder where the built index lives"),
     Setting("BOT_CACHE_DIR", "~/.cache/recovery-answers-bot", "where `ask --corpus PATH` keeps the index it builds"),
-    Setting("BOT_TOP_K", "3", "passages in one answer (1-50)"),
+    Setting("BOT_TOP_K", "3", f"passages in one answer (1-{MAX_TOP_K})"),
     Setting("BOT_MIN_COVERAGE", "0.2", "share of a question's weight a passage must match to be an answer (0-1)"),
     Setting("BOT_MIN_SCORE", "0.0", "BM25 score a passage must exceed to be an answer"),
     Setting("BOT_DISCLAIMER", DEFAULT_DISCLAIMER, "shown under every reply"),
@@ -140,7 +142,7 @@ class Config:
                             get("BOT_HELPLINE_HOURS"), get("BOT_HELPLINE_TEXT"))
         contacts = Contacts(helpline, _text(get, "BOT_EMERGENCY_NUMBER"), _text(get, "BOT_CRISIS_LINE_NAME"),
                             _text(get, "BOT_CRISIS_LINE_CONTACT"), _text(get, "BOT_DISCLAIMER"))
-        answer = AnswerSettings(top_k=_number(get, "BOT_TOP_K", int, 1, 50),
+        answer = AnswerSettings(top_k=_number(get, "BOT_TOP_K", int, 1, MAX_TOP_K),
                                 min_coverage=_number(get, "BOT_MIN_COVERAGE", float, 0.0, 1.0),
                                 min_score=_number(get, "BOT_MIN_SCORE", float, 0.0, 1000.0), contacts=contacts)
         synonyms = get("BOT_SYNONYMS")

@@ -17,7 +17,7 @@ from bot.answer import Answerer
 from bot.config import Config, ConfigError
 from bot.corpus import corpus_fingerprint
 from bot.index import BuildReport, IndexLoadError, SearchIndex, build_index, current_build_name, stale_reason
-from bot.safety import Triager, load_rules, read_rules
+from bot.safety import SafetyRules, Triager, read_rules, shipped_model
 
 
 def make_analyzer(config: Config) -> Analyzer:
@@ -73,13 +73,19 @@ def open_answerer(config: Config, corpus: Path | None = None, index: Path | None
     return answerer(built)
 
 
-def safety_rules(config: Config) -> Triager:
+def safety_phrases(config: Config) -> SafetyRules:
+    """The configured crisis phrases; a bad file is a setting error naming BOT_SAFETY_RULES."""
     try:
-        read_rules(str(config.safety_rules) if config.safety_rules else None)
+        return read_rules(str(config.safety_rules) if config.safety_rules else None)
     except (OSError, ValueError, yaml.YAMLError) as e:
         raise ConfigError(f"BOT_SAFETY_RULES: {config.safety_rules}: {e}") from None
+
+
+def safety_rules(config: Config) -> Triager:
+    phrases = safety_phrases(config)
     try:
-        return load_rules(str(config.safety_rules) if config.safety_rules else None)
+        model = shipped_model()
     except (OSError, ValueError, KeyError) as e:
         raise IndexLoadError(f"the crisis model in bot/data/safety_model cannot be read ({e}); "
                              "reinstall the package or run: python -m bot train-safety") from None
+    return Triager(phrases, model)

@@ -77,12 +77,10 @@ SAFETY_NOTE = {
 
 def emergency_text(kinds: Sequence[str]) -> str:
     """The reply for the kinds that fit, most urgent first: one text with steps safe for all of them."""
-    if len(kinds) >= 2:
-        pair = (kinds[0], kinds[1])
-        text = EMERGENCY_TOGETHER.get(pair, "\n\n".join(EMERGENCY[k] for k in pair))
-        if len(kinds) > 2:  # all three: the overdose-and-seizure steps, and the crisis line for the third
-            text = EMERGENCY_TOGETHER[("overdose", "withdrawal")] + "\nYou don't have to go through this alone."
-        return text
+    if len(kinds) > 2:  # all three: the overdose-and-seizure steps, which name the crisis line too
+        return EMERGENCY_TOGETHER[("overdose", "withdrawal")] + "\nYou don't have to go through this alone."
+    if len(kinds) == 2:
+        return EMERGENCY_TOGETHER[(kinds[0], kinds[1])]
     return EMERGENCY[kinds[0]]
 
 

@@ -228,25 +228,22 @@ def test_the_model_loads_from_plain_arrays_without_scikit_learn():
 
 
 def test_the_model_applied_directly_gives_scikit_learns_probabilities():
-    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: F401
+    """The exported arrays, applied without scikit-learn, against scikit-learn's own predict_proba."""
     from bot.safety.model import CLASSES, SafetyModel
-    from bot.safety.training import fit
+    from bot.safety.training import export, fit_sklearn
 
     rows = data.read_set(SETS / "written_train.jsonl")[::3] + data.read_set(SETS / "written_train_a.jsonl")[::3]
     texts = [r.text.lower() for r in rows]
-    vocabulary, weights, intercept = fit(texts, [r.target for r in rows], [r.lost_tolerance or i % 7 == 0
-                                                                           for i, r in enumerate(rows)], 4.0)
+    vectorizer, classes, lost = fit_sklearn(texts, [r.target for r in rows],
+                                            [r.lost_tolerance or i % 7 == 0 for i, r in enumerate(rows)], 4.0)
+    vocabulary, weights, intercept = export(vectorizer, classes, lost)
     model = SafetyModel(vocabulary, weights, {"intercept": intercept, "thresholds": {}})
-    # the same fit again, kept as scikit-learn objects, is the reference
-    from sklearn.linear_model import LogisticRegression
-    from bot.safety.features import grams
-    vectorizer = TfidfVectorizer(analyzer=grams, sublinear_tf=True, min_df=2, max_features=60000)
-    x = vectorizer.fit_transform(texts)
-    reference = LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000).fit(x, [r.target for r in rows])
     for text in texts[:40] + ["hes not breathing", "zzz unseen words only"]:
-        direct = model.read(text).probabilities
-        expected = dict(zip(reference.classes_, reference.predict_proba(vectorizer.transform([text]))[0]))
-        assert all(abs(direct[k] - expected[k]) < 1e-5 for k in CLASSES if k in expected), text
+        reading = model.read(text)
+        x = vectorizer.transform([text])
+        expected = dict(zip(classes.classes_, classes.predict_proba(x)[0]))
+        assert all(abs(reading.probabilities[k] - expected[k]) < 1e-5 for k in CLASSES), text
+        assert abs(reading.lost_tolerance - lost.predict_proba(x)[0][list(lost.classes_).index(True)]) < 1e-5
 
 
 def test_no_blind_message_is_in_what_the_model_learns_from():

@@ -17,7 +17,7 @@ from bot.safety.rules import EMERGENCIES, OVERDOSE, SUICIDE, WITHDRAWAL, RuleRea
 from bot.safety.triage import CONCERN, EMERGENCY, NONE, Triage, Triager
 
 __all__ = ["CONCERN", "EMERGENCIES", "EMERGENCY", "NONE", "OVERDOSE", "SUICIDE", "WITHDRAWAL", "RuleReading",
-           "SafetyModel", "SafetyRules", "Triage", "Triager", "load_rules", "read_rules", "triage"]
+           "SafetyModel", "SafetyRules", "Triage", "Triager", "load_rules", "read_rules", "shipped_model"]
 
 
 def read_rules(path: str | None = None) -> SafetyRules:
@@ -29,11 +29,13 @@ def read_rules(path: str | None = None) -> SafetyRules:
     return SafetyRules(yaml.safe_load(text) or {})
 
 
+@lru_cache(maxsize=1)
+def shipped_model() -> SafetyModel:
+    """The weights in bot/data/safety_model, read once per process."""
+    return SafetyModel.load()
+
+
 @lru_cache(maxsize=4)
 def load_rules(path: str | None = None, with_model: bool = True) -> Triager:
     """Triage as the bot runs it: the phrases with the shipped model (the model alone may be left out)."""
-    return Triager(read_rules(path), SafetyModel.load() if with_model else None)
-
-
-def triage(message: str) -> Triage:
-    return load_rules().triage(message)
+    return Triager(read_rules(path), shipped_model() if with_model else None)

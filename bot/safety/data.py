@@ -17,7 +17,8 @@ from pathlib import Path
 from bot.jsonl import records
 
 EMERGENCY_LABELS = ("overdose", "suicide", "withdrawal")
-LABELS = EMERGENCY_LABELS + ("concern", "informational", "ordinary")
+PLAIN_LABELS = ("informational", "ordinary")  # no emergency and no concern
+LABELS = EMERGENCY_LABELS + ("concern",) + PLAIN_LABELS
 ROOT = Path(__file__).resolve().parents[2]
 EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"

@@ -39,6 +39,15 @@ class SafetyReport:
     def share(self, part: dict, label: str) -> float:
         return part.get(label, 0) / self.counts[label] if self.counts.get(label) else 0.0
 
+    def rate(self, part: dict, labels) -> float:
+        """How many of the messages with these labels are counted in `part`."""
+        whole = sum(self.counts.get(label, 0) for label in labels)
+        return sum(part.get(label, 0) for label in labels) / whole if whole else 0.0
+
+    @property
+    def false_tolerance(self) -> float:
+        return self.tolerance[2] / self.tolerance[3] if self.tolerance[3] else 0.0
+
     def false_alarm_rate(self, label: str = "informational") -> float:
         return self.share(self.alarms, label)
 

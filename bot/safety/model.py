@@ -2,8 +2,8 @@
 
 `python -m bot train-safety` fits it offline (scikit-learn, in the `train` extra) and writes
 bot/data/safety_model/: `vocabulary.json` (the n-grams), `weights.npy` (idf and one column per class),
-`meta.json` (classes, thresholds, how it was trained and measured). Loading reads those files only: no
-training at start-up, no pickle, no scikit-learn on the serving path.
+`meta.json` (classes, thresholds, how it was trained and measured). Loading reads those plain arrays and
+JSON only: no training at start-up, no serialized Python objects, no scikit-learn on the serving path.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from bot.safety.features import grams
 
 CLASSES = ("overdose", "suicide", "withdrawal", "concern", "none")
 EMERGENCY_CLASSES = CLASSES[:3]
-FILES = ("vocabulary.json", "weights.npy", "meta.json")
 
 
 @dataclass(frozen=True)

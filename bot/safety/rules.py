@@ -26,7 +26,7 @@ _TOKENIZER = RegexpTokenizer(r"[a-z0-9]+")
 class RuleReading:
     """What the phrases found in a message; triage weighs it with the model's reading."""
 
-    text: str  # the message as the rules read it (clauses joined): what the model reads too
+    text: str = field(repr=False)  # the message as the rules read it (clauses joined): what the model reads too
     emergencies: tuple[str, ...]  # kinds with an explicit sign, not denied, not in a question
     weak: tuple[str, ...]  # kinds with a state and its context ("slumped" + "after using"): the model decides
     concern: tuple[str, ...]  # kinds with a concern phrase ("i think about dying every day")
@@ -36,7 +36,7 @@ class RuleReading:
     tolerance_cue: bool  # a break in use is mentioned (detox, jail, months clean)
     denied: bool  # "im safe", "not going to do anything": a model-only alarm is lowered
     asking: bool  # opens as a question ("can i quit drinking cold turkey"): a model-only emergency is concern
-    evidence: tuple[str, ...] = field(default=(), compare=False)
+    evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass
@@ -77,7 +77,7 @@ class SafetyRules:
                 vocabulary.update(w for w in self._plain(phrase).split() if not w.startswith("<"))
         self.concern = {name: [self._compile(p) for p in phrases]
                         for name, phrases in (data.get("concern") or {}).items()}
-        self.cues = {name: [self._compile_any(phrases)] for name, phrases in (data.get("cues") or {}).items()}
+        self.cues = {name: self._compile_any(phrases) for name, phrases in (data.get("cues") or {}).items()}
         self.denials = [self._compile(p) for p in data.get("denials") or []]
         self.asking = [re.compile(r"^" + self._sequence(self._plain(p), p) + r"(?!\S)") for p in data.get("asking") or []]
         tolerance = (data.get("kinds") or {}).get("lost_tolerance") or {}
@@ -226,9 +226,9 @@ class SafetyRules:
         tolerance = (any(p.search(whole) for p in self.tolerance_use)
                      and any(p.search(whole) for p in self.tolerance_after))
         # a cue counts even when denied ("not breathing" is the strongest one); denials are their own list
-        cues = tuple(name for name, patterns in self.cues.items() if any(p.search(whole) for p in patterns))
-        tolerance_cue = TOLERANCE in cues or any(p.search(whole) for p in self.tolerance_after)
-        cues = tuple(c for c in cues if c != TOLERANCE)
+        found = {name for name, pattern in self.cues.items() if pattern.search(whole)}
+        tolerance_cue = TOLERANCE in found or any(p.search(whole) for p in self.tolerance_after)
+        cues = tuple(name for name in self.cues if name in found and name != TOLERANCE)
         denied = any(p.search(whole) for p in self.denials)
         asking = not urgent and any(p.match(whole) for p in self.asking)
         return RuleReading(whole, tuple(emergencies), tuple(weak), tuple(concern), tuple(notes), tolerance,

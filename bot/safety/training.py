@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.safety.data import SHARED, Message, training_messages
+from bot.safety.data import EMERGENCY_LABELS, PLAIN_LABELS, SHARED, Message, training_messages
+from bot.safety.evaluation import SafetyReport
 from bot.safety.features import grams
 from bot.safety.model import CLASSES, SafetyModel
 from bot.safety.rules import SafetyRules
-from bot.safety.triage import EMERGENCY, NONE, DEFAULT_THRESHOLDS, decide
+from bot.safety.triage import CONCERN, DEFAULT_THRESHOLDS, decide
 
 C = 16.0  # inverse regularisation: chosen on the dev split among 1, 4, 16, 32 and 64
 MAX_FEATURES = 60000
@@ -28,80 +29,63 @@ MIN_EMERGENCY = 0.7  # below it the model alone alarms on everyday phrases ("my 
 REAL_EMERGENCY_RATE, REAL_CONCERN_RATE, REAL_TOLERANCE_RATE = 0.0015, 0.012, 0.003
 WRITTEN_FALSE_EMERGENCY, WRITTEN_FALSE_CONCERN, WRITTEN_FALSE_TOLERANCE = 0.05, 0.08, 0.06
 CONCERN_AS_EMERGENCY = 0.25  # where concern ends and an emergency begins, writers disagree
-REAL = ("written",)  # sources that are not written sets are real text
 
 
 def _is_real(m: Message) -> bool:
+    """Real text carries its data set's source name; written messages the name of their file."""
     return not m.source.endswith(".jsonl")
 
 
-def fit(texts: list[str], targets: list[str], tolerance: list[bool], c: float = C):
+def fit_sklearn(texts: list[str], targets: list[str], tolerance: list[bool], c: float = C):
+    """The scikit-learn objects: the n-gram weighting, the classes, the lost-tolerance head."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     vectorizer = TfidfVectorizer(analyzer=grams, sublinear_tf=True, min_df=2, max_features=MAX_FEATURES)
     x = vectorizer.fit_transform(texts)
     classes = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(x, targets)
-    lost = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(x, tolerance)
-    vocabulary = [""] * len(vectorizer.vocabulary_)
-    for gram, column in vectorizer.vocabulary_.items():
-        vocabulary[column] = gram
     missing = [k for k in CLASSES if k not in classes.classes_]
     if missing:
         raise ValueError(f"no training message is labelled {missing[0]!r}")
+    lost = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(x, tolerance)
+    return vectorizer, classes, lost
+
+
+def export(vectorizer, classes, lost) -> tuple[list[str], np.ndarray, list[float]]:
+    """The fitted objects as what SafetyModel reads: n-grams by column, idf and weights, intercepts."""
+    vocabulary = [""] * len(vectorizer.vocabulary_)
+    for gram, column in vectorizer.vocabulary_.items():
+        vocabulary[column] = gram
     order = [list(classes.classes_).index(k) for k in CLASSES]
     weights = np.column_stack([vectorizer.idf_, classes.coef_[order].T, lost.coef_[0]]).astype(np.float32)
     intercept = classes.intercept_[order].tolist() + [float(lost.intercept_[0])]
     return vocabulary, weights, intercept
 
 
-def _rates(rows, readings, thresholds) -> dict:
-    """What triage says on each group of rows at these thresholds."""
-    out = Counter()
+def _reports(rows, readings, thresholds) -> dict[str, SafetyReport]:
+    """What triage says at these thresholds, on real text, on written messages, and on both."""
+    reports = {"real": SafetyReport(), "written": SafetyReport(), "all": SafetyReport()}
     for m, (rules, model) in zip(rows, readings):
         t = decide(rules, model, thresholds)
-        real = _is_real(m)
-        group = "real" if real else "written"
-        if m.label in ("overdose", "suicide", "withdrawal"):
-            out["emergencies"] += 1
-            out["caught"] += t.level == EMERGENCY
-            out["right_kind"] += t.level == EMERGENCY and m.label in t.kinds
-        else:
-            if m.label != "concern":
-                out[f"{group}_other"] += 1
-                out[f"{group}_false_emergency"] += t.level == EMERGENCY
-                out[f"{group}_plain"] += 1
-                out[f"{group}_false_concern"] += t.level != NONE
-            else:
-                out["concerns"] += 1
-                out["concern_caught"] += t.level != NONE
-                out["concern_as_emergency"] += t.level == EMERGENCY
-        if m.lost_tolerance:
-            out["tolerance"] += 1
-            out["tolerance_caught"] += t.lost_tolerance
-        else:
-            out[f"{group}_no_tolerance"] += 1
-            out[f"{group}_false_tolerance"] += t.lost_tolerance
-    return out
+        reports["real" if _is_real(m) else "written"].add(m, t)
+        reports["all"].add(m, t)
+    return reports
 
 
-def _share(counts, part, whole) -> float:
-    return counts[part] / counts[whole] if counts[whole] else 0.0
+def _within_limits(r: dict[str, SafetyReport]) -> bool:
+    real, written, both = r["real"], r["written"], r["all"]
+    return (real.rate(real.alarms, PLAIN_LABELS) <= REAL_EMERGENCY_RATE
+            and written.rate(written.alarms, PLAIN_LABELS) <= WRITTEN_FALSE_EMERGENCY
+            and both.rate(both.alarms, (CONCERN,)) <= CONCERN_AS_EMERGENCY
+            and real.rate(real.concerns, PLAIN_LABELS) <= REAL_CONCERN_RATE
+            and written.rate(written.concerns, PLAIN_LABELS) <= WRITTEN_FALSE_CONCERN
+            and real.false_tolerance <= REAL_TOLERANCE_RATE
+            and written.false_tolerance <= WRITTEN_FALSE_TOLERANCE)
 
 
 def choose_thresholds(rows, readings) -> dict[str, float]:
     """The lowest thresholds (most caught) whose false alarms on the dev split stay within the limits."""
     t = dict(DEFAULT_THRESHOLDS, emergency=0.99, weak=0.99, concern=0.99, lost_tolerance=0.99)
-
-    def ok(c) -> bool:
-        return (_share(c, "real_false_emergency", "real_other") <= REAL_EMERGENCY_RATE
-                and _share(c, "written_false_emergency", "written_other") <= WRITTEN_FALSE_EMERGENCY
-                and _share(c, "concern_as_emergency", "concerns") <= CONCERN_AS_EMERGENCY
-                and _share(c, "real_false_concern", "real_plain") <= REAL_CONCERN_RATE
-                and _share(c, "written_false_concern", "written_plain") <= WRITTEN_FALSE_CONCERN
-                and _share(c, "real_false_tolerance", "real_no_tolerance") <= REAL_TOLERANCE_RATE
-                and _share(c, "written_false_tolerance", "written_no_tolerance") <= WRITTEN_FALSE_TOLERANCE)
-
     for name in ("emergency", "weak", "concern", "lost_tolerance"):
         for value in GRID:
             if name == "emergency" and value < MIN_EMERGENCY:
@@ -109,21 +93,22 @@ def choose_thresholds(rows, readings) -> dict[str, float]:
             trial = dict(t, **{name: value})
             if name == "emergency":
                 trial["weak"] = value
-            if ok(_rates(rows, readings, trial)):
+            if _within_limits(_reports(rows, readings, trial)):
                 t = trial
                 break
     return t
 
 
-def summary(counts) -> dict:
-    return {"emergencies_caught": round(_share(counts, "caught", "emergencies"), 4),
-            "right_kind": round(_share(counts, "right_kind", "emergencies"), 4),
-            "concern_at_least": round(_share(counts, "concern_caught", "concerns"), 4),
-            "real_emergency_rate": round(_share(counts, "real_false_emergency", "real_other"), 4),
-            "real_concern_rate": round(_share(counts, "real_false_concern", "real_plain"), 4),
-            "written_false_emergency": round(_share(counts, "written_false_emergency", "written_other"), 4),
-            "lost_tolerance_caught": round(_share(counts, "tolerance_caught", "tolerance"), 4),
-            "counts": dict(counts)}
+def summary(r: dict[str, SafetyReport]) -> dict:
+    real, written, both = r["real"], r["written"], r["all"]
+    return {"emergencies_caught": round(both.rate(both.caught, EMERGENCY_LABELS), 4),
+            "right_kind": round(both.rate(both.right_kind, EMERGENCY_LABELS), 4),
+            "concern_at_least": round(both.rate(both.concerns, (CONCERN,)), 4),
+            "real_emergency_rate": round(real.rate(real.alarms, PLAIN_LABELS), 4),
+            "real_concern_rate": round(real.rate(real.concerns, PLAIN_LABELS), 4),
+            "written_false_emergency": round(written.rate(written.alarms, PLAIN_LABELS), 4),
+            "lost_tolerance_caught": round(both.tolerance[0] / both.tolerance[1], 4) if both.tolerance[1] else 0.0,
+            "counts": dict(both.counts)}
 
 
 def train(out: Path, rules: SafetyRules, shared: Path = SHARED, c: float = C, say=print) -> dict:
@@ -133,8 +118,9 @@ def train(out: Path, rules: SafetyRules, shared: Path = SHARED, c: float = C, sa
     readings_rules = [rules.read(m.text) for m in messages]
     train_rows = [(m, r) for m, r in zip(messages, readings_rules) if m.split == "train"]
     say(f"fitting on {len(train_rows)} (train split), C={c}")
-    vocabulary, weights, intercept = fit([r.text for _, r in train_rows], [m.target for m, _ in train_rows],
-                                         [m.lost_tolerance for m, _ in train_rows], c)
+    vocabulary, weights, intercept = export(*fit_sklearn([r.text for _, r in train_rows],
+                                                         [m.target for m, _ in train_rows],
+                                                         [m.lost_tolerance for m, _ in train_rows], c))
     meta = {"intercept": intercept, "thresholds": dict(DEFAULT_THRESHOLDS)}
     model = SafetyModel(vocabulary, weights, meta)
     dev = [(m, r) for m, r in zip(messages, readings_rules) if m.split == "dev"]
@@ -145,8 +131,8 @@ def train(out: Path, rules: SafetyRules, shared: Path = SHARED, c: float = C, sa
     meta.update({
         "thresholds": thresholds, "c": c, "max_features": MAX_FEATURES, "classes": list(CLASSES),
         "trained_on": dict(Counter(f"{m.source}:{m.target}" for m, _ in train_rows)),
-        "dev": summary(_rates([m for m, _ in dev], dev_readings, thresholds)),
-        "test_real": summary(_rates([m for m, _ in test], test_readings, thresholds)),
+        "dev": summary(_reports([m for m, _ in dev], dev_readings, thresholds)),
+        "test_real": summary(_reports([m for m, _ in test], test_readings, thresholds)),
         "seconds": round(time.monotonic() - started, 1),
     })
     out.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,8 @@ class Triage:
     kinds: tuple[str, ...] = ()  # most urgent first
     lost_tolerance: bool = False
     notes: tuple[str, ...] = ()  # topics worth a one-line safety note when the level is none
-    evidence: tuple[str, ...] = field(default=(), compare=False)  # what fired, for eval output
+    # what fired, for eval output; it quotes the message, so it is kept out of repr (and so of any log line)
+    evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def crisis(self) -> bool:
