@@ -193,6 +193,7 @@ def main() -> None:
     if not DATA.exists():
         sys.exit(f"{DATA} not found: the benchmark runs on ../shared/data/medquad")
     from bot.analysis import Analyzer
+    from bot.bm25 import BM25Params
     from bot.index import IndexSettings, build_index
 
     asked = questions(args.questions)
@@ -204,7 +205,8 @@ def main() -> None:
             corpus, pages = make_corpus(size, work)
             index_dir = work / f"index-{size}"
             started = time.perf_counter()
-            index, report = build_index(corpus, index_dir, Analyzer(), IndexSettings())
+            # rank_bm25's own idf, so that its scores can be checked equal to ours
+            index, report = build_index(corpus, index_dir, Analyzer(), IndexSettings(bm25=BM25Params(idf="okapi")))
             build = time.perf_counter() - started
             chunks = index.chunk_count
             del index

@@ -97,6 +97,7 @@ class Analyzer:
         # the engine nltk's RegexpTokenizer uses, so both paths split words alike ("x²y" included)
         self._word_re = regex.compile(_WORD_PATTERN)
         self._concepts: dict[str, str] = {}  # one word -> its concept's term
+        self._names: dict[str, str] = {}  # a concept's term -> the name the articles use ("buprenorphine")
         self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # first word -> (words, term)
         if self.settings.synonyms:
             text = (Path(synonyms_file).read_text(encoding="utf-8") if synonyms_file
@@ -140,11 +141,16 @@ class Analyzer:
             names = [str(canonical)] + [str(v) for v in variants]
             words = [n.split() for n in (self._plain_name(n) for n in names) if n]
             term = self.stem(words[0][0]) if len(words[0]) == 1 else "_".join(words[0])
+            self._names.setdefault(term, " ".join(words[0]))
             for name in words:
                 if len(name) == 1:
                     self._concepts.setdefault(name[0], term)
                 else:
                     self._phrases.setdefault(name[0], []).append((tuple(name), term))
+
+    def concept_name(self, term: str) -> str | None:
+        """The articles' own name for a synonym concept's term, or None for a plain word's term."""
+        return self._names.get(term)
 
     def _plain_name(self, name: str) -> str:
         name = _APOSTROPHE_RE.sub("", self.normalize(name))

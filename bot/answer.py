@@ -5,18 +5,18 @@ quoted from its article's own text and cited; nothing is generated.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 
-from bot import intents, safety
+from bot import coverage, intents, safety, subjects
 from bot.contacts import Contacts, Helpline
 from bot import render as texts
 from bot.index import SearchIndex
 from bot.links import passage_link
-from bot.passages import best_passage
+from bot.passages import cues_for, scored_passage
 from bot.query import Query, Speller, understand
 from bot.render import plain_message
 
+CHUNKS_READ = 4  # chunks of one article whose passages are compared
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read from its start; the rest adds cost, not sense
 
 
@@ -26,7 +26,11 @@ class AnswerSettings:
     # A chunk answers only if it holds this share of what the question says (its words weighted by how
     # rare they are, words the articles never use counting as rare): BM25 alone cannot say "no", since
     # in a small corpus a question's key word can score near zero and still be the right one.
-    min_coverage: float = 0.2  # calibrated: python -m bot calibrate (README, "The no-answer threshold")
+    min_coverage: float = 0.35  # calibrated: python -m bot calibrate (README, "The no-answer threshold")
+    # and one of the words it matches must be this topical (log10 of how much more common in the articles
+    # than in English): a question sharing only "weather" with a page on frostbite is about something else
+    min_keyness: float = 0.5
+    later_coverage: float = 0.5  # passages after the first need this share of min_coverage
     min_score: float = 0.0  # and a BM25 score above this; never a zero-score filler
     relative_floor: float = 0.3  # later passages must score at least this share of the best one
     max_per_article: int = 2
@@ -70,6 +74,9 @@ class Answer:
     showing_results_for: str = ""  # the question as searched, when a misspelt word was corrected
     terms: tuple[str, ...] = field(default=(), repr=False)  # what was searched for, to highlight
     triage: safety.Triage = field(default_factory=safety.Triage)
+    # When the question names a medicine or substance no passage names: said before the passages shown
+    # instead, which are about something else ("... here is what they say about naltrexone")
+    related: str = ""
 
     def to_json(self) -> dict:
         """The CLI's JSON contract (see README): extend it, never rename or drop a key."""
@@ -86,6 +93,7 @@ class Answerer:
         self.settings = settings
         self.safety = rules or safety.load_rules()
         self.speller = Speller(index) if settings.spelling else None
+        self.subjects = subjects.subject_terms(index.analyzer)
 
     def answer(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
         """The best `top_k` passages; with `offset`, the next ones after the first `offset` (ranks go on)."""
@@ -101,13 +109,32 @@ class Answerer:
         intent = None if triage.crisis else intents.classify(question)
         citations: tuple[Citation, ...] = ()
         query = Query([])
-        if question.strip() and not triage.crisis and intent not in (intents.GREETING, intents.THANKS):
+        related = ""
+        if question.strip() and not triage.crisis and intent not in (intents.GREETING, intents.THANKS, intents.ABOUT):
             # "where can i get help" is answered by the helpline; only what follows it is searched for.
             text = intents.without_help_phrases(question) if intent == intents.HELP_SEEKING else question
             query = self.understand(text)
-            citations = self._citations(query, top_k + offset + 1)
+            inside = {t for words in query.parts.values() for t in words}  # "dope" of "dope sick" is no subject
+            asked = subjects.named([t for t in query.terms if t not in inside], self.subjects)
+            citations = self._citations(query, top_k + offset + 1, cues_for(text), asked)
+            if asked and not citations:  # nothing names it: the closest passages, said to be about another
+                citations = self._citations(query, top_k + offset + 1, cues_for(text), missing=asked)
+                related = self._related(asked, citations) if citations else ""
         page = citations[offset:offset + top_k]
-        return self._finish(question, page, triage, intent, query), len(citations) > top_k + offset
+        return self._finish(question, page, triage, intent, query, related), len(citations) > top_k + offset
+
+    def _related(self, asked: list[str], citations: tuple[Citation, ...]) -> str:
+        """Says that the passages shown are about something else than the medicine or substance asked about."""
+        analyzer = self.index.analyzer
+        about = [t for c in citations for t in subjects.named(analyzer.terms(c.passage), self.subjects)]
+        about = [t for t in dict.fromkeys(about) if t not in asked]
+        asked_names = " or ".join(self._name(t) for t in asked)
+        if about:
+            return texts.RELATED.format(asked=asked_names, other=", ".join(self._name(t) for t in about[:3]))
+        return texts.RELATED_TOPICS.format(asked=asked_names)
+
+    def _name(self, term: str) -> str:
+        return self.index.analyzer.concept_name(term) or self.index.surface(term) or term
 
     def understand(self, question: str) -> Query:
         return understand(question[:MAX_QUESTION_CHARS], self.index, self.speller)
@@ -123,7 +150,7 @@ class Answerer:
         return list(ranked.items())
 
     def _finish(self, question: str, citations: tuple[Citation, ...], triage: safety.Triage,
-                intent: str | None, query: Query) -> Answer:
+                intent: str | None, query: Query, related: str = "") -> Answer:
         s = self.settings
         helpline = str(s.contacts.helpline)
         lead = self._lead(triage, intent)
@@ -134,11 +161,13 @@ class Answerer:
         elif triage.level == safety.CONCERN:
             note = texts.CONCERN_NO_ANSWER  # never "try the name of a medicine" to someone in distress
         else:
-            note = {intents.GREETING: texts.GREETING, intents.THANKS: texts.WELCOME}.get(intent, texts.NO_ANSWER)
+            note = {intents.GREETING: texts.GREETING, intents.THANKS: texts.WELCOME,
+                    intents.ABOUT: s.contacts.fill(texts.ABOUT)}.get(intent, texts.NO_ANSWER)
         shown = query.shown if citations else ""
-        message = plain_message(lead, citations, note, s.disclaimer, helpline, shown)
+        related = related if citations else ""
+        message = plain_message(lead, citations, note, s.disclaimer, helpline, shown, related)
         return Answer(question, bool(citations), triage.crisis, citations, message, s.disclaimer, helpline,
-                      lead, note, shown, tuple(query.terms), triage)
+                      lead, note, shown, tuple(query.terms), triage, related)
 
     def _lead(self, triage: safety.Triage, intent: str | None) -> str:
         """What comes before any passage: the emergency steps, the lost-tolerance warning, a caring word."""
@@ -158,44 +187,77 @@ class Answerer:
             parts.append(fill(texts.HELP_LEAD))
         return "\n\n".join(parts)
 
-    def _citations(self, query: Query, top_k: int) -> tuple[Citation, ...]:
+    def _citations(self, query: Query, top_k: int, cues=(), asked: list[str] | None = None,
+                   missing: list[str] | None = None) -> tuple[Citation, ...]:
+        """Articles in BM25 order of their best chunk; within an article, its passages best answer first.
+
+        The chunk that matches a question's words best is often not the one whose sentences answer it
+        ("how often ... naltrexone": the chunk saying "naltrexone" twice, not "three times a week"), so
+        each cited article's few best chunks are read and their passages ranked by what they hold.
+        """
         index, s = self.index, self.settings
-        terms = query.terms
-        hits = index.search(terms, max(top_k, 1) * 8 + 16)
+        hits = index.search(query.terms, max(top_k, 1) * 8 + 16)
         if not hits or top_k <= 0:
             return ()
         floor = max(s.min_score, s.relative_floor * hits[0][1])
-        weights = self._query_weights(query)
-        total = sum(weights.values())
-        per_article: dict[int, list[tuple[int, int]]] = {}
-        citations: list[Citation] = []
+        weighed = coverage.weigh(query, index.bm25, without=missing or ())
+        slots: list[int] = []  # the article of each citation, in order
+        candidates: dict[int, list[tuple[int, float]]] = {}
         for chunk_no, score in hits:
-            if score <= floor or len(citations) >= top_k:
+            if score <= floor:
                 break
-            chunk = index.chunk(chunk_no)
-            present = index.terms_in_chunk(chunk_no, set(weights))
-            if sum(weights[t] for t in present) < s.min_coverage * total:
+            article_no = index.chunk(chunk_no).article
+            present = index.terms_in_chunk(chunk_no, set(weighed.weight))
+            # the first passage decides whether there is an answer at all; once there is, a passage that
+            # matches less of the question can still be the next-best article (a long question's second half)
+            needed = s.min_coverage * weighed.length_share * (1.0 if not slots else s.later_coverage)
+            if weighed.coverage(present) < needed or not weighed.topical(present, s.min_keyness):
                 continue
-            taken = per_article.setdefault(chunk.article, [])
-            if len(taken) >= s.max_per_article:
+            if asked and not present.intersection(asked):
                 continue
-            article = index.articles[chunk.article]
-            start, end = best_passage(article.text, chunk.start, chunk.end, weights, index.analyzer)
-            if any(start < e and s_ < end for s_, e in taken):
-                continue  # overlapping chunks share sentences: never quote the same words twice
-            taken.append((start, end))
-            passage = article.text[start:end]
-            citations.append(Citation(len(citations) + 1, article.id, chunk.id, article.title, chunk.section,
-                                      article.url, passage_link(article.url, passage), passage, round(score, 6),
-                                      article.excerpt))
+            if len(slots) < top_k and slots.count(article_no) < s.max_per_article:
+                slots.append(article_no)
+            own = candidates.setdefault(article_no, [])
+            if len(own) < CHUNKS_READ:
+                own.append((chunk_no, score))
+        chosen = {a: self._passages(a, candidates[a], weighed.selection, cues, asked) for a in dict.fromkeys(slots)}
+        quoted: set[str] = set()  # the same words in two articles (shared boilerplate) are quoted once
+        citations: list[Citation] = []
+        for article_no in slots:
+            while chosen[article_no]:
+                chunk_no, score, start, end = chosen[article_no].pop(0)
+                article, chunk = index.articles[article_no], index.chunk(chunk_no)
+                passage = article.text[start:end]
+                said = " ".join(passage.casefold().split())
+                if said in quoted:
+                    continue
+                quoted.add(said)
+                citations.append(Citation(len(citations) + 1, article.id, chunk.id, article.title, chunk.section,
+                                          article.url, passage_link(article.url, passage), passage,
+                                          round(score, 6), article.excerpt))
+                break
         return tuple(citations)
 
-    def _query_weights(self, query: Query) -> dict[str, float]:
-        """How much each question word says: a never-negative idf. A word the articles never use is
-        weighed as if the articles were ordinary English: "would" says little, "insurance" a lot."""
-        n = self.index.bm25.doc_count
-        weights = {}
-        for t in set(query.terms):
-            df = self.index.bm25.doc_freq(t) or n * query.unseen.get(t, 0.0)
-            weights[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        return weights
+    def _passages(self, article_no: int, chunks: list[tuple[int, float]], weights: dict[str, float],
+                  cues, asked: list[str] | None = None) -> list[tuple[int, float, int, int]]:
+        """(chunk, its score, start, end) of an article's passages, best first, none sharing words."""
+        index = self.index
+        article = index.articles[article_no]
+        text = article.text
+        title = set(index.analyzer.terms(article.title))
+        found = []
+        for order, (chunk_no, score) in enumerate(chunks):
+            chunk = index.chunk(chunk_no)
+            follow_to = index.section_end(chunk_no)
+            context = frozenset(title | set(index.analyzer.terms(chunk.section)))
+            start, end, value = scored_passage(text, chunk.start, chunk.end, weights, index.analyzer, cues=cues,
+                                               follow_to=follow_to, context=context)
+            if asked and not context.intersection(asked) and \
+                    not set(index.analyzer.terms(text[start:end])).intersection(asked):
+                continue  # a sentence about another medicine, in a part that never names the one asked about
+            found.append((-round(value, 9), order, chunk_no, score, start, end))
+        out: list[tuple[int, float, int, int]] = []
+        for _, _, chunk_no, score, start, end in sorted(found):
+            if not any(start < e and s_ < end for _, _, s_, e in out):  # overlapping chunks share sentences
+                out.append((chunk_no, score, start, end))
+        return out

@@ -23,10 +23,16 @@ class BM25Params:
     k1: float = 1.5
     b: float = 0.75
     epsilon: float = 0.25
+    # "okapi": rank_bm25's BM25Okapi idf, log((N - df + 0.5) / (df + 0.5)), which is zero or below for a
+    # word in half the documents or more: in a one- or two-article site, every word. "lucene": Lucene's
+    # log(1 + (N - df + 0.5) / (df + 0.5)), never negative (Anserini's, BEIR's reference BM25).
+    idf: str = "lucene"
 
     def __post_init__(self) -> None:
         if self.k1 < 0 or not 0 <= self.b <= 1:
             raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1 (got k1={self.k1}, b={self.b})")
+        if self.idf not in ("okapi", "lucene"):
+            raise ValueError(f"BM25 idf must be 'okapi' or 'lucene' (got {self.idf!r})")
 
 
 class BM25Index:
@@ -70,7 +76,10 @@ class BM25Index:
 
         # rank_bm25's BM25Okapi._calc_idf, to the last bit: math.log, summed in first-seen term order
         # (its dict order, which is our term-id order); a negative idf is floored to epsilon * mean idf.
-        idf_list = [math.log(n - f + 0.5) - math.log(f + 0.5) for f in df.tolist()]
+        if params.idf == "lucene":
+            idf_list = [math.log(1 + (n - f + 0.5) / (f + 0.5)) for f in df.tolist()]
+        else:
+            idf_list = [math.log(n - f + 0.5) - math.log(f + 0.5) for f in df.tolist()]
         idf_sum = 0.0
         for value in idf_list:
             idf_sum += value

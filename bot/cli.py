@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--questions", type=Path, required=True,
                             help="JSON Lines of {\"id\", \"question\", \"relevant\": [article ids]}")
     evaluation.add_argument("--k", type=int, default=10, help="also report the measures at this depth")
+    evaluation.add_argument("--top-k", type=int, metavar="N", default=None,
+                            help=f"passages each answer is asked for, as ask --top-k (default 20, at most {MAX_TOP_K})")
     evaluation.add_argument("--json", action="store_true", help="print the figures as JSON")
     evaluation.add_argument("--without", default="", metavar="PARTS",
                             help=f"switch parts of the analysis off, comma-separated: {', '.join(ABLATIONS)}")
@@ -253,26 +255,40 @@ def _without(config: Config, parts: str) -> Config:
 
 
 def _eval(args: argparse.Namespace, config: Config) -> int:
-    from bot.evaluation import MEASURES, evaluate, read_questions
+    from bot.evaluation import DEPTH, MEASURES, evaluate, read_questions
 
     if not args.questions.is_file():
         raise ConfigError(f"questions not found: {args.questions}")
     if not 1 <= args.k <= 1000:
         raise ConfigError(f"--k must be between 1 and 1000, got {args.k}")
+    depth = DEPTH if args.top_k is None else args.top_k
+    if not 1 <= depth <= MAX_TOP_K:
+        raise ConfigError(f"--top-k must be between 1 and {MAX_TOP_K}, got {depth}")
     config = _without(config, args.without)
     try:
         questions = read_questions(args.questions)
     except ValueError as e:
         raise ConfigError(str(e)) from None
     answerer = open_answerer(config, corpus=args.corpus, say=_stderr)
-    figures = evaluate(answerer, questions, args.k)
+    figures = evaluate(answerer, questions, args.k, depth)
     if args.json:
         print(json.dumps(figures))
-    else:
-        print(f"{args.questions}: {figures['questions']} questions over {args.corpus}"
-              + (f" (without {args.without})" if args.without else ""))
-        for name in MEASURES + tuple(n for n in figures if n not in MEASURES and n != "questions"):
-            print(f"  {name:10} {figures[name]:.4f}")
+        return 0
+    names = MEASURES + tuple(n for n in figures.get("retrieval_only", {}) if n not in MEASURES)
+    print(f"{args.questions}: {figures['questions']} questions over {args.corpus}"
+          + (f" (without {args.without})" if args.without else ""))
+    print(f"  {'':24}" + "".join(f"{n:>10}" for n in names))
+    print(f"  {f'answers (ask --top-k {depth})':24}" + "".join(f"{figures[n]:10.4f}" for n in names))
+    if "retrieval_only" in figures:
+        print(f"  {'retrieval only':24}" + "".join(f"{figures['retrieval_only'][n]:10.4f}" for n in names))
+    if figures["questions"]:
+        print(f"  in scope answered {figures['answered']:.1%}, right article first {figures['right_first']:.1%}")
+    if "phrased" in figures:
+        print(f"  top passage holds the answer {figures['phrase_first']:.1%} "
+              f"(in the first three {figures['phrase_top3']:.1%}) of {figures['phrased']}")
+    if "out_of_scope" in figures:
+        print(f"  out of scope declined {figures['declined']:.1%} of {figures['out_of_scope']}")
+    print(f"  emergency replies {figures['emergency']:.1%}")
     return 0
 
 
@@ -289,15 +305,16 @@ def _calibrate(args: argparse.Namespace, config: Config) -> int:
         except ValueError as e:
             raise ConfigError(str(e)) from None
     answerer = open_answerer(config, corpus=args.corpus, say=_stderr)
-    result = calibrate(answerer, [q for q in sets[0] if q["relevant"]], sets[1])
+    result = calibrate(answerer, sets[0], sets[1])
     if args.json:
         print(json.dumps(result))
         return 0
     print(f"{result['in_scope']} in-scope and {result['out_of_scope']} out-of-scope questions over {args.corpus}")
-    print("BOT_MIN_COVERAGE  in scope, right article  in scope, answered  out of scope, answered")
+    print("BOT_MIN_KEYNESS  BOT_MIN_COVERAGE  in scope, right article first  in scope, answered  out of scope, answered")
     for row in result["rows"]:
-        mark = "  <- chosen" if row["threshold"] == result["chosen"] else ""
-        print(f"{row['threshold']:16.2f}  {row['in_scope_right']:23.1%}  {row['in_scope_answered']:18.1%}"
-              f"  {row['out_of_scope_answered']:22.1%}{mark}")
-    print(f"chosen: BOT_MIN_COVERAGE={result['chosen']} (now {config.answer.min_coverage})")
+        mark = "  <- chosen" if (row["threshold"], row["keyness"]) == (result["chosen"], result["chosen_keyness"]) else ""
+        print(f"{row['keyness']:15.1f}  {row['threshold']:16.2f}  {row['in_scope_right']:29.1%}"
+              f"  {row['in_scope_answered']:18.1%}  {row['out_of_scope_answered']:22.1%}{mark}")
+    print(f"chosen: BOT_MIN_COVERAGE={result['chosen']} BOT_MIN_KEYNESS={result['chosen_keyness']} "
+          f"(now {config.answer.min_coverage} and {config.answer.min_keyness})")
     return 0

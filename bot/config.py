@@ -39,7 +39,9 @@ SETTINGS = (
     Setting("BOT_INDEX", "index", "folder where the built index lives"),
     Setting("BOT_CACHE_DIR", "~/.cache/recovery-answers-bot", "where `ask --corpus PATH` keeps the index it builds"),
     Setting("BOT_TOP_K", "3", f"passages in one answer (1-{MAX_TOP_K})"),
-    Setting("BOT_MIN_COVERAGE", "0.2", "share of a question's weight a passage must match to be an answer (0-1)"),
+    Setting("BOT_MIN_COVERAGE", "0.35", "share of a question's weight a passage must match to be an answer (0-1)"),
+    Setting("BOT_MIN_KEYNESS", "0.5", "how topical a word a passage matches must be: log10 of how much more "
+            "common in the articles than in English (-3 to 3)"),
     Setting("BOT_MIN_SCORE", "0.0", "BM25 score a passage must exceed to be an answer"),
     Setting("BOT_DISCLAIMER", DEFAULT_DISCLAIMER, "shown under every reply"),
     Setting("BOT_HELPLINE_NAME", Helpline.name, "helpline shown on every reply"),
@@ -56,6 +58,7 @@ SETTINGS = (
     Setting("BOT_BM25_K1", str(BM25Params.k1), "BM25 k1"),
     Setting("BOT_BM25_B", str(BM25Params.b), "BM25 b"),
     Setting("BOT_BM25_EPSILON", str(BM25Params.epsilon), "BM25Okapi idf floor, as a share of the mean idf"),
+    Setting("BOT_BM25_IDF", BM25Params.idf, "BM25 idf: okapi (rank_bm25's) or lucene (never negative)"),
     Setting("BOT_FEEDBACK_FILE", "feedback.json", "where helpful / not helpful counts are kept (no ids, no text)"),
     Setting("BOT_MESSAGES_PER_SECOND", "30", "messages the bot sends a second at most (Telegram's limit is 30)"),
     Setting("BOT_RELOAD_SECONDS", "5", "how often `run` checks index/ for a rebuilt index to swap in (0: never; SIGHUP always)"),
@@ -144,6 +147,7 @@ class Config:
                             _text(get, "BOT_CRISIS_LINE_CONTACT"), _text(get, "BOT_DISCLAIMER"))
         answer = AnswerSettings(top_k=_number(get, "BOT_TOP_K", int, 1, MAX_TOP_K),
                                 min_coverage=_number(get, "BOT_MIN_COVERAGE", float, 0.0, 1.0),
+                                min_keyness=_number(get, "BOT_MIN_KEYNESS", float, -3.0, 3.0),
                                 min_score=_number(get, "BOT_MIN_SCORE", float, 0.0, 1000.0), contacts=contacts)
         synonyms = get("BOT_SYNONYMS")
         if synonyms and not Path(synonyms).expanduser().is_file():
@@ -155,7 +159,7 @@ class Config:
         if stemmer not in STEMMERS:
             raise ConfigError(f"BOT_STEMMER must be one of {', '.join(STEMMERS)}, got {stemmer!r}")
         bm25 = BM25Params(_number(get, "BOT_BM25_K1", float, 0.0, 10.0), _number(get, "BOT_BM25_B", float, 0.0, 1.0),
-                          _number(get, "BOT_BM25_EPSILON", float, 0.0, 10.0))
+                          _number(get, "BOT_BM25_EPSILON", float, 0.0, 10.0), _bm25_idf(get("BOT_BM25_IDF")))
         chunking = ChunkSettings(target_chars=_number(get, "BOT_CHUNK_CHARS", int, 100, 10_000))
         base_url = get("TELEGRAM_API_BASE_URL")
         if not base_url.startswith(("http://", "https://")):
@@ -194,4 +198,11 @@ def _number(get: Callable[[str], str], name: str, kind: type, low: float, high: 
         raise ConfigError(f"{name} must be a {'whole ' if kind is int else ''}number, got {raw!r}") from None
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+    return value
+
+
+def _bm25_idf(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("okapi", "lucene"):
+        raise ConfigError(f"BOT_BM25_IDF must be okapi or lucene, got {value!r}")
     return value

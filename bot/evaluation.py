@@ -1,38 +1,98 @@
-"""Retrieval quality of the answer path, in the measures the field reports (via ir-measures).
+"""How good the answers are, measured through the path a user meets (via ir-measures).
 
-Articles are ranked exactly as the bot ranks them (question understanding, BM25 over chunks, each
-article scored by its best chunk), then compared with the questions' relevant articles.
+Every question goes through `Answerer.answer()`, as `ask` sends it: triage, intents, the no-answer
+threshold and the per-article limit included. Articles are ranked by the order of their citations; a
+declined question ranks nothing. The old figure, articles ranked by their best chunk with nothing
+declined, stays beside it as "retrieval only", so a loss at the answer's gates shows as the difference.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from bot.answer import Answerer
+from bot.answer import Answer, Answerer
 from bot.jsonl import records
 
 MEASURES = ("ndcg@10", "recall@1", "recall@3", "recall@10", "mrr@10")
+DEPTH = 20  # passages asked for: at most two come from one article, so this ranks at least ten articles
 
 
 def read_questions(path: Path) -> list[dict]:
-    return [{"id": str(r["id"]), "question": str(r["question"]), "relevant": [str(x) for x in r["relevant"] or []]}
-            for _, r in records(path, ("id", "question", "relevant"))]
+    out = []
+    for _, r in records(path, ("id", "question", "relevant")):
+        q = {"id": str(r["id"]), "question": str(r["question"]), "relevant": [str(x) for x in r["relevant"] or []]}
+        if r.get("phrase"):
+            q["phrase"] = str(r["phrase"])
+        out.append(q)
+    return out
 
 
-def evaluate(answerer: Answerer, questions: list[dict], k: int = 10) -> dict:
-    import ir_measures
+def _normal(text: str) -> str:
+    text = text.casefold().replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def holds(passage: str, phrase: str) -> bool:
+    """Whether a quoted passage holds the words that answer (case, quotes and spacing aside)."""
+    return _normal(phrase) in _normal(passage)
+
+
+def ranked_articles(answer: Answer) -> list[str]:
+    """The articles of an answer's citations, in the order first cited."""
+    return list(dict.fromkeys(c.article_id for c in answer.citations))
+
+
+def _measures(k: int):
     from ir_measures import RR, R, nDCG
 
-    judged = [q for q in questions if q["relevant"]]
-    qrels = [ir_measures.Qrel(q["id"], doc, 1) for q in judged for doc in q["relevant"]]
-    run = []
-    for q in judged:
-        ranked = answerer.rank_articles(q["question"], max(k, 10))
-        # scores strictly decreasing by rank, so ties cannot be reordered by the evaluator
-        run += [ir_measures.ScoredDoc(q["id"], doc, float(len(ranked) - i)) for i, (doc, _) in enumerate(ranked)]
     measures = {"ndcg@10": nDCG @ 10, "recall@1": R @ 1, "recall@3": R @ 3, "recall@10": R @ 10, "mrr@10": RR @ 10}
     if k != 10:
         measures.update({f"ndcg@{k}": nDCG @ k, f"recall@{k}": R @ k, f"mrr@{k}": RR @ k})
+    return measures
+
+
+def ir_figures(runs: dict[str, list[str]], judged: list[dict], k: int = 10) -> dict:
+    """The IR measures of ranked article ids per question id, against the questions' relevant articles."""
+    import ir_measures
+
+    qrels = [ir_measures.Qrel(q["id"], doc, 1) for q in judged for doc in q["relevant"]]
+    # scores strictly decreasing by rank, so ties cannot be reordered by the evaluator
+    run = [ir_measures.ScoredDoc(qid, doc, float(len(docs) - i)) for qid, docs in runs.items() for i, doc in enumerate(docs)]
+    measures = _measures(k)
     values = ir_measures.calc_aggregate(list(measures.values()), qrels, run) if run else {}
-    out = {name: round(float(values.get(measure, 0.0)), 4) for name, measure in measures.items()}
+    return {name: round(float(values.get(measure, 0.0)), 4) for name, measure in measures.items()}
+
+
+def evaluate(answerer: Answerer, questions: list[dict], k: int = 10, depth: int = DEPTH,
+             retrieval_only: bool = True) -> dict:
+    """The answer path's figures; questions without relevant articles count as out of scope."""
+    judged = [q for q in questions if q["relevant"]]
+    unjudged = [q for q in questions if not q["relevant"]]
+    answers = {q["id"]: answerer.answer(q["question"], top_k=depth) for q in questions}
+    out = ir_figures({q["id"]: ranked_articles(answers[q["id"]]) for q in judged}, judged, k)
     out["questions"] = len(judged)
+    out["depth"] = depth
+    if judged:
+        out["answered"] = _share(answers[q["id"]].answered for q in judged)
+        out["right_first"] = _share(bool(answers[q["id"]].citations)
+                                    and answers[q["id"]].citations[0].article_id in q["relevant"] for q in judged)
+    phrased = [q for q in judged if q.get("phrase")]
+    if phrased:
+        out["phrased"] = len(phrased)
+        out["phrase_first"] = _share(bool(answers[q["id"]].citations)
+                                     and holds(answers[q["id"]].citations[0].passage, q["phrase"]) for q in phrased)
+        out["phrase_top3"] = _share(any(holds(c.passage, q["phrase"]) for c in answers[q["id"]].citations[:3])
+                                    for q in phrased)
+    if unjudged:
+        out["out_of_scope"] = len(unjudged)
+        out["declined"] = _share(not answers[q["id"]].answered for q in unjudged)
+    out["emergency"] = _share(a.triage.level == "emergency" for a in answers.values()) if answers else 0.0
+    if retrieval_only and judged:
+        out["retrieval_only"] = ir_figures({q["id"]: [doc for doc, _ in answerer.rank_articles(q["question"], max(k, 10))]
+                                            for q in judged}, judged, k)
     return out
+
+
+def _share(flags) -> float:
+    flags = list(flags)
+    return round(sum(map(bool, flags)) / len(flags), 4) if flags else 0.0

@@ -117,6 +117,15 @@ class SearchIndex:
                 found.add(term)
         return found
 
+    def section_end(self, i: int) -> int:
+        """Where the section of chunk i ends: how far a passage may grow past the chunk (never into the
+        next heading)."""
+        end, j = int(self.chunk_end[i]), i + 1
+        while (j < self.chunk_count and self.chunk_article[j] == self.chunk_article[i]
+               and self.chunk_section[j] == self.chunk_section[i] and self.chunk_start[j] <= end + 2):
+            end, j = max(end, int(self.chunk_end[j])), j + 1
+        return end
+
     def chunk_terms(self, i: int) -> list[str]:
         """The terms chunk i was indexed under (its title and heading too, when those are indexed)."""
         chunk = self.chunk(i)

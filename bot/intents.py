@@ -10,18 +10,24 @@ from importlib import resources
 
 import yaml
 
-GREETING, THANKS, HELP_SEEKING, RELAPSE = "greeting", "thanks", "help_seeking", "relapse"
+GREETING, THANKS, HELP_SEEKING, RELAPSE, ABOUT = "greeting", "thanks", "help_seeking", "relapse", "about"
+KINDS = (GREETING, THANKS, HELP_SEEKING, RELAPSE, ABOUT)
+# left over around "about" phrases, these still make the message one about the bot ("hey so who are you")
+_FILLER = frozenset("so and but ok okay um uh hey hi hello please pls lol wait then also like just really u you".split())
 _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
 def _normal(text: str) -> str:
-    return " ".join(_WORDS.findall(text.casefold().replace("\u2019", "'")))
+    # apostrophes dropped on both sides, so "what's" and "whats" are one phrase
+    return " ".join(w.replace("'", "") for w in _WORDS.findall(text.casefold().replace("\u2019", "'")))
 
 
 @lru_cache(maxsize=1)
 def _phrases() -> dict[str, list[str]]:
     data = yaml.safe_load(resources.files("bot.data").joinpath("intents.yaml").read_text(encoding="utf-8"))
-    return {kind: [_normal(p) for p in data.get(kind) or []] for kind in (GREETING, THANKS, HELP_SEEKING, RELAPSE)}
+    phrases = {kind: [_normal(p) for p in data.get(kind) or []] for kind in KINDS}
+    phrases[ABOUT].sort(key=lambda p: -len(p))  # longest first, so "are you a real person" goes whole
+    return phrases
 
 
 def classify(message: str) -> str | None:
@@ -35,6 +41,11 @@ def classify(message: str) -> str | None:
                                   and kind == GREETING and "?" not in message):
                 return kind
     padded = f" {text} "
+    rest = padded
+    for phrase in phrases[ABOUT]:
+        rest = rest.replace(f" {phrase} ", "  ")
+    if rest != padded and all(word in _FILLER for word in rest.split()):
+        return ABOUT
     for kind in (RELAPSE, HELP_SEEKING):
         if any(f" {phrase} " in padded for phrase in phrases[kind]):
             return kind

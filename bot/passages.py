@@ -1,33 +1,133 @@
-"""The one to three sentences of a chunk that answer the question: what the user reads first."""
+"""The few sentences of an article that answer the question: what the user reads first.
+
+The sentence that repeats a question's words is often not its answer: "Another common problem is binge
+drinking." comes before the number of drinks, "Signs of problem gambling include" before the signs. So a
+passage is chosen by the question's words (rare ones first) and by what kind of answer the question wants
+(a number for "how many", a frequency for "how often", a phone number for "hotline", a definition for
+"what is"), then grown: forward when it introduces a list, a number or a definition, or only restates the
+question; back when it opens with a pronoun whose referent is in the sentence before ("It cannot be taken").
+"""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.analysis import Analyzer
 from bot.chunking import sentence_spans
 
 MAX_SENTENCES = 3
+MAX_CHARS = 700  # grown passages stop here (at a sentence), so a reply stays short
+LIST_ITEMS = 8
+FOLLOW_CHARS = 900  # how far past its chunk a passage may grow, to take the list or sentence it introduces
+CONTEXT_SHARE = 0.3  # a question word only in the heading or title counts this much for a sentence under it
+CUE_BONUS = 0.4  # a sentence of the kind of answer wanted counts as this share of the question's rarest word
+
 # A sentence that opens like this leans on the one before it ("It cannot be taken while...").
-_LEANS_BACK = re.compile(r"^[\"'\u201c\u2018(]*(it|its|this|that|these|those|they|their|he|she|such|however|but|also)\b",
-                         re.I)
+_LEANS_BACK = re.compile(r"^[\"'\u201c\u2018(]*(it|its|this|that|these|those|they|their|them|he|she|his|her|"
+                         r"such|however|but|also|so|thus|therefore|instead|otherwise)\b", re.I)
+# ...and one that ends like this introduces what follows ("Symptoms include:", "such as").
+_INTRODUCES = re.compile(r"(:|\b(include|includes|including|are|is|such as|following|as follows|like|these|"
+                         r"involve|involves|cause|causes|may|can)\s*[.:]?)\s*$", re.I)
+_ITEM = re.compile(r"^\s*([-*\u2022\u2013\u2014]|\d{1,2}[.)])\s+")
+_NUMBER = r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|half|dozen)\b"
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A kind of question, and what a sentence answering it holds."""
+    asks: re.Pattern[str]
+    holds: re.Pattern[str]
+
+
+CUES = (
+    Cue(re.compile(r"\bhow (often|many times|frequently)\b|\bevery day\b|\bdaily\b", re.I),
+        re.compile(r"\b(times?|daily|weekly|monthly|every|once|twice|per (day|week|month)|a (day|week|month))\b", re.I)),
+    Cue(re.compile(r"\bhow (many|much)\b|\b(limit|amount|dose|dosage|percent|bac|rate|odds|chance)\b", re.I),
+        re.compile(_NUMBER, re.I)),
+    Cue(re.compile(r"\b(numbers?|hotline|phone|helpline|lifeline|quitline|text line)\b|\bcall\b", re.I),
+        re.compile(r"\d{3}[-. )]\s?\d{3}|\(\d{3}\)|\b1-8\d\d\b|\d{3}-\d{4}|\b[A-Z]{4}-[A-Z]{3}\b")),
+    Cue(re.compile(r"\bhow long\b|\bwhat age\b|\bwhen (do|does|will|is|are|should|can)\b", re.I),
+        re.compile(_NUMBER + r"|\b(days?|weeks?|months?|years?|hours?|minutes?|ages?|teens?|lifelong)\b", re.I)),
+    Cue(re.compile(r"^\W*(what|who)('?s| is| are| was)\b|\bwhat does .* mean\b|\bmeaning of\b|\bdefin", re.I),
+        re.compile(r"\b(is an?|are|refers? to|means?|is called|also called|also known as|known as|is the)\b", re.I)),
+    Cue(re.compile(r"\bmade (from|of|out of)\b|\bcome from\b|\bcomes from\b", re.I),
+        re.compile(r"\bmade (from|of)\b|\bcomes? from\b|\bderived\b|\bextract", re.I)),
+    Cue(re.compile(r"\b(signs?|symptoms?|side effects?|effects|risks?|dangers?|types?|kinds?|warning signs)\b", re.I),
+        re.compile(r"\b(include|includes|including|such as|signs?|symptoms?)\b|:\s*$", re.I)),
+)
+
+
+def cues_for(question: str) -> tuple[Cue, ...]:
+    return tuple(c for c in CUES if c.asks.search(question))
 
 
 def best_passage(text: str, start: int, end: int, query_weights: dict[str, float], analyzer: Analyzer,
-                 max_sentences: int = MAX_SENTENCES) -> tuple[int, int]:
-    """Span of the consecutive sentences covering the most query weight; fewer sentences win ties."""
-    spans = sentence_spans(text, start, end) or [(start, end)]
+                 max_sentences: int = MAX_SENTENCES, cues: tuple[Cue, ...] = ()) -> tuple[int, int]:
+    return scored_passage(text, start, end, query_weights, analyzer, max_sentences, cues)[:2]
+
+
+def scored_passage(text: str, start: int, end: int, query_weights: dict[str, float], analyzer: Analyzer,
+                   max_sentences: int = MAX_SENTENCES, cues: tuple[Cue, ...] = (), follow_to: int | None = None,
+                   context: frozenset[str] = frozenset()) -> tuple[int, int, float]:
+    """Span of the sentences that answer best, and how well: the question's weight covered (`context`: the
+    terms of the section heading and title over them, which say what "the drug" is), a cue's kind of answer;
+    then grown to what the sentences introduce or lean on, up to `follow_to` (the next heading). Fewer
+    sentences win ties."""
+    follow = min(len(text), end + FOLLOW_CHARS) if follow_to is None else max(end, min(follow_to, end + FOLLOW_CHARS))
+    spans = sentence_spans(text, start, follow) or [(start, end)]
+    inside = sum(1 for s, _ in spans if s < end) or 1  # a passage starts inside its chunk
     sentence_terms = [set(analyzer.terms(text[s:e])) for s, e in spans]
-    best = (-1.0, 0, 0)  # (covered weight, -length, -first)
+    top = max(query_weights.values(), default=0.0)
+    cue_hits = [sum(1 for c in cues if c.holds.search(text[s:e])) for s, e in spans]
+    best = (-1.0, 0, 0)  # (score, -length, -first)
     best_span = (0, 0)
-    for first in range(len(spans)):
+    for first in range(inside):
         covered: set[str] = set()
+        cued = 0
         for last in range(first, min(first + max_sentences, len(spans))):
             covered |= sentence_terms[last]
-            weight = sum(query_weights.get(t, 0.0) for t in covered)
+            cued = max(cued, cue_hits[last])
+            weight = (sum(query_weights.get(t, 0.0) for t in covered)
+                      + CONTEXT_SHARE * sum(query_weights.get(t, 0.0) for t in context - covered)
+                      + CUE_BONUS * top * min(cued, 1))
             key = (round(weight, 9), -(last - first), -first)
             if key > best:
                 best, best_span = key, (first, last)
     first, last = best_span
-    if last - first + 1 < max_sentences and first > 0 and _LEANS_BACK.match(text[spans[first][0]:spans[first][1]]):
-        first -= 1
-    return spans[first][0], spans[last][1]
+    if first > 0 and _LEANS_BACK.match(text[spans[first][0]:spans[first][1]]):
+        first -= 1  # "It cannot be taken..." needs the sentence that says what "it" is
+    last = _grow(text, spans, sentence_terms, set(query_weights), first, last)
+    return spans[first][0], spans[last][1], best[0]
+
+
+def _grow(text: str, spans: list[tuple[int, int]], terms: list[set[str]], asked: set[str], first: int,
+          last: int) -> int:
+    """The last sentence, grown over the list, number or sentence the passage introduces."""
+    def sentence(i: int) -> str:
+        return text[spans[i][0]:spans[i][1]]
+
+    def size(upto: int) -> int:
+        return spans[upto][1] - spans[first][0]
+
+    def same_block(i: int) -> bool:  # no blank line (a new paragraph or section) between i-1 and i
+        return "\n\n" not in text[spans[i - 1][1]:spans[i][0]]
+
+    if last + 1 >= len(spans):
+        return last
+    if _INTRODUCES.search(sentence(last)) or (_ITEM.match(sentence(last + 1)) and sentence(last).rstrip().endswith(":")):
+        # a list or what "include" announces: its items, or the one sentence it leads into
+        i = last + 1
+        if _ITEM.match(sentence(i)):
+            items = 0
+            while i < len(spans) and _ITEM.match(sentence(i)) and items < LIST_ITEMS and size(i) <= MAX_CHARS:
+                last, i, items = i, i + 1, items + 1
+            return last
+        if size(i) <= MAX_CHARS and same_block(i):
+            return i
+        return last
+    if last == first:
+        new = terms[last] - asked
+        # a short sentence that only restates the question ("Another common problem is binge drinking.")
+        if (len(new) <= 3 or len(sentence(last)) < 70) and same_block(last + 1) and size(last + 1) <= MAX_CHARS:
+            return last + 1
+    return last

@@ -25,24 +25,39 @@ class Query:
     # For words the articles never use: the share of passages that would hold them in ordinary English.
     # "would" is everywhere, "insurance" rare: not finding the second says the articles are off the point.
     unseen: dict[str, float] = field(default_factory=dict)
+    # How common each term's word is in ordinary English (wordfreq's Zipf scale: "the" 7.7, "like" 6.4,
+    # "weather" 4.9, "naltrexone" 2.1): what tells a topical word from one any question could hold.
+    zipf: dict[str, float] = field(default_factory=dict)
+    generic: frozenset[str] = frozenset()  # terms of words that say who, not what ("my dad", "is 72")
+    parts: dict[str, frozenset[str]] = field(default_factory=dict)  # a phrase concept's term -> its words' terms
 
 
 WORDS_PER_CHUNK = 120
+# Who a question is about is rarely what it is about: "my gf says shes bipolar" asks about bipolar disorder.
+PEOPLE = frozenset("""mom moms mum mother dad dads father parent parents husband wife spouse son daughter brother
+sister sibling friend friends gf bf girlfriend boyfriend partner grandpa grandma grandfather grandmother uncle
+aunt cousin roommate coworker boss guy guys dude girl boy man men woman women""".split())
 
 
 def is_english(word: str) -> bool:
     """A real, common English word ("weather", "paris") is not a misspelling of an article's word."""
+    return zipf(word) >= 3.0
+
+
+def zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
-    return zipf_frequency(word.lower(), "en") >= 3.0
+    return zipf_frequency(word.lower(), "en")
+
+
+def share_of_passages(zipf_value: float) -> float:
+    """How many passages of ordinary English hold a word this common."""
+    return min(1.0, WORDS_PER_CHUNK * 10 ** (zipf_value - 9))
 
 
 def english_share(word: str) -> float:
     """How many passages of ordinary English hold this word, from its frequency (wordfreq's data)."""
-    from wordfreq import zipf_frequency
-
-    per_word = 10 ** (zipf_frequency(word, "en") - 9)
-    return min(1.0, WORDS_PER_CHUNK * per_word)
+    return share_of_passages(zipf(word))
 
 
 class Speller:
@@ -78,9 +93,15 @@ def understand(question: str, index: SearchIndex, speller: Speller | None) -> Qu
     terms: list[str] = []
     replaced: list[tuple[int, int, str]] = []  # (start, end, the word searched for instead)
     unseen: dict[str, float] = {}
+    common: dict[str, float] = {}
+    generic: set[str] = set()
     for token in analyzer.tokens(question):
         term = token.term
         typed = question[token.start:token.end]
+        word_zipf = zipf(typed)
+        name = analyzer.concept_name(term)
+        if name is not None:  # a synonym concept ("AA", "molly"): as rare as the articles' own name for it
+            word_zipf = min(word_zipf, zipf(name))
         if speller is not None and index.bm25.doc_freq(term) == 0 and not is_english(typed):
             better = speller.correct(term)
             if better is not None:
@@ -88,10 +109,19 @@ def understand(question: str, index: SearchIndex, speller: Speller | None) -> Qu
                 if not replaced or replaced[-1][0] != token.start:
                     replaced.append((token.start, token.end, surface))
                 term = better
+                word_zipf = zipf(surface)
         terms.append(term)
+        common[term] = max(common.get(term, 0.0), word_zipf)
+        if typed.lower() in PEOPLE or typed.isdigit():
+            generic.add(term)
         if index.bm25.doc_freq(term) == 0 and term not in unseen:
             unseen[term] = english_share(question[token.start:token.end].lower())
     shown = ""
+    phrase_parts: dict[str, set[str]] = {}
+    spans = [(t.start, t.end, t.term) for t in analyzer.tokens(question)]
+    for start, end, term in spans:
+        if analyzer.concept_name(term) and " " in question[start:end].strip():
+            phrase_parts[term] = {other for s_, e_, other in spans if start <= s_ and e_ <= end and other != term}
     if replaced:
         parts, last = [], 0
         for start, end, surface in replaced:
@@ -99,4 +129,5 @@ def understand(question: str, index: SearchIndex, speller: Speller | None) -> Qu
             last = end
         shown = "".join(parts) + question[last:]
     corrections = tuple((question[start:end], surface) for start, end, surface in replaced)
-    return Query(terms, corrections, shown, unseen)
+    return Query(terms, corrections, shown, unseen, common, frozenset(generic),
+                 {k: frozenset(v) for k, v in phrase_parts.items() if v})

@@ -10,6 +10,13 @@ EMPTY_QUESTION = "Please type your question, for example: can I take naltrexone 
 GREETING = ("Hi. Ask me anything about addiction and its treatment, in your own words, for example: "
             "can I take naltrexone while I'm still detoxing?")
 SHOWING_RESULTS_FOR = "Showing results for: {question}"
+ABOUT = ("I'm an automated helper, not a person: I search our articles about addiction and its treatment and "
+         "quote what they say, each passage linked to its article. I can't give medical advice or know your "
+         "situation. Ask in your own words, for example: can I take naltrexone while I'm still detoxing? "
+         "To talk to a person now: {helpline}.")
+RELATED = ("Our articles don't say this about {asked}. This is what they say about {other}, which is not the "
+           "same thing:")
+RELATED_TOPICS = "Our articles don't say this about {asked}. This is the closest they come, about something else:"
 WELCOME = "You're welcome. Take care, and ask again any time."
 HELP_LEAD = "You can talk to someone now: {helpline}. They can also help you find treatment near you."
 RELAPSE_LEAD = ("A relapse does not undo the progress you made, and many people have one on the way to recovery. "
@@ -90,12 +97,12 @@ def citation_label(title: str, section: str, excerpt: bool) -> str:
 
 
 def plain_message(lead: str, citations: Sequence, note: str, disclaimer: str, helpline: str,
-                  showing_results_for: str = "") -> str:
+                  showing_results_for: str = "", related: str = "") -> str:
     lines = [lead, ""] if lead else []
     if showing_results_for:
         lines += [SHOWING_RESULTS_FOR.format(question=showing_results_for), ""]
     if citations:
-        lines += ["Here is what our articles say:", ""]
+        lines += [related or "Here is what our articles say:", ""]
         for c in citations:
             lines.append(f"{c.rank}. {c.passage}")
             lines.append(f"   \u2014 {citation_label(c.title, c.section, c.excerpt)}")

@@ -71,6 +71,8 @@ def answer_html(answer, analyzer: Analyzer, note: str = "") -> list[str]:
         paragraphs.append(f"<i>{escape(SHOWING_RESULTS_FOR.format(question=answer.showing_results_for))}</i>")
     if note:
         paragraphs.append(escape(note))
+    if answer.citations and getattr(answer, "related", ""):
+        paragraphs.append(f"<i>{escape(answer.related)}</i>")
     if answer.citations:
         paragraphs.extend(citation_html(c, terms, analyzer) for c in answer.citations)
     elif answer.note:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 
 import numpy as np
@@ -59,7 +60,8 @@ def reference_ranking(scores: np.ndarray) -> list[int]:
     return [int(i) for i in order if scores[i] > 0]
 
 
-@pytest.mark.parametrize("params", [BM25Params(), BM25Params(k1=1.2, b=0.5, epsilon=0.1), BM25Params(k1=0.9, b=1.0)])
+@pytest.mark.parametrize("params", [BM25Params(idf="okapi"), BM25Params(k1=1.2, b=0.5, epsilon=0.1, idf="okapi"),
+                                    BM25Params(k1=0.9, b=1.0, idf="okapi")])
 def test_scores_and_rankings_equal_rank_bm25(real_chunks, params):
     ours = BM25Index.build(real_chunks, params)
     ref = BM25Okapi(real_chunks, k1=params.k1, b=params.b, epsilon=params.epsilon)
@@ -77,6 +79,32 @@ def test_scores_and_rankings_equal_rank_bm25(real_chunks, params):
             assert [d for d, _ in ours.search(query, k)] == ranking[:k], (question, k)
 
 
+def test_lucene_idf_is_rank_bm25s_formula_plus_one_inside_the_log(real_chunks):
+    """The default idf, log(1 + (N - df + 0.5) / (df + 0.5)): the same postings, never a negative weight."""
+    okapi = BM25Index.build(real_chunks, BM25Params(idf="okapi"))
+    lucene = BM25Index.build(real_chunks, BM25Params())
+    n = len(real_chunks)
+    for term in ("leukemia", "blood", "cell", "the"):
+        if not okapi.doc_freq(term):
+            continue
+        t = okapi.vocab[term]
+        lo, hi = int(okapi.offsets[t]), int(okapi.offsets[t + 1])
+        df = hi - lo
+        tf_part = okapi.weights[lo:hi] / (math.log(n - df + 0.5) - math.log(df + 0.5)) \
+            if math.log(n - df + 0.5) - math.log(df + 0.5) > 0 else None
+        if tf_part is not None:
+            np.testing.assert_allclose(lucene.weights[lo:hi], tf_part * math.log(1 + (n - df + 0.5) / (df + 0.5)))
+    assert (lucene.weights > 0).all()
+
+
+def test_a_two_document_corpus_still_ranks_with_the_default_idf():
+    """rank_bm25's idf is zero for a word in one of two documents: nothing could ever be found."""
+    docs = [["naltrexone", "blocks", "opioids"], ["sleep", "helps", "recovery"]]
+    assert BM25Index.build(docs, BM25Params(idf="okapi")).search(["naltrexone"], 2) == []
+    hits = BM25Index.build(docs).search(["naltrexone"], 2)
+    assert [d for d, _ in hits] == [0] and hits[0][1] > 0
+
+
 def test_ties_are_broken_by_chunk_order():
     docs = [["methadone", "dose"], ["naloxone"], ["methadone", "dose"], ["methadone", "dose"], ["other"]]
     index = BM25Index.build(docs)
@@ -90,7 +118,7 @@ def test_zero_idf_terms_give_no_results_not_zero_score_fillers():
     docs = [["naltrexone", "blocks"], ["methadone", "dose"]]
     ref = BM25Okapi(docs)
     assert ref.get_scores(["naltrexone"]).tolist() == [0.0, 0.0]
-    assert BM25Index.build(docs).search(["naltrexone"], 5) == []
+    assert BM25Index.build(docs, BM25Params(idf="okapi")).search(["naltrexone"], 5) == []
 
 
 def test_query_reads_only_the_postings_it_touches(real_chunks):
@@ -107,7 +135,7 @@ def test_query_reads_only_the_postings_it_touches(real_chunks):
 
 def test_empty_documents_count_like_rank_bm25():
     docs = [[], ["naltrexone"], ["methadone"], [], ["naltrexone", "methadone"]]
-    found, scores = BM25Index.build(docs).scores(["methadone"])
+    found, scores = BM25Index.build(docs, BM25Params(idf="okapi")).scores(["methadone"])
     dense = np.zeros(len(docs))
     dense[found] = scores
     np.testing.assert_array_equal(dense, BM25Okapi(docs).get_scores(["methadone"]))

@@ -119,14 +119,26 @@ def test_default_run_builds_the_sample_index_in_the_configured_place(tmp_path, m
     (["--env-file", "{tmp}/bad.env", "run"], "TELEGRAM_BOT_TOKEN does not look like a bot token"),
     (["--env-file", "{tmp}/good.env", "run", "--webhook"], "TELEGRAM_WEBHOOK_URL must be set"),
 ])
-def test_errors_are_one_clear_line_without_traceback(tmp_path, args, expected):
+def test_errors_are_one_clear_line_without_traceback(tmp_path, args, expected, capsys):
+    """In-process, so ten cases cost no ten interpreter start-ups; the next test does one as a process."""
     (tmp_path / "empty").mkdir()
     (tmp_path / "bad.env").write_text("TELEGRAM_BOT_TOKEN=12345\n")
     (tmp_path / "good.env").write_text(f"TELEGRAM_BOT_TOKEN={FakeBotAPI.TOKEN}\n")
-    result = run(*[a.replace("{tmp}", str(tmp_path)) for a in args])
-    assert result.returncode != 0
-    assert result.stdout == ""
-    assert expected in result.stderr
+    try:
+        code = main([a.replace("{tmp}", str(tmp_path)) for a in args])
+    except SystemExit as e:
+        code = e.code
+    out, err = capsys.readouterr()
+    assert code != 0
+    assert out == ""
+    assert expected in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_an_error_in_a_real_process_is_one_line_and_no_traceback(tmp_path):
+    result = run("ask", "--index", str(tmp_path / "nothing"), "x")
+    assert result.returncode != 0 and result.stdout == ""
+    assert "no index in" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
@@ -143,10 +155,11 @@ def test_chat_answers_each_line_until_end_of_input(index_dir):
     assert result.stdout.count("1-800-662-4357") == 1
 
 
-def test_every_command_has_help():
-    for command in ("index", "ask", "chat"):
-        result = run(command, "--help")
-        assert result.returncode == 0 and "usage:" in result.stdout
+def test_every_command_has_help(capsys):
+    for command in ("index", "ask", "chat", "run", "eval", "calibrate", "eval-safety", "train-safety"):
+        with pytest.raises(SystemExit) as exit_:
+            main([command, "--help"])
+        assert exit_.value.code == 0 and "usage:" in capsys.readouterr().out, command
 
 
 def test_an_index_without_its_articles_is_used_and_a_damaged_one_is_named(tmp_path, monkeypatch, capsys):

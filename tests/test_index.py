@@ -32,7 +32,7 @@ def test_build_writes_plain_arrays_json_and_a_manifest(tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["format_version"] == 2
     assert manifest["analyzer"] == Analyzer().fingerprint
-    assert manifest["settings"]["bm25"] == {"k1": 1.5, "b": 0.75, "epsilon": 0.25}
+    assert manifest["settings"]["bm25"] == {"k1": 1.5, "b": 0.75, "epsilon": 0.25, "idf": "lucene"}
     assert len(manifest["corpus"]["fingerprint"]) == 64
     assert report.summary().startswith("indexed 6 articles, ")
 

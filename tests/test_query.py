@@ -125,7 +125,9 @@ def test_own_question_set_finds_the_right_article_in_the_top_three(answerer):
     questions = read_questions(ANSWER_SETS / "sample_questions.jsonl")
     assert len(questions) >= 50
     figures = evaluate(answerer, questions)
-    assert figures["recall@3"] >= 0.90, figures
+    assert figures["retrieval_only"]["recall@3"] >= 0.95, figures
+    # through the answer path, declined questions rank nothing: the honest figure is lower (README)
+    assert figures["recall@3"] >= 0.85 and figures["answered"] >= 0.88, figures
 
 
 def test_evaluation_figures_match_a_hand_count(tmp_path):
@@ -160,10 +162,22 @@ def test_eval_command_prints_the_contract_json(tmp_path, capsys):
     assert "unknown part 'magic'" in capsys.readouterr().err
 
 
-def test_the_no_answer_threshold_is_the_calibrated_one(sample):
-    from bot.calibration import calibrate
+@pytest.mark.slow
+def test_the_no_answer_thresholds_are_the_calibrated_ones(tmp_path):
+    """On the realistic corpus (MedQuAD pages and the sample) with the dev questions, calibration picks the
+    shipped BOT_MIN_COVERAGE and BOT_MIN_KEYNESS (a grid around them; the full grid is `bot calibrate`)."""
+    import subprocess
+    import sys
 
-    result = calibrate(Answerer(sample), [q for q in read_questions(ANSWER_SETS / "sample_questions.jsonl") if q["relevant"]],
-                       read_questions(ANSWER_SETS / "sample_out_of_scope.jsonl"))
-    assert result["chosen"] == AnswerSettings().min_coverage
-    assert len(read_questions(ANSWER_SETS / "sample_out_of_scope.jsonl")) >= 100
+    from bot.calibration import calibrate
+    from tests.conftest import SHARED_DATA
+
+    if not (SHARED_DATA / "medquad" / "articles.jsonl").is_file():
+        pytest.skip("needs ../shared/data/medquad")
+    subprocess.run([sys.executable, str(ROOT / "evalsets" / "realistic_corpus.py"), str(tmp_path / "rc")],
+                   check=True, capture_output=True)
+    index = SearchIndex.build(load_corpus(tmp_path / "rc"), Analyzer())
+    dev = read_questions(ANSWER_SETS / "dev.jsonl")
+    defaults = AnswerSettings()
+    result = calibrate(Answerer(index), dev, dev, coverages=(0.25, 0.3, 0.35, 0.4, 0.45), keynesses=(0.3, 0.5, 0.7))
+    assert (result["chosen"], result["chosen_keyness"]) == (defaults.min_coverage, defaults.min_keyness), result

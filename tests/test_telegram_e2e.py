@@ -496,6 +496,7 @@ LOAD_QUESTIONS = [QUESTION, "how does naltrexone work", "can i take vivitrol whi
                   "does insurance cover rehab", "what is the weather in paris", "can i use kratom for withdrawl"]
 
 
+@pytest.mark.slow
 def test_a_burst_of_2000_questions_from_500_users_gets_exactly_one_answer_each(fake, tmp_path, sample_index, capsys):
     """The bot's own capacity: Telegram's 30 messages a second is lifted for the fake server."""
     config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
