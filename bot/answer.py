@@ -119,22 +119,28 @@ class Answerer:
             citations = self._citations(query, top_k + offset + 1, cues_for(text), asked)
             if asked and not citations:  # nothing names it: the closest passages, said to be about another
                 citations = self._citations(query, top_k + offset + 1, cues_for(text), missing=asked)
-                related = self._related(asked, citations) if citations else ""
+                related = self._related(asked, citations, text) if citations else ""
         page = citations[offset:offset + top_k]
         return self._finish(question, page, triage, intent, query, related), len(citations) > top_k + offset
 
-    def _related(self, asked: list[str], citations: tuple[Citation, ...]) -> str:
+    def _related(self, asked: list[str], citations: tuple[Citation, ...], question: str) -> str:
         """Says that the passages shown are about something else than the medicine or substance asked about."""
         analyzer = self.index.analyzer
-        about = [t for c in citations for t in subjects.named(analyzer.terms(c.passage), self.subjects)]
+        about = []
+        for c in citations:  # what each passage is about: its article and section first, then its words
+            named = subjects.named(analyzer.terms(f"{c.title} {c.section}"), self.subjects)
+            about += named or subjects.named(analyzer.terms(c.passage), self.subjects)
         about = [t for t in dict.fromkeys(about) if t not in asked]
-        asked_names = " or ".join(self._name(t) for t in asked)
+        typed = {t.term: question[t.start:t.end] for t in analyzer.tokens(question)}
+        asked_names = " or ".join(self._name(t, typed.get(t)) for t in asked)
         if about:
             return texts.RELATED.format(asked=asked_names, other=", ".join(self._name(t) for t in about[:3]))
         return texts.RELATED_TOPICS.format(asked=asked_names)
 
-    def _name(self, term: str) -> str:
-        return self.index.analyzer.concept_name(term) or self.index.surface(term) or term
+    def _name(self, term: str, typed: str | None = None) -> str:
+        """The articles' name for a term, with the user's own when it differs: "buprenorphine (Suboxone)"."""
+        name = self.index.analyzer.concept_name(term) or self.index.surface(term) or term
+        return f"{name} ({typed})" if typed and typed.casefold() != name.casefold() else name
 
     def understand(self, question: str) -> Query:
         return understand(question[:MAX_QUESTION_CHARS], self.index, self.speller)
@@ -238,6 +244,14 @@ class Answerer:
                 break
         return tuple(citations)
 
+    def _about(self, asked: list[str], context: frozenset[str], passage: set[str]) -> bool:
+        """Whether a passage is about a medicine or substance asked about: its section or article names it,
+        or the passage does in a part about no other one. "...naltrexone is not as well tolerated as
+        methadone or buprenorphine" under "Naltrexone as a Treatment" is about naltrexone, not Suboxone."""
+        if context.intersection(asked):
+            return True
+        return bool(passage.intersection(asked)) and not context.intersection(self.subjects)
+
     def _passages(self, article_no: int, chunks: list[tuple[int, float]], weights: dict[str, float],
                   cues, asked: list[str] | None = None) -> list[tuple[int, float, int, int]]:
         """(chunk, its score, start, end) of an article's passages, best first, none sharing words."""
@@ -252,9 +266,8 @@ class Answerer:
             context = frozenset(title | set(index.analyzer.terms(chunk.section)))
             start, end, value = scored_passage(text, chunk.start, chunk.end, weights, index.analyzer, cues=cues,
                                                follow_to=follow_to, context=context)
-            if asked and not context.intersection(asked) and \
-                    not set(index.analyzer.terms(text[start:end])).intersection(asked):
-                continue  # a sentence about another medicine, in a part that never names the one asked about
+            if asked and not self._about(asked, context, set(index.analyzer.terms(text[start:end]))):
+                continue
             found.append((-round(value, 9), order, chunk_no, score, start, end))
         out: list[tuple[int, float, int, int]] = []
         for _, _, chunk_no, score, start, end in sorted(found):

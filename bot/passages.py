@@ -94,10 +94,21 @@ def scored_passage(text: str, start: int, end: int, query_weights: dict[str, flo
             if key > best:
                 best, best_span = key, (first, last)
     first, last = best_span
-    if first > 0 and _LEANS_BACK.match(text[spans[first][0]:spans[first][1]]):
-        first -= 1  # "It cannot be taken..." needs the sentence that says what "it" is
     last = _grow(text, spans, sentence_terms, set(query_weights), first, last)
-    return spans[first][0], spans[last][1], best[0]
+    # "It cannot be taken..." needs the sentence that says what "it" is: reach back while the first
+    # sentence leans on the one before it (twice at most), even before the chunk
+    for _ in range(2):
+        if not _LEANS_BACK.match(text[spans[first][0]:spans[first][1]]):
+            break
+        if first > 0:
+            first -= 1
+            continue
+        before = [sp for sp in sentence_spans(text, max(0, start - FOLLOW_CHARS), start) if sp[1] <= start]
+        if before and "\n\n" not in text[before[-1][1]:start]:
+            spans, last = [before[-1]] + spans, last + 1
+        break
+    begin = spans[first][0]
+    return begin, spans[last][1], best[0]
 
 
 def _grow(text: str, spans: list[tuple[int, int]], terms: list[set[str]], asked: set[str], first: int,
