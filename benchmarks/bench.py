@@ -58,11 +58,11 @@ def serve(index_dir: str, questions_file: str) -> None:
     """In a fresh process: load, then answer every question; print figures as JSON."""
     import psutil
 
-    from bot.analysis import Analyzer
-    from bot.answer import Answerer
-    from bot.index import SearchIndex
+    from bot.search.analysis import Analyzer
+    from bot.answering.answer import Answerer
+    from bot.search.index import SearchIndex
     from bot.safety import load_rules
-    from bot.telegram_html import answer_html
+    from bot.telegram.html import answer_html
 
     rules = load_rules()
     process = psutil.Process()
@@ -90,8 +90,8 @@ def serve(index_dir: str, questions_file: str) -> None:
 def peers(index_dir: Path, corpus_docs: list[list[str]] | None, asked: list[str], ours_p50: float,
           exact_check: bool) -> list[tuple[str, str, str]]:
     """(peer, p50, ratio to ours) for each peer that installs and finishes in reasonable time."""
-    from bot.analysis import Analyzer
-    from bot.index import SearchIndex
+    from bot.search.analysis import Analyzer
+    from bot.search.index import SearchIndex
 
     rows = []
     index = SearchIndex.load(index_dir, Analyzer())
@@ -174,8 +174,8 @@ def peers(index_dir: Path, corpus_docs: list[list[str]] | None, asked: list[str]
 
 
 def chunk_documents(index_dir: Path) -> list[list[str]]:
-    from bot.analysis import Analyzer
-    from bot.index import SearchIndex
+    from bot.search.analysis import Analyzer
+    from bot.search.index import SearchIndex
 
     index = SearchIndex.load(index_dir, Analyzer())
     return [index.chunk_terms(i) for i in range(index.chunk_count)]
@@ -192,9 +192,9 @@ def main() -> None:
         return
     if not DATA.exists():
         sys.exit(f"{DATA} not found: the benchmark runs on ../shared/data/medquad")
-    from bot.analysis import Analyzer
-    from bot.bm25 import BM25Params
-    from bot.index import IndexSettings, build_index
+    from bot.search.analysis import Analyzer
+    from bot.search.bm25 import BM25Params
+    from bot.search.index import IndexSettings, build_index
 
     asked = questions(args.questions)
     work = Path(tempfile.mkdtemp(prefix="bench-"))

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Sequence
 
 from bot.config import MAX_TOP_K, Config, ConfigError
-from bot.corpus import CorpusError
+from bot.corpus.articles import CorpusError
 from bot.engine import make_analyzer, open_answerer, report_build
-from bot.index import IndexLoadError, build_index
+from bot.search.index import IndexLoadError, build_index
 
 PROG = "python -m bot"
 DEFAULT_SAFETY_SET = Path("evalsets/safety/blind3.jsonl")
@@ -164,7 +164,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     if args.webhook:
         telegram.require_webhook()
     configure_logging(config.log_level, secrets=[token, telegram.webhook_secret])
-    from bot.telegram_app import build_application, run
+    from bot.telegram.app import build_application, run
 
     log = logging.getLogger("bot")
     answerer = open_answerer(config, say=log.info)
@@ -223,12 +223,11 @@ def _shared_data(args: argparse.Namespace, hint: str) -> Path:
 
 
 def _train_safety(args: argparse.Namespace, config: Config) -> int:
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        raise ConfigError('train-safety needs scikit-learn: pip install -e ".[train]"') from None
     from bot.engine import safety_phrases
-    from bot.safety.training import default_folder, train
+    from bot.safety.training import default_folder, has_scikit_learn, train
+
+    if not has_scikit_learn():
+        raise ConfigError('train-safety needs scikit-learn: pip install -e ".[train]"')
 
     shared = _shared_data(args, "--shared")
     out = args.out or default_folder()
@@ -255,7 +254,7 @@ def _without(config: Config, parts: str) -> Config:
 
 
 def _eval(args: argparse.Namespace, config: Config) -> int:
-    from bot.evaluation import DEPTH, MEASURES, evaluate, read_questions
+    from bot.answering.evaluation import DEPTH, MEASURES, evaluate, read_questions
 
     if not args.questions.is_file():
         raise ConfigError(f"questions not found: {args.questions}")
@@ -293,8 +292,8 @@ def _eval(args: argparse.Namespace, config: Config) -> int:
 
 
 def _calibrate(args: argparse.Namespace, config: Config) -> int:
-    from bot.calibration import calibrate
-    from bot.evaluation import read_questions
+    from bot.answering.calibration import calibrate
+    from bot.answering.evaluation import read_questions
 
     sets = []
     for path in (args.in_scope, args.out_of_scope):

@@ -13,12 +13,12 @@ from typing import Callable, Mapping
 
 from dotenv import dotenv_values
 
-from bot.answer import AnswerSettings
-from bot.contacts import DEFAULT_DISCLAIMER, Contacts, Helpline
-from bot.analysis import STEMMERS, AnalyzerSettings
-from bot.bm25 import BM25Params
-from bot.chunking import ChunkSettings
-from bot.index import IndexSettings
+from bot.answering.answer import AnswerSettings
+from bot.answering.contacts import DEFAULT_DISCLAIMER, Contacts, Helpline
+from bot.search.analysis import STEMMERS, AnalyzerSettings
+from bot.search.bm25 import BM25Params
+from bot.search.chunking import ChunkSettings
+from bot.search.index import IndexSettings
 
 
 class ConfigError(Exception):

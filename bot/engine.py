@@ -12,11 +12,11 @@ from typing import Callable
 
 import yaml
 
-from bot.analysis import Analyzer
-from bot.answer import Answerer
+from bot.search.analysis import Analyzer
+from bot.answering.answer import Answerer
 from bot.config import Config, ConfigError
-from bot.corpus import corpus_fingerprint
-from bot.index import BuildReport, IndexLoadError, SearchIndex, build_index, current_build_name, stale_reason
+from bot.corpus.articles import corpus_fingerprint
+from bot.search.index import BuildReport, IndexLoadError, SearchIndex, build_index, current_build_name, stale_reason
 from bot.safety import SafetyRules, Triager, read_rules, shipped_model
 
 

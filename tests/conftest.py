@@ -41,15 +41,15 @@ def write(path: Path, text: str | bytes) -> Path:
 @pytest.fixture(scope="session")
 def sample():
     """The sample corpus, indexed in memory once for the whole run."""
-    from bot.analysis import Analyzer
-    from bot.corpus import load_corpus
-    from bot.index import SearchIndex
+    from bot.search.analysis import Analyzer
+    from bot.corpus.articles import load_corpus
+    from bot.search.index import SearchIndex
 
     return SearchIndex.build(load_corpus(SAMPLE_CORPUS), Analyzer())
 
 
 @pytest.fixture(scope="session")
 def answerer(sample):
-    from bot.answer import Answerer
+    from bot.answering.answer import Answerer
 
     return Answerer(sample)

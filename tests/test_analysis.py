@@ -4,7 +4,7 @@ from __future__ import annotations
 import nltk
 import pytest
 
-from bot.analysis import Analyzer, AnalyzerSettings
+from bot.search.analysis import Analyzer, AnalyzerSettings
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,11 @@ import dataclasses
 
 import pytest
 
-from bot.analysis import Analyzer
-from bot.answer import Answerer, AnswerSettings
-from bot.contacts import Contacts, Helpline
-from bot.corpus import load_corpus
-from bot.index import SearchIndex
+from bot.search.analysis import Analyzer
+from bot.answering.answer import Answerer, AnswerSettings
+from bot.answering.contacts import Contacts, Helpline
+from bot.corpus.articles import load_corpus
+from bot.search.index import SearchIndex
 from tests.conftest import write
 
 SEED_ID = "naltrexone-as-an-opium-addiction-treatment"
@@ -32,7 +32,7 @@ def test_detox_question_quotes_the_seed_articles_detox_sentence(answerer):
 
 
 def test_passages_are_one_to_three_whole_sentences_of_their_chunk(answerer, sample):
-    from bot.chunking import sentence_spans
+    from bot.search.chunking import sentence_spans
 
     for question in ["naltrexone group therapy 12-step", "why do addicts stop taking naltrexone", "street names opium"]:
         for c in answerer.answer(question).citations:

@@ -7,12 +7,12 @@ from importlib import resources
 import pytest
 import yaml
 
-from bot.analysis import Analyzer
-from bot.answer import Answerer
-from bot.corpus import load_corpus
-from bot.evaluation import evaluate, holds, ranked_articles, read_questions
-from bot.index import SearchIndex
-from bot.render import ABOUT
+from bot.search.analysis import Analyzer
+from bot.answering.answer import Answerer
+from bot.corpus.articles import load_corpus
+from bot.answering.evaluation import evaluate, holds, ranked_articles, read_questions
+from bot.search.index import SearchIndex
+from bot.answering.wording import ABOUT
 from tests.conftest import ROOT, write
 
 ANSWER_SETS = ROOT / "evalsets" / "answers"
@@ -176,7 +176,7 @@ def test_slang_questions_over_the_sample_get_the_article_that_answers(answerer, 
 def test_eval_measures_what_ask_returns(tmp_path, capsys):
     """`bot eval` and the articles of `ask --json` citations give the same figures."""
     from bot.cli import main
-    from bot.evaluation import ir_figures
+    from bot.answering.evaluation import ir_figures
 
     questions = [q for q in read_questions(ANSWER_SETS / "sample_questions.jsonl")][:30]
     questions += read_questions(ANSWER_SETS / "sample_out_of_scope.jsonl")[:10]

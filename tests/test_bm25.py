@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from bot.analysis import Analyzer
-from bot.bm25 import BM25Index, BM25Params
-from bot.chunking import chunk_article
-from bot.corpus import load_corpus
+from bot.search.analysis import Analyzer
+from bot.search.bm25 import BM25Index, BM25Params
+from bot.search.chunking import chunk_article
+from bot.corpus.articles import load_corpus
 from tests.conftest import SAMPLE_CORPUS, SHARED_DATA, write
 
 MEDQUAD = SHARED_DATA / "medquad" / "articles.jsonl"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.buttons import Button, ButtonCodec, ButtonError, answer_digest
-from bot.feedback import FeedbackStore
+from bot.telegram.buttons import Button, ButtonCodec, ButtonError, answer_digest
+from bot.state.feedback import FeedbackStore
 
 
 def test_round_trip_and_fits_telegrams_64_bytes():

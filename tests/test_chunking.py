@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from bot.chunking import ChunkSettings, chunk_article, sections, sentence_spans
-from bot.corpus import HEADING, load_corpus
+from bot.search.chunking import ChunkSettings, chunk_article, sections, sentence_spans
+from bot.corpus.articles import HEADING, load_corpus
 from tests.conftest import SAMPLE_CORPUS, write
 
 SMALL = ChunkSettings(target_chars=200, overlap_sentences=1)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus import HEADING, PARAGRAPH, CorpusError, corpus_fingerprint, load_corpus
+from bot.corpus.articles import HEADING, PARAGRAPH, CorpusError, corpus_fingerprint, load_corpus
 from tests.conftest import write
 
 GOOD_MD = """---

@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from bot.analysis import Analyzer, AnalyzerSettings
-from bot.bm25 import BM25Index
-from bot.index import IndexLoadError, IndexSettings, SearchIndex, build_index, stale_reason
+from bot.search.analysis import Analyzer, AnalyzerSettings
+from bot.search.bm25 import BM25Index
+from bot.search.index import IndexLoadError, IndexSettings, SearchIndex, build_index, stale_reason
 from tests.conftest import SAMPLE_CORPUS, write
 
 
@@ -131,7 +131,7 @@ def test_corpus_with_no_usable_article_is_an_error_and_keeps_the_old_index(tmp_p
     before = current_build(tmp_path / "index")
     bad = tmp_path / "bad"
     write(bad / "empty.md", "")
-    from bot.corpus import CorpusError
+    from bot.corpus.articles import CorpusError
     with pytest.raises(CorpusError, match="no usable articles"):
         build_index(bad, tmp_path / "index", Analyzer())
     assert current_build(tmp_path / "index") == before

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.analysis import Analyzer
-from bot.answer import Answer, Citation
-from bot.corpus import load_corpus
+from bot.search.analysis import Analyzer
+from bot.answering.answer import Answer, Citation
+from bot.corpus.articles import load_corpus
 from bot.safety import load_rules
-from bot.telegram_html import MAX_MESSAGE, answer_html
+from bot.telegram.html import MAX_MESSAGE, answer_html
 from tests.fake_bot_api import parse_html
 
 ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=3000)

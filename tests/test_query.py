@@ -6,13 +6,13 @@ from urllib.parse import unquote
 
 import pytest
 
-from bot.analysis import Analyzer, AnalyzerSettings
-from bot.answer import Answerer, AnswerSettings
-from bot.corpus import load_corpus
-from bot.evaluation import evaluate, read_questions
-from bot.index import SearchIndex
-from bot.links import passage_link, text_fragment
-from bot.telegram_html import answer_html
+from bot.search.analysis import Analyzer, AnalyzerSettings
+from bot.answering.answer import Answerer, AnswerSettings
+from bot.corpus.articles import load_corpus
+from bot.answering.evaluation import evaluate, read_questions
+from bot.search.index import SearchIndex
+from bot.answering.links import passage_link, text_fragment
+from bot.telegram.html import answer_html
 from tests.conftest import ROOT, write
 
 ANSWER_SETS = ROOT / "evalsets" / "answers"
@@ -169,7 +169,7 @@ def test_the_no_answer_thresholds_are_the_calibrated_ones(tmp_path):
     import subprocess
     import sys
 
-    from bot.calibration import calibrate
+    from bot.answering.calibration import calibrate
     from tests.conftest import SHARED_DATA
 
     if not (SHARED_DATA / "medquad" / "articles.jsonl").is_file():

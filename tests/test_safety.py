@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from bot.analysis import Analyzer
-from bot.answer import Answerer, AnswerSettings
-from bot.contacts import Contacts
-from bot.corpus import load_corpus
-from bot.index import SearchIndex
+from bot.search.analysis import Analyzer
+from bot.answering.answer import Answerer, AnswerSettings
+from bot.answering.contacts import Contacts
+from bot.corpus.articles import load_corpus
+from bot.search.index import SearchIndex
 from bot.safety import CONCERN, EMERGENCY, NONE, OVERDOSE, SUICIDE, WITHDRAWAL, SafetyRules, load_rules
 from bot.safety import data
 from bot.safety.evaluation import by_source, evaluate

@@ -15,14 +15,14 @@ import time
 
 import pytest
 
-from bot.analysis import Analyzer
-from bot.answer import Answerer
+from bot.search.analysis import Analyzer
+from bot.answering.answer import Answerer
 from bot.config import Config
-from bot.corpus import load_corpus
-from bot.feedback import FeedbackStore
-from bot.index import SearchIndex
-from bot.telegram_app import build_application
-from bot.telegram_retry import RetryingRateLimiter
+from bot.corpus.articles import load_corpus
+from bot.state.feedback import FeedbackStore
+from bot.search.index import SearchIndex
+from bot.telegram.app import build_application
+from bot.telegram.retry import RetryingRateLimiter
 from tests.conftest import ROOT, SAMPLE_CORPUS
 from tests.fake_bot_api import FakeBotAPI, visible_text
 
@@ -439,7 +439,7 @@ def test_a_rebuilt_index_is_swapped_in_while_questions_keep_coming(fake, tmp_pat
     import shutil
 
     from bot.engine import open_answerer
-    from bot.index import build_index
+    from bot.search.index import build_index
 
     corpus = tmp_path / "corpus"
     shutil.copytree(SAMPLE_CORPUS, corpus)

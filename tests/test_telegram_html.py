@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from bot.analysis import Analyzer
-from bot.answer import Answer, Citation
-from bot.telegram_html import MAX_MESSAGE, answer_html, highlight, split_messages
+from bot.search.analysis import Analyzer
+from bot.answering.answer import Answer, Citation
+from bot.telegram.html import MAX_MESSAGE, answer_html, highlight, split_messages
 
 ALLOWED_TAGS = {"b", "i", "a"}
 

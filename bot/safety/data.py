@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.jsonl import records
+from bot.corpus.jsonl import records
 
 EMERGENCY_LABELS = ("overdose", "suicide", "withdrawal")
 PLAIN_LABELS = ("informational", "ordinary")  # no emergency and no concern
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"
 # written by people who saw neither phrases nor model; never trained or tuned on
-BLIND_SETS = ("blind3.jsonl",)
+BLIND_SETS = ("blind3.jsonl", "blind4.jsonl")
 WRITTEN_SETS = ("written_train.jsonl", "written_train_a.jsonl", "written_train_b.jsonl", "phrases_set.jsonl",
                 "blind2.jsonl")
 

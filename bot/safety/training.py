@@ -36,6 +36,12 @@ def _is_real(m: Message) -> bool:
     return not m.source.endswith(".jsonl")
 
 
+def has_scikit_learn() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("sklearn") is not None
+
+
 def fit_sklearn(texts: list[str], targets: list[str], tolerance: list[bool], c: float = C):
     """The scikit-learn objects: the n-gram weighting, the classes, the lost-tolerance head."""
     from sklearn.feature_extraction.text import TfidfVectorizer

@@ -1,4 +1,4 @@
-"""What an answer says in words, and how it reads as plain text (the console and the CLI's "message")."""
+"""What an answer says in words: the texts around the passages, kept apart from how they are laid out."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -9,7 +9,6 @@ NO_ANSWER = ("I couldn't find an answer to that in our articles. Try asking in o
 EMPTY_QUESTION = "Please type your question, for example: can I take naltrexone while I'm still detoxing?"
 GREETING = ("Hi. Ask me anything about addiction and its treatment, in your own words, for example: "
             "can I take naltrexone while I'm still detoxing?")
-SHOWING_RESULTS_FOR = "Showing results for: {question}"
 ABOUT = ("I'm an automated helper, not a person: I search our articles about addiction and its treatment and "
          "quote what they say, each passage linked to its article. I can't give medical advice or know your "
          "situation. Ask in your own words, for example: can I take naltrexone while I'm still detoxing? "
@@ -89,28 +88,3 @@ def emergency_text(kinds: Sequence[str]) -> str:
     if len(kinds) == 2:
         return EMERGENCY_TOGETHER[(kinds[0], kinds[1])]
     return EMERGENCY[kinds[0]]
-
-
-def citation_label(title: str, section: str, excerpt: bool) -> str:
-    label = f"{title} \u203a {section}" if section and section != title else title
-    return label + (" (excerpt)" if excerpt else "")
-
-
-def plain_message(lead: str, citations: Sequence, note: str, disclaimer: str, helpline: str,
-                  showing_results_for: str = "", related: str = "") -> str:
-    lines = [lead, ""] if lead else []
-    if showing_results_for:
-        lines += [SHOWING_RESULTS_FOR.format(question=showing_results_for), ""]
-    if citations:
-        lines += [related or "Here is what our articles say:", ""]
-        for c in citations:
-            lines.append(f"{c.rank}. {c.passage}")
-            lines.append(f"   \u2014 {citation_label(c.title, c.section, c.excerpt)}")
-            if c.link:
-                lines.append(f"   {c.link}")
-            lines.append("")
-    elif note:
-        lines += [note, ""]
-    lines.append(disclaimer)
-    lines.append(helpline)
-    return "\n".join(lines)

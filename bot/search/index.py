@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.analysis import Analyzer
-from bot.bm25 import BM25Index, BM25Params
-from bot.chunking import Chunk, ChunkSettings, chunk_article
-from bot.corpus import Article, Corpus, CorpusError, Problem, corpus_fingerprint, load_corpus
+from bot.search.analysis import Analyzer
+from bot.search.bm25 import BM25Index, BM25Params
+from bot.search.chunking import Chunk, ChunkSettings, chunk_article
+from bot.corpus.articles import Article, Corpus, CorpusError, Problem, corpus_fingerprint, load_corpus
 
 FORMAT = "recovery-answers-index"
 FORMAT_VERSION = 2  # 2: articles without their blocks

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.answer import Answerer
+from bot.answering.answer import Answerer
 
 COVERAGES = tuple(round(0.05 * i, 2) for i in range(2, 14))
 KEYNESSES = (0.0, 0.3, 0.5, 0.7, 0.9, 1.1)

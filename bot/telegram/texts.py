@@ -1,8 +1,8 @@
 """What the bot says about itself, as Telegram HTML. Only settings and counts go in, all escaped."""
 from __future__ import annotations
 
-from bot.contacts import Contacts
-from bot.telegram_html import escape, footer
+from bot.answering.contacts import Contacts
+from bot.telegram.html import escape, footer
 
 NOT_TEXT = "I can only read text messages. Please type your question in words."
 ERROR = ("Sorry, something went wrong on my side and I could not answer. Please try again in a moment. "

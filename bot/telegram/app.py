@@ -21,15 +21,15 @@ from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
                           Defaults, InlineQueryHandler, MessageHandler, filters)
 
-from bot import texts
-from bot.answer import MAX_QUESTION_CHARS, Answer, Answerer
-from bot.buttons import Button, ButtonCodec, ButtonError, answer_digest
+from bot.telegram import texts
+from bot.answering.answer import MAX_QUESTION_CHARS, Answer, Answerer
+from bot.telegram.buttons import Button, ButtonCodec, ButtonError, answer_digest
 from bot.config import Config
-from bot.contacts import Contacts
-from bot.feedback import FeedbackStore
-from bot.index import IndexLoadError, SearchIndex, current_build_name
-from bot.telegram_html import answer_html, citation_html, footer, lead_html
-from bot.telegram_retry import RetryingRateLimiter
+from bot.answering.contacts import Contacts
+from bot.state.feedback import FeedbackStore
+from bot.search.index import IndexLoadError, SearchIndex, current_build_name
+from bot.telegram.html import answer_html, citation_html, footer, lead_html
+from bot.telegram.retry import RetryingRateLimiter
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)

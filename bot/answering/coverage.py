@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from bot.bm25 import BM25Index
-from bot.query import Query, share_of_passages
+from bot.search.bm25 import BM25Index
+from bot.search.query import Query, share_of_passages
 
 GENERIC_ZIPF = 5.5  # a word at least this common in English ("like" 6.4, "help" 5.8) carries no topic
 GENERIC_SHARE = 0.3  # what such a word still counts for when choosing between sentences of one passage

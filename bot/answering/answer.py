@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from bot import coverage, intents, safety, subjects
-from bot.contacts import Contacts, Helpline
-from bot import render as texts
-from bot.index import SearchIndex
-from bot.links import passage_link
-from bot.passages import cues_for, scored_passage
-from bot.query import Query, Speller, understand
-from bot.render import plain_message
+from bot.answering import coverage
+from bot.answering import intents
+from bot import safety
+from bot.answering import subjects
+from bot.answering.contacts import Contacts, Helpline
+from bot.answering import wording as texts
+from bot.search.index import SearchIndex
+from bot.answering.links import passage_link
+from bot.answering.passages import cues_for, scored_passage
+from bot.search.query import Query, Speller, understand
+from bot.rendering.plain import plain_message
 
 CHUNKS_READ = 4  # chunks of one article whose passages are compared
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read from its start; the rest adds cost, not sense

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.answer import Answer, Answerer
-from bot.jsonl import records
+from bot.answering.answer import Answer, Answerer
+from bot.corpus.jsonl import records
 
 MEASURES = ("ndcg@10", "recall@1", "recall@3", "recall@10", "mrr@10")
 DEPTH = 20  # passages asked for: at most two come from one article, so this ranks at least ten articles

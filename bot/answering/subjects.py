@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from bot.analysis import Analyzer
+from bot.search.analysis import Analyzer
 
 
 def subject_terms(analyzer: Analyzer) -> frozenset[str]:

@@ -13,7 +13,7 @@ from importlib import resources
 
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
-from bot.corpus import HEADING, Article
+from bot.corpus.articles import HEADING, Article
 
 _LINE_RE = re.compile(r"[^\n]+")
 

@@ -9,8 +9,8 @@ import html
 import re
 from typing import Iterable
 
-from bot.analysis import Analyzer
-from bot.render import SHOWING_RESULTS_FOR, citation_label
+from bot.search.analysis import Analyzer
+from bot.rendering.plain import SHOWING_RESULTS_FOR, citation_label
 
 MAX_MESSAGE = 4096
 MAX_PASSAGE_CHARS = 1200  # a quote longer than this is cut at a word, with an ellipsis

@@ -12,7 +12,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.index import SearchIndex
+from bot.search.index import SearchIndex
 
 MIN_LENGTH = 4  # shorter words are too easy to "correct" into something else
 

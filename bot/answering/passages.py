@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.analysis import Analyzer
-from bot.chunking import sentence_spans
+from bot.search.analysis import Analyzer
+from bot.search.chunking import sentence_spans
 
 MAX_SENTENCES = 3
 MAX_CHARS = 700  # grown passages stop here (at a sentence), so a reply stays short

@@ -1,0 +1,1 @@
+"""Answers as plain text (the console, the JSON `message`): no Telegram here."""

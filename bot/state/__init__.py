@@ -1,0 +1,1 @@
+"""What the bot keeps between messages."""

@@ -1,0 +1,1 @@
+"""The Telegram side: python-telegram-bot lives only here. Handlers parse, call the core, render, send."""
