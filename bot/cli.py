@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from bot.errors import BotError
 from bot.config import MAX_TOP_K, Config, ConfigError
-from bot.corpus.articles import CorpusError
 from bot.engine import make_analyzer, open_answerer, report_build
-from bot.search.index import IndexLoadError, build_index
+from bot.search.index import build_index
 
 PROG = "python -m bot"
 DEFAULT_SAFETY_SET = Path("evalsets/safety/blind3.jsonl")
@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ConfigError(f"--top-k must be between 1 and {MAX_TOP_K}, got {args.top_k}")
         return {"index": _index, "ask": _ask, "chat": _chat, "run": _run, "eval": _eval, "calibrate": _calibrate,
                 "eval-safety": _eval_safety, "train-safety": _train_safety}[args.command](args, config)
-    except (ConfigError, CorpusError, IndexLoadError) as e:
+    except BotError as e:
         _stderr(f"{PROG}: error: {e}")
         return 1
     except KeyboardInterrupt:

@@ -13,6 +13,7 @@ from typing import Callable, Mapping
 
 from dotenv import dotenv_values
 
+from bot.errors import BotError
 from bot.answering.answer import AnswerSettings
 from bot.answering.contacts import DEFAULT_DISCLAIMER, Contacts, Helpline
 from bot.search.analysis import STEMMERS, AnalyzerSettings
@@ -21,7 +22,7 @@ from bot.search.chunking import ChunkSettings
 from bot.search.index import IndexSettings
 
 
-class ConfigError(Exception):
+class ConfigError(BotError):
     """A setting is missing or malformed; the message names it."""
 
 

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import ROOT
 
 BOT = ROOT / "bot"
-# package -> the bot packages its modules may import (besides their own, bot.data and the top-level config)
+# package -> the bot packages its modules may import (besides their own, bot.data and bot.errors)
 ALLOWED = {
     "corpus": set(),
     "search": {"corpus"},
@@ -59,7 +59,7 @@ def test_dependencies_run_one_way(path):
             assert path == BOT / "safety" / "training.py", f"{path.name} imports scikit-learn on the serving path"
         if top == "bot" and package in ALLOWED:
             target = name.split(".")[1] if "." in name else ""
-            if target in ("", "data", package):
+            if target in ("", "data", "errors", package):
                 continue
             assert target in ALLOWED[package], f"{path.relative_to(ROOT)} ({package}) imports {name}"
 
@@ -78,3 +78,16 @@ def test_the_core_answers_without_python_telegram_bot_or_scikit_learn():
             "print(Answerer(index).answer('can i take naltrexone while detoxing').answered)\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0 and result.stdout.strip() == "True", result.stderr
+
+
+def test_every_error_about_input_is_one_type_caught_in_one_place():
+    from bot.config import ConfigError
+    from bot.corpus.articles import CorpusError
+    from bot.errors import BotError
+    from bot.search.index import IndexLoadError
+    from bot.telegram.buttons import ButtonError
+
+    for error in (ConfigError, CorpusError, IndexLoadError, ButtonError):
+        assert issubclass(error, BotError), error
+    cli = (BOT / "cli.py").read_text(encoding="utf-8")
+    assert cli.count("except BotError") == 1 and "except (ConfigError" not in cli

@@ -150,7 +150,13 @@ def test_helpful_counts_once_and_forged_buttons_change_nothing(fake, config, sam
     run(scenario)
 
 
-def test_more_shows_the_next_passages(fake, config, sample_index):
+def test_more_shows_the_next_passages(fake, config, sample_index, monkeypatch):
+    from bot.answering.answer import Answerer
+
+    searches = []
+    real = Answerer._citations
+    monkeypatch.setattr(Answerer, "_citations", lambda self, *a, **k: searches.append(1) or real(self, *a, **k))
+
     async def scenario():
         async with polling(config, sample_index):
             fake.push_message("opium addiction treatment")
@@ -158,11 +164,13 @@ def test_more_shows_the_next_passages(fake, config, sample_index):
             first = fake.sent_messages[-1]
             more = next(b["callback_data"] for row in first["reply_markup"]["inline_keyboard"] for b in row
                         if b["text"].startswith("More"))
+            before = len(searches)
             fake.push_callback(more, first)
             [_, second] = await wait(fake, "sendMessage", 2)
             assert re.search(r"<b>4\.</b>", second["text"]) and not re.search(r"<b>1\.</b>", second["text"])
             assert_footer(second["text"])
             await wait(fake, "answerCallbackQuery")
+            assert len(searches) - before == 1, "one search per press"
     run(scenario)
 
 

@@ -89,6 +89,19 @@ class Answer:
         return out
 
 
+@dataclass(frozen=True)
+class View:
+    """One page of an answer, with the citations shown on the pages before it."""
+    answer: Answer
+    earlier: tuple[Citation, ...]
+    has_more: bool
+
+    @property
+    def shown(self) -> tuple[Citation, ...]:
+        """Every citation up to and including this page."""
+        return self.earlier + self.answer.citations
+
+
 class Answerer:
     def __init__(self, index: SearchIndex, settings: AnswerSettings = AnswerSettings(),
                  rules: safety.Triager | None = None) -> None:
@@ -103,7 +116,13 @@ class Answerer:
         return self.page(question, top_k, offset)[0]
 
     def page(self, question: str, top_k: int | None = None, offset: int = 0) -> tuple[Answer, bool]:
-        """answer(), and whether more passages follow (for a "more" button), from one search.
+        """answer(), and whether more passages follow (for a "more" button), from one search."""
+        view = self.browse(question, offset, top_k)
+        return view.answer, view.has_more
+
+    def browse(self, question: str, offset: int = 0, top_k: int | None = None) -> "View":
+        """The passages after the first `offset` (ranks go on), the ones before them, and whether more
+        follow: everything a "More" or feedback button needs, from one search.
 
         Triage comes first: an emergency is answered with what to do now, and nothing else.
         """
@@ -124,7 +143,8 @@ class Answerer:
                 citations = self._citations(query, top_k + offset + 1, cues_for(text), missing=asked)
                 related = self._related(asked, citations, text) if citations else ""
         page = citations[offset:offset + top_k]
-        return self._finish(question, page, triage, intent, query, related), len(citations) > top_k + offset
+        return View(self._finish(question, page, triage, intent, query, related), citations[:offset],
+                    len(citations) > top_k + offset)
 
     def _related(self, asked: list[str], citations: tuple[Citation, ...], question: str) -> str:
         """Says that the passages shown are about something else than the medicine or substance asked about."""

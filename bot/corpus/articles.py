@@ -16,6 +16,8 @@ from typing import Iterable, Iterator
 
 import yaml
 
+from bot.errors import BotError
+
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".jsonl": "jsonl"}
 HEADING, PARAGRAPH = "heading", "paragraph"
 
@@ -24,7 +26,7 @@ _LIST_ITEM_RE = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s")
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
-class CorpusError(Exception):
+class CorpusError(BotError):
     """The corpus as a whole cannot be used (missing path, nothing loadable)."""
 
 

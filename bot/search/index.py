@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.errors import BotError
 from bot.search.analysis import Analyzer
 from bot.search.bm25 import BM25Index, BM25Params
 from bot.search.chunking import Chunk, ChunkSettings, chunk_article
@@ -29,7 +30,7 @@ POINTER = "CURRENT"
 _CHUNK_ARRAYS = ("chunk_article", "chunk_start", "chunk_end", "chunk_section")
 
 
-class IndexLoadError(Exception):
+class IndexLoadError(BotError):
     """An index that cannot be used; the message names the file and what to do."""
 
 

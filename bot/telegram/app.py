@@ -22,7 +22,7 @@ from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler,
                           Defaults, InlineQueryHandler, MessageHandler, filters)
 
 from bot.telegram import texts
-from bot.answering.answer import MAX_QUESTION_CHARS, Answer, Answerer
+from bot.answering.answer import MAX_QUESTION_CHARS, Answer, Answerer, Citation
 from bot.telegram.buttons import Button, ButtonCodec, ButtonError, answer_digest
 from bot.config import Config
 from bot.answering.contacts import Contacts
@@ -94,28 +94,22 @@ def question_of(message: Message | None, username: str | None) -> str | None:
 
 # --- handlers -------------------------------------------------------------------------------------
 
-def _keyboard(s: Services, answerer: Answerer, answer: Answer, first: int, has_more: bool,
+def _keyboard(s: Services, answer: Answer, first: int, has_more: bool, shown: tuple[Citation, ...],
               feedback: bool = True) -> InlineKeyboardMarkup | None:
+    """The buttons under a page: `shown` is every citation up to it, which the buttons are tied to."""
     if not answer.citations:
         return None
-    shown = first + len(answer.citations)
-    digest = answer_digest(c.chunk_id for c in _all_shown(answerer, answer, first))
+    count = first + len(answer.citations)
+    digest = answer_digest(c.chunk_id for c in shown)
     rows = []
     if has_more:
-        rows.append([InlineKeyboardButton("More \u25b8", callback_data=s.buttons.encode(Button("more", first, shown, digest)))])
+        rows.append([InlineKeyboardButton("More \u25b8", callback_data=s.buttons.encode(Button("more", first, count, digest)))])
     if feedback:
         rows.append([
-            InlineKeyboardButton("\U0001F44D Helpful", callback_data=s.buttons.encode(Button("helpful", first, shown, digest))),
-            InlineKeyboardButton("\U0001F44E Not helpful", callback_data=s.buttons.encode(Button("unhelpful", first, shown, digest))),
+            InlineKeyboardButton("\U0001F44D Helpful", callback_data=s.buttons.encode(Button("helpful", first, count, digest))),
+            InlineKeyboardButton("\U0001F44E Not helpful", callback_data=s.buttons.encode(Button("unhelpful", first, count, digest))),
         ])
     return InlineKeyboardMarkup(rows)
-
-
-def _all_shown(answerer: Answerer, answer: Answer, first: int):
-    """Citations 1..shown: the page's own, plus those of the pages before it (recomputed, same order)."""
-    if first == 0:
-        return answer.citations
-    return answerer.answer(answer.question, top_k=first + len(answer.citations)).citations
 
 
 async def _reply(message: Message, pages: list[str], keyboard: InlineKeyboardMarkup | None,
@@ -141,7 +135,7 @@ async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     answer, has_more = await asyncio.to_thread(answerer.page, question)
     note = texts.LONG_NOTE.format(limit=MAX_QUESTION_CHARS) if len(question) > MAX_QUESTION_CHARS else ""
     pages = answer_html(answer, answerer.index.analyzer, note)
-    await _reply(message, pages, _keyboard(s, answerer, answer, 0, has_more))
+    await _reply(message, pages, _keyboard(s, answer, 0, has_more, answer.citations))
     log.info("answered a %s question: answered=%s passages=%d in %.0f ms", message.chat.type,
              answer.answered, len(answer.citations), 1000 * (time.perf_counter() - started))
 
@@ -193,41 +187,47 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(texts.toast(texts.QUESTION_GONE, s.contacts))
         return
     answerer = s.answerer
-    shown = await asyncio.to_thread(answerer.answer, question, button.shown)
-    if len(shown.citations) != button.shown or answer_digest(c.chunk_id for c in shown.citations) != button.digest:
+    # one search: the citations the button was shown under, and for "More" the page after them
+    if button.action == "more":
+        view = await asyncio.to_thread(answerer.browse, question, button.shown)
+        before = view.earlier
+    else:
+        view = await asyncio.to_thread(answerer.browse, question, button.first, button.shown - button.first)
+        before = view.shown
+    if len(before) != button.shown or answer_digest(c.chunk_id for c in before) != button.digest:
         await query.answer(texts.toast(texts.STALE_BUTTON, s.contacts))  # the articles changed since: the counts would go to the wrong ones
         return
     if button.action == "more":
-        page, has_more = await asyncio.to_thread(answerer.page, question, None, button.shown)
+        page = view.answer
         if not page.citations:
             await query.answer(texts.toast(texts.NO_MORE, s.contacts))
             return
         await query.answer()
-        await _reply(message, answer_html(page, answerer.index.analyzer), _keyboard(s, answerer, page, button.shown, has_more),
+        await _reply(message, answer_html(page, answerer.index.analyzer),
+                     _keyboard(s, page, button.shown, view.has_more, view.shown),
                      reply_to=message.reply_to_message.message_id)
-        await _edit_keyboard(query, has_more=False, feedback=_has_feedback(message))
+        await _edit_keyboard(s, query, has_more=False, feedback=_has(s, message, "helpful"))
     else:
-        mine = shown.citations[button.first:button.shown]
+        mine = before[button.first:button.shown]
         s.feedback.record(button.action, [c.article_id for c in mine], [c.chunk_id for c in mine])
         await query.answer(texts.toast(texts.THANKS, s.contacts))
-        await _edit_keyboard(query, has_more=_has_more_button(message), feedback=False)
+        await _edit_keyboard(s, query, has_more=_has(s, message, "more"), feedback=False)
 
 
-def _has_more_button(message: Message) -> bool:
+def _has(s: Services, message: Message, action: str) -> bool:
+    """Whether the message still has a button for this action (read from the buttons' data)."""
     markup = message.reply_markup
-    return bool(markup and any(b.text.startswith("More") for row in markup.inline_keyboard for b in row))
+    return bool(markup and any(s.buttons.action_of(b.callback_data) == action
+                               for row in markup.inline_keyboard for b in row))
 
 
-def _has_feedback(message: Message) -> bool:
-    markup = message.reply_markup
-    return bool(markup and any(b.text.startswith("\U0001F44D") for row in markup.inline_keyboard for b in row))
-
-
-async def _edit_keyboard(query, has_more: bool, feedback: bool) -> None:
+async def _edit_keyboard(s: Services, query, has_more: bool, feedback: bool) -> None:
     """Drop the buttons that were used, so a vote counts once per message and More is pressed once."""
     markup = query.message.reply_markup
+    keep = {"more"} if has_more else set()
+    keep |= {"helpful", "unhelpful"} if feedback else set()
     rows = [row for row in (markup.inline_keyboard if markup else ())
-            if (has_more and row[0].text.startswith("More")) or (feedback and row[0].text.startswith("\U0001F44D"))]
+            if s.buttons.action_of(row[0].callback_data) in keep]
     try:
         await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
     except TelegramError as e:

@@ -13,12 +13,14 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from bot.errors import BotError
+
 ACTIONS = {"more": "m", "helpful": "h", "unhelpful": "u"}
 _CODES = {v: k for k, v in ACTIONS.items()}
 MAX_AGE_SECONDS = 7 * 24 * 3600
 
 
-class ButtonError(Exception):
+class ButtonError(BotError):
     """Button data the bot did not make, or made too long ago."""
 
 
@@ -46,6 +48,14 @@ class ButtonCodec:
     def encode(self, button: Button) -> str:
         body = f"1|{ACTIONS[button.action]}|{button.first}|{button.shown}|{button.digest}|{int(self._clock()):x}"
         return f"{body}|{self._sign(body)}"
+
+    def action_of(self, data: str | None) -> str | None:
+        """The action of a button of ours already on a message (signature checked, age not): which buttons
+        a keyboard still holds is read from their data, never from their labels."""
+        parts = (data or "").split("|")
+        if len(parts) != 7 or parts[0] != "1" or not hmac.compare_digest(self._sign("|".join(parts[:6])), parts[6]):
+            return None
+        return _CODES.get(parts[1])
 
     def decode(self, data: str | None) -> Button:
         parts = (data or "").split("|")
