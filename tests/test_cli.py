@@ -12,8 +12,10 @@ from bot.cli import main
 from tests.conftest import ROOT, SAMPLE_CORPUS, write
 from tests.fake_bot_api import FakeBotAPI
 
-CITATION_KEYS = {"rank", "article_id", "chunk_id", "title", "section", "url", "link", "passage", "score"}
-ANSWER_KEYS = {"question", "answered", "crisis", "citations", "message", "disclaimer", "helpline"}
+CITATION_KEYS = {"rank", "article_id", "chunk_id", "title", "section", "url", "link", "passage", "score", "excerpt",
+                 "highlights"}
+ANSWER_KEYS = {"question", "answered", "crisis", "citations", "message", "disclaimer", "helpline", "lead", "note",
+               "showing_results_for", "triage", "related"}
 QUESTION = "can i take naltrexone while im still detoxing?"
 
 

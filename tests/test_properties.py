@@ -41,7 +41,7 @@ citations = st.builds(
 def test_the_renderer_always_makes_valid_telegram_html_within_the_limit(analyzer, question, cites, lead, note,
                                                                         disclaimer, helpline, shown):
     answer = Answer(question, bool(cites), False, tuple(cites), "", disclaimer, helpline, lead, note, shown)
-    for page in answer_html(answer, analyzer):
+    for page in answer_html(answer):
         assert 0 < len(page) <= MAX_MESSAGE
         visible, _ = parse_html(page)  # raises if Telegram would refuse it
         assert len(visible) <= MAX_MESSAGE

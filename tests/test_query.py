@@ -79,7 +79,7 @@ def test_spelling_can_be_switched_off(sample):
 
 def test_synonyms_are_highlighted_in_the_passage(answerer, sample):
     answer = answerer.answer("can i take vivitrol while detoxing")
-    [page] = answer_html(answer, sample.analyzer)
+    [page] = answer_html(answer)
     assert "<b>naltrexone</b>" in page.lower() and "<b>detoxification</b>" in page
 
 

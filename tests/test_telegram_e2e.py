@@ -377,6 +377,21 @@ def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_a_si
         assert secret not in output, f"{secret!r} leaked into the log"
 
 
+def test_a_rejected_token_ends_the_process_with_one_line_that_never_holds_it(fake, tmp_path):
+    wrong = "123456789:" + "A" * 35
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": wrong,
+           "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_CORPUS": str(SAMPLE_CORPUS),
+           "BOT_INDEX": str(tmp_path / "index"), "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
+           "BOT_LOG_LEVEL": "INFO", "BOT_RELOAD_SECONDS": "0"}
+    result = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Telegram rejected TELEGRAM_BOT_TOKEN" in result.stderr and "Traceback" not in output, output
+    for secret in (wrong, wrong.split(":")[1]):
+        assert secret not in output
+
+
 def test_every_reply_a_user_can_receive_carries_the_disclaimer_and_the_helpline(fake, config, sample_index):
     """Walk every reply path, then read everything the bot sent: messages, button pop-ups, inline results."""
     async def scenario():

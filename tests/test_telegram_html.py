@@ -29,8 +29,9 @@ def assert_valid_telegram_html(text: str) -> None:
 
 
 def citation(passage: str, rank: int = 1, title: str = "Naltrexone <basics> & more", section: str = 'Is it "safe"?',
-             link: str = "https://example.org/a?x=1&y=\"2\"") -> Citation:
-    return Citation(rank, "a", "a#0", title, section, link, link, passage, 3.0)
+             link: str = "https://example.org/a?x=1&y=\"2\"", words: tuple[str, ...] = ()) -> Citation:
+    spans = tuple((m.start(), m.end()) for w in words for m in re.finditer(re.escape(w), passage))
+    return Citation(rank, "a", "a#0", title, section, link, link, passage, 3.0, highlights=tuple(sorted(spans)))
 
 
 def answer(question: str, citations, disclaimer: str = "Not advice <b>", helpline: str = "Line & co: 1-800",
@@ -45,7 +46,8 @@ def analyzer():
 
 def test_question_words_are_bold_and_everything_is_escaped(analyzer):
     [page] = answer_html(answer("<script> naltrexone & detox", [
-        citation("Naltrexone <b>can't</b> be taken during detoxification & \"withdrawal\".")]), analyzer)
+        citation("Naltrexone <b>can't</b> be taken during detoxification & \"withdrawal\".",
+                 words=("Naltrexone", "detoxification"))]))
     assert_valid_telegram_html(page)
     assert "<b>Naltrexone</b>" in page and "<b>detoxification</b>" in page
     assert "&lt;b&gt;can't&lt;/b&gt;" in page and '&amp; "withdrawal"' in page
@@ -55,18 +57,27 @@ def test_question_words_are_bold_and_everything_is_escaped(analyzer):
 
 
 def test_no_answer_still_has_the_footer(analyzer):
-    [page] = answer_html(answer("bread", []), analyzer)
+    [page] = answer_html(answer("bread", []))
     assert "I couldn't find &lt;that&gt;" in page and "Line &amp; co: 1-800" in page
     assert_valid_telegram_html(page)
 
 
-def test_highlight_does_not_bold_inside_other_words(analyzer):
-    assert highlight("Opioid antagonists and opioids", {"opioid"}, analyzer) == "<b>Opioid</b> antagonists and <b>opioids</b>"
+def test_highlight_bolds_the_spans_and_escapes_the_rest():
+    assert highlight("Opioid & antagonists and opioids", [(0, 6), (25, 32)]) == \
+        "<b>Opioid</b> &amp; antagonists and <b>opioids</b>"
+    assert highlight("short", [(0, 5), (3, 4), (4, 99)]) == "<b>short</b>"  # overlapping or past a cut: plain
+
+
+def test_the_core_highlights_whole_words_stems_and_synonyms(answerer):
+    cited = answerer.answer("can i take vivitrol while detoxing").citations
+    words = {c.passage[s:e].lower() for c in cited for s, e in c.highlights}
+    assert "naltrexone" in words and "detoxification" in words
+    assert all(not c.passage[s - 1].isalnum() for c in cited for s, _ in c.highlights if s > 0)
 
 
 def test_long_replies_split_at_paragraphs_within_the_limit(analyzer):
     passages = [citation(("Naltrexone blocks opioids. " * 60).strip(), rank=i) for i in range(1, 8)]
-    pages = answer_html(answer("naltrexone", passages), analyzer)
+    pages = answer_html(answer("naltrexone", passages))
     assert len(pages) > 1
     for page in pages:
         assert len(page) <= MAX_MESSAGE

@@ -61,6 +61,8 @@ class Citation:
     passage: str
     score: float
     excerpt: bool = False  # the article's text here is a teaser cut off with "...", not the whole article
+    # (start, end) in `passage` of each word the question shares (its synonyms too): what renderers bold
+    highlights: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,7 @@ class Answerer:
         chosen = {a: self._passages(a, candidates[a], weighed.selection, cues, asked) for a in dict.fromkeys(slots)}
         quoted: set[str] = set()  # the same words in two articles (shared boilerplate) are quoted once
         citations: list[Citation] = []
+        asked_terms = set(query.terms)
         for article_no in slots:
             while chosen[article_no]:
                 chunk_no, score, start, end = chosen[article_no].pop(0)
@@ -263,9 +266,18 @@ class Answerer:
                 quoted.add(said)
                 citations.append(Citation(len(citations) + 1, article.id, chunk.id, article.title, chunk.section,
                                           article.url, passage_link(article.url, passage), passage,
-                                          round(score, 6), article.excerpt))
+                                          round(score, 6), article.excerpt, self._highlights(passage, asked_terms)))
                 break
         return tuple(citations)
+
+    def _highlights(self, passage: str, terms: set[str]) -> tuple[tuple[int, int], ...]:
+        """Where the question's words are in a passage, as the analyzer matched them (stems, synonyms,
+        spelling corrections): computed once here, so no renderer needs the analyzer."""
+        spans: list[tuple[int, int]] = []
+        for token in self.index.analyzer.tokens(passage):
+            if token.term in terms and (not spans or token.start >= spans[-1][1]):
+                spans.append((token.start, token.end))
+        return tuple(spans)
 
     def _about(self, asked: list[str], context: frozenset[str], passage: set[str]) -> bool:
         """Whether a passage is about a medicine or substance asked about: its section or article names it,

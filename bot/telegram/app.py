@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle,
                       InputTextMessageContent, LinkPreviewOptions, Message, ReplyParameters, Update)
 from telegram.constants import ChatAction, MessageEntityType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
                           Defaults, InlineQueryHandler, MessageHandler, filters)
 
 from bot.telegram import texts
+from bot.errors import BotError
 from bot.answering.answer import MAX_QUESTION_CHARS, Answer, Answerer, Citation
 from bot.telegram.buttons import Button, ButtonCodec, ButtonError, answer_digest
 from bot.config import Config
@@ -134,7 +135,7 @@ async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     answerer = s.answerer  # once: a reload mid-update must not mix two indexes in one answer
     answer, has_more = await asyncio.to_thread(answerer.page, question)
     note = texts.LONG_NOTE.format(limit=MAX_QUESTION_CHARS) if len(question) > MAX_QUESTION_CHARS else ""
-    pages = answer_html(answer, answerer.index.analyzer, note)
+    pages = answer_html(answer, note)
     await _reply(message, pages, _keyboard(s, answer, 0, has_more, answer.citations))
     log.info("answered a %s question: answered=%s passages=%d in %.0f ms", message.chat.type,
              answer.answered, len(answer.citations), 1000 * (time.perf_counter() - started))
@@ -203,7 +204,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.answer(texts.toast(texts.NO_MORE, s.contacts))
             return
         await query.answer()
-        await _reply(message, answer_html(page, answerer.index.analyzer),
+        await _reply(message, answer_html(page),
                      _keyboard(s, page, button.shown, view.has_more, view.shown),
                      reply_to=message.reply_to_message.message_id)
         await _edit_keyboard(s, query, has_more=False, feedback=_has(s, message, "helpful"))
@@ -239,8 +240,6 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     s = _services(context)
     answerer = s.answerer
     answer = await asyncio.to_thread(answerer.answer, query.query, INLINE_RESULTS)
-    analyzer = answerer.index.analyzer
-    terms = set(analyzer.terms(query.query))
     tail = footer(s.contacts.disclaimer, str(s.contacts.helpline))
     results = []
     if answer.lead:  # an emergency or a safety note is offered first, as in a chat
@@ -255,7 +254,7 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             title=(f"{c.title} \u203a {c.section}" if c.section else c.title)[:200],
             description=c.passage[:180],
             input_message_content=InputTextMessageContent(
-                f"{citation_html(c, terms, analyzer, numbered=False)}\n\n{tail}", parse_mode=ParseMode.HTML,
+                f"{citation_html(c, numbered=False)}\n\n{tail}", parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW))
         for c in answer.citations
     ]
@@ -376,12 +375,20 @@ def build_application(config: Config, answerer: Answerer, feedback: FeedbackStor
     return application
 
 
+class TokenRejected(BotError):
+    """Telegram refused the token: said in one line that never holds it (InvalidToken's own message does)."""
+
+
 def run(config: Config, application: Application, webhook: bool) -> None:
     """Serve until SIGINT or SIGTERM (PTB stops cleanly on both)."""
     t = config.telegram
-    if webhook:
-        application.run_webhook(listen=t.webhook_listen, port=t.webhook_port, url_path=t.webhook_path,
-                                webhook_url=t.webhook_url, secret_token=t.webhook_secret,
-                                allowed_updates=Update.ALL_TYPES)
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        if webhook:
+            application.run_webhook(listen=t.webhook_listen, port=t.webhook_port, url_path=t.webhook_path,
+                                    webhook_url=t.webhook_url, secret_token=t.webhook_secret,
+                                    allowed_updates=Update.ALL_TYPES)
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        raise TokenRejected("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): check it with @BotFather, "
+                            "or whether it was revoked") from None

@@ -9,7 +9,6 @@ import html
 import re
 from typing import Iterable
 
-from bot.search.analysis import Analyzer
 from bot.rendering.plain import SHOWING_RESULTS_FOR, citation_label
 
 MAX_MESSAGE = 4096
@@ -26,14 +25,15 @@ def escape_attribute(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def highlight(text: str, terms: set[str], analyzer: Analyzer) -> str:
-    """Escaped text with each word whose term the question shares in <b>."""
+def highlight(text: str, spans) -> str:
+    """Escaped text with each (start, end) span in <b> (the citation's highlights, made by the core)."""
     out, last = [], 0
-    for token in analyzer.tokens(text):
-        if token.term in terms and token.start >= last:
-            out.append(escape(text[last:token.start]))
-            out.append(f"<b>{escape(text[token.start:token.end])}</b>")
-            last = token.end
+    for start, end in spans:
+        if start < last or end > len(text) or start >= end:
+            continue  # past a cut, or overlapping: left plain
+        out.append(escape(text[last:start]))
+        out.append(f"<b>{escape(text[start:end])}</b>")
+        last = end
     out.append(escape(text[last:]))
     return "".join(out)
 
@@ -55,17 +55,17 @@ def lead_html(lead: str) -> str:
     return f"<b>{escape(first)}</b>" + (f"\n{escape(rest)}" if rest else "")
 
 
-def citation_html(citation, terms: set[str], analyzer: Analyzer, numbered: bool = True) -> str:
-    passage = highlight(_shorten(citation.passage, MAX_PASSAGE_CHARS), terms, analyzer)
+def citation_html(citation, numbered: bool = True) -> str:
+    shown = _shorten(citation.passage, MAX_PASSAGE_CHARS)
+    passage = highlight(shown, getattr(citation, "highlights", ()))
     label = escape(citation_label(citation.title, citation.section, citation.excerpt))
     source = f'<a href="{escape_attribute(citation.link)}">{label}</a>' if citation.link else label
     number = f"<b>{citation.rank}.</b> " if numbered else ""
     return f"{number}{passage}\n\u2014 {source}"
 
 
-def answer_html(answer, analyzer: Analyzer, note: str = "") -> list[str]:
+def answer_html(answer, note: str = "") -> list[str]:
     """The reply as one or more messages, each valid Telegram HTML of at most 4,096 characters."""
-    terms = set(answer.terms) or set(analyzer.terms(answer.question))
     paragraphs = [lead_html(answer.lead)] if answer.lead else []
     if answer.showing_results_for:
         paragraphs.append(f"<i>{escape(SHOWING_RESULTS_FOR.format(question=answer.showing_results_for))}</i>")
@@ -74,7 +74,7 @@ def answer_html(answer, analyzer: Analyzer, note: str = "") -> list[str]:
     if answer.citations and getattr(answer, "related", ""):
         paragraphs.append(f"<i>{escape(answer.related)}</i>")
     if answer.citations:
-        paragraphs.extend(citation_html(c, terms, analyzer) for c in answer.citations)
+        paragraphs.extend(citation_html(c) for c in answer.citations)
     elif answer.note:
         paragraphs.append(escape(answer.note))
     paragraphs.append(footer(answer.disclaimer, answer.helpline))
