@@ -458,6 +458,32 @@ def test_get_updates_faults_lose_nothing_and_double_nothing(fake, config, sample
     run(scenario)
 
 
+def test_an_update_the_library_cannot_parse_is_skipped_and_the_rest_answered(fake, config, sample_index, caplog):
+    """A poll without its required fields (as after a Bot API change) in the middle of a batch."""
+    async def scenario():
+        application = build_application(config, Answerer(sample_index, config.answer), poll_read_timeout=1.0)
+        await application.initialize()
+        await application.start()
+        fake.push_message(f"{QUESTION} first", chat_id=601, user_id=601)
+        fake.push_update({"poll": {"id": "p1", "question": "secret words of a poll"}})
+        fake.push_message(f"{QUESTION} last", chat_id=602, user_id=602)
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            await wait(fake, "sendMessage", 2, timeout=30)
+            await asyncio.sleep(1.0)
+            assert sorted(p["chat_id"] for p in fake.calls_to("sendMessage")) == [601, 602]
+            assert len(fake.calls_to("getUpdates")) < 20, "the batch is not fetched again and again"
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await application.shutdown()
+    with caplog.at_level(logging.INFO):
+        run(scenario)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "skipped update" in logged and "secret words" not in logged and "detoxing" not in logged
+    assert not [r for r in caplog.records if r.levelno >= logging.CRITICAL]
+
+
 def test_a_rebuilt_index_is_swapped_in_while_questions_keep_coming(fake, tmp_path):
     import shutil
 

@@ -29,6 +29,7 @@ from bot.config import Config
 from bot.answering.contacts import Contacts
 from bot.state.feedback import FeedbackStore
 from bot.search.index import IndexLoadError, SearchIndex, current_build_name
+from bot.telegram.updates import ScreenedUpdatesRequest
 from bot.telegram.html import answer_html, citation_html, footer, lead_html
 from bot.telegram.retry import RetryingRateLimiter
 
@@ -355,8 +356,10 @@ def build_application(config: Config, answerer: Answerer, feedback: FeedbackStor
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if poll_read_timeout is not None:  # how long a silent getUpdates is waited for before asking again
-        builder = builder.get_updates_read_timeout(poll_read_timeout)
+    # getUpdates through a request that skips updates the library cannot parse (bot/telegram/updates.py);
+    # poll_read_timeout: how long a silent getUpdates is waited for before asking again
+    timeouts = {"read_timeout": poll_read_timeout} if poll_read_timeout is not None else {}
+    builder = builder.get_updates_request(ScreenedUpdatesRequest(connection_pool_size=1, **timeouts))
     application = builder.build()
     application.bot_data["services"] = Services(
         config, answerer, feedback if feedback is not None else FeedbackStore(config.feedback_file),
