@@ -91,3 +91,13 @@ def test_every_error_about_input_is_one_type_caught_in_one_place():
         assert issubclass(error, BotError), error
     cli = (BOT / "cli.py").read_text(encoding="utf-8")
     assert cli.count("except BotError") == 1 and "except (ConfigError" not in cli
+
+
+def test_answering_a_question_loads_neither_scikit_learn_nor_scipy():
+    """Installed or not (the test extras install both): nltk reaches for them, the bot never needs them."""
+    code = ("import sys\nfrom bot.cli import main\n"
+            "main(['ask', '--corpus', " + repr(str(ROOT / "corpus")) + ", 'can i take naltrexone while detoxing'])\n"
+            "print(sorted(m for m in ('sklearn', 'scipy') if sys.modules.get(m) is not None), file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
 from nltk.tokenize import RegexpTokenizer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein

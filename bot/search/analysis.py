@@ -16,6 +16,7 @@ from typing import Iterator
 
 import regex
 import yaml
+from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
 from nltk.stem import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
 from nltk.tokenize import RegexpTokenizer

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
 
+from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
 from bot.corpus.articles import HEADING, Article
