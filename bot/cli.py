@@ -13,7 +13,7 @@ from bot.engine import make_analyzer, open_answerer, report_build
 from bot.search.index import build_index
 
 PROG = "python -m bot"
-DEFAULT_SAFETY_SET = Path("evalsets/safety/blind3.jsonl")
+DEFAULT_SAFETY_SET = Path("evalsets/safety/blind4.jsonl")
 ABLATIONS = ("stemming", "stopwords", "synonyms", "spelling", "titles")
 
 
@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     safety_eval = commands.add_parser("eval-safety", help="measure crisis triage on labelled sets and real text")
     safety_eval.add_argument("file", nargs="*", type=Path,
                              help="JSON Lines of {\"text\", \"label\", \"lost_tolerance\"} "
-                                  f"(default: {DEFAULT_SAFETY_SET}, the blind set)")
+                                  f"(default: {DEFAULT_SAFETY_SET}, the last blind set measured)")
     safety_eval.add_argument("--real", choices=("test", "dev", "all", "none"), default="test",
                              help="which split of the real text (consumer questions, SciFact claims) to measure "
                                   "(default: test, the held-out one)")
