@@ -164,7 +164,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     if args.webhook:
         telegram.require_webhook()
     configure_logging(config.log_level, secrets=[token, telegram.webhook_secret])
-    from bot.telegram.app import build_application, run
+    from bot.telegram.app import build_application
+    from bot.telegram.running import run
 
     log = logging.getLogger("bot")
     answerer = open_answerer(config, say=log.info)

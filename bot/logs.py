@@ -49,5 +49,8 @@ def configure_logging(level: str, secrets: Iterable[str] = (), stream=None) -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    if logging.getLevelName(level) > logging.DEBUG:  # "Exception ignored in ..." at exit: one line, not a traceback
+        sys.unraisablehook = lambda u: logging.getLogger("bot").warning(
+            "ignored while shutting down: %s", type(u.exc_value).__name__ if u.exc_value else u.exc_type.__name__)
     for noisy in ("httpx", "httpcore", "tornado.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -392,6 +392,27 @@ def test_a_rejected_token_ends_the_process_with_one_line_that_never_holds_it(fak
         assert secret not in output
 
 
+def test_a_token_revoked_while_running_ends_the_process_with_one_line(fake, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.TOKEN,
+           "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_CORPUS": str(SAMPLE_CORPUS),
+           "BOT_INDEX": str(tmp_path / "index"), "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
+           "BOT_LOG_LEVEL": "INFO", "BOT_RELOAD_SECONDS": "0"}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        fake.wait_for("setMyCommands", timeout=60)
+        fake.wait_for("getUpdates", timeout=30)  # polling
+        fake.token = "987654321:" + "B" * 35  # the token is revoked: every call now gets 401
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode != 0
+    assert "python -m bot: error: Telegram stopped accepting TELEGRAM_BOT_TOKEN while the bot was running" in err, err
+    assert "Traceback" not in err and fake.TOKEN not in err and fake.TOKEN.split(":")[1] not in err
+
+
 def test_every_reply_a_user_can_receive_carries_the_disclaimer_and_the_helpline(fake, config, sample_index):
     """Walk every reply path, then read everything the bot sent: messages, button pop-ups, inline results."""
     async def scenario():

@@ -17,18 +17,18 @@ from dataclasses import dataclass, field
 from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle,
                       InputTextMessageContent, LinkPreviewOptions, Message, ReplyParameters, Update)
 from telegram.constants import ChatAction, MessageEntityType, ParseMode
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
                           Defaults, InlineQueryHandler, MessageHandler, filters)
 
 from bot.telegram import texts
-from bot.errors import BotError
 from bot.answering.answer import MAX_QUESTION_CHARS, Answer, Answerer, Citation
 from bot.telegram.buttons import Button, ButtonCodec, ButtonError, answer_digest
 from bot.config import Config
 from bot.answering.contacts import Contacts
 from bot.state.feedback import FeedbackStore
 from bot.search.index import IndexLoadError, SearchIndex, current_build_name
+from bot.telegram.running import watch_polling
 from bot.telegram.updates import ScreenedUpdatesRequest
 from bot.telegram.html import answer_html, citation_html, footer, lead_html
 from bot.telegram.retry import RetryingRateLimiter
@@ -295,6 +295,7 @@ async def _post_init(application: Application) -> None:
     if s.config.reload_seconds > 0 and index.build is not None:
         # a plain task: the application is not "running" yet during post_init; cancelled in post_shutdown
         application.bot_data["watcher"] = asyncio.get_running_loop().create_task(_watch_index(application))
+    application.bot_data["polling_watch"] = asyncio.get_running_loop().create_task(watch_polling(application))
     with contextlib.suppress(NotImplementedError, AttributeError, RuntimeError):  # no SIGHUP on some systems
         asyncio.get_running_loop().add_signal_handler(
             signal.SIGHUP, lambda: application.create_task(reload_index(application, "SIGHUP")))
@@ -331,11 +332,12 @@ async def _watch_index(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
-    watcher = application.bot_data.pop("watcher", None)
-    if watcher is not None:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+    for name in ("watcher", "polling_watch"):
+        task = application.bot_data.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _services_of(application: Application) -> Services:
@@ -376,22 +378,3 @@ def build_application(config: Config, answerer: Answerer, feedback: FeedbackStor
     application.add_handler(InlineQueryHandler(on_inline_query))
     application.add_error_handler(on_error)
     return application
-
-
-class TokenRejected(BotError):
-    """Telegram refused the token: said in one line that never holds it (InvalidToken's own message does)."""
-
-
-def run(config: Config, application: Application, webhook: bool) -> None:
-    """Serve until SIGINT or SIGTERM (PTB stops cleanly on both)."""
-    t = config.telegram
-    try:
-        if webhook:
-            application.run_webhook(listen=t.webhook_listen, port=t.webhook_port, url_path=t.webhook_path,
-                                    webhook_url=t.webhook_url, secret_token=t.webhook_secret,
-                                    allowed_updates=Update.ALL_TYPES)
-        else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
-    except InvalidToken:
-        raise TokenRejected("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): check it with @BotFather, "
-                            "or whether it was revoked") from None
