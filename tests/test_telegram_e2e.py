@@ -392,6 +392,33 @@ def test_a_rejected_token_ends_the_process_with_one_line_that_never_holds_it(fak
         assert secret not in output
 
 
+@pytest.mark.slow
+def test_an_unreachable_bot_api_is_retried_with_one_line_a_failure_and_no_traceback(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port on 127.0.0.1 nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": FakeBotAPI.TOKEN,
+           "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}/bot", "BOT_CORPUS": str(SAMPLE_CORPUS),
+           "BOT_INDEX": str(tmp_path / "index"), "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
+           "BOT_LOG_LEVEL": "INFO", "BOT_RELOAD_SECONDS": "0"}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(6)
+        assert process.poll() is None, "it keeps trying"
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "failed (NetworkError)" in out and "Traceback" not in out, out
+    assert FakeBotAPI.TOKEN not in out and FakeBotAPI.TOKEN.split(":")[1] not in out
+
+
+@pytest.mark.slow
 def test_a_token_revoked_while_running_ends_the_process_with_one_line(fake, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.TOKEN,
            "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_CORPUS": str(SAMPLE_CORPUS),

@@ -35,15 +35,16 @@ class TokenRejected(BotError):
 
 
 def run(config: Config, application: Application, webhook: bool) -> None:
-    """Serve until SIGINT or SIGTERM (PTB stops cleanly on both)."""
+    """Serve until SIGINT or SIGTERM (PTB stops cleanly on both). An unreachable Bot API at start is retried
+    for ever, with the library's backoff, one log line a failure: the network comes back, the bot starts."""
     t = config.telegram
     try:
         if webhook:
             application.run_webhook(listen=t.webhook_listen, port=t.webhook_port, url_path=t.webhook_path,
                                     webhook_url=t.webhook_url, secret_token=t.webhook_secret,
-                                    allowed_updates=Update.ALL_TYPES)
+                                    allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
         else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
+            application.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
     except InvalidToken:
         if not application.bot_data.get("token_revoked"):
             raise TokenRejected("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): check it with @BotFather, "
