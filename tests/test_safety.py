@@ -36,6 +36,7 @@ def test_every_emergency_of_the_phrase_set_is_caught_and_informational_alarms_st
     assert sum(report.right_kind.values()) / report.emergencies >= 0.95
 
 
+@pytest.mark.slow
 def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
     """The consumer questions' test split and SciFact's claims: text nobody here wrote, never trained on."""
     if not (data.SHARED / "consumer-questions" / "questions.jsonl").is_file():

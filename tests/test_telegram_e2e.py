@@ -337,6 +337,7 @@ def test_a_button_from_before_the_articles_changed_is_refused(fake, config, samp
     run(scenario)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_a_signal(fake, tmp_path, stop_signal):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.TOKEN,
@@ -532,6 +533,7 @@ def test_an_update_the_library_cannot_parse_is_skipped_and_the_rest_answered(fak
     assert not [r for r in caplog.records if r.levelno >= logging.CRITICAL]
 
 
+@pytest.mark.slow
 def test_a_rebuilt_index_is_swapped_in_while_questions_keep_coming(fake, tmp_path):
     import shutil
 
