@@ -31,31 +31,34 @@ FILLER = {
 }
 
 
+def first_quote(tmp_path, title: str, body: str, question: str) -> str:
+    """The top passage for a question over one article (and the filler pages)."""
+    bot = corpus_of(tmp_path, {**FILLER, "topic": (title, body)})
+    return bot.answer(question).citations[0].passage
+
+
 def test_a_sentence_that_introduces_a_list_is_quoted_with_the_list(tmp_path):
-    bot = corpus_of(tmp_path, {**FILLER, "gambling": ("Gambling", (
+    passage = first_quote(tmp_path, "Gambling", (
         "Many people enjoy gambling now and then, but some lose control of their gambling. "
         "Signs of problem gambling include\n- Always thinking about gambling\n- Lying about gambling\n"
-        "- Gambling with money you need for other things\n\nTreatment can help."))})
-    passage = bot.answer("signs of a gambling problem").citations[0].passage
+        "- Gambling with money you need for other things\n\nTreatment can help."), "signs of a gambling problem")
     assert "Signs of problem gambling include" in passage
     assert "Lying about gambling" in passage and "money you need" in passage
 
 
 def test_a_sentence_that_only_restates_the_question_comes_with_the_one_that_answers(tmp_path):
-    bot = corpus_of(tmp_path, {**FILLER, "alcohol": ("Alcohol", (
+    passage = first_quote(tmp_path, "Alcohol", (
         "Drinking too much can harm your health. Another common problem is binge drinking. It is drinking "
         "about five or more drinks in two hours for men. For women, it is about four or more drinks in two "
-        "hours.\n\nToo much alcohol is dangerous."))})
-    passage = bot.answer("what counts as binge drinking").citations[0].passage
+        "hours.\n\nToo much alcohol is dangerous."), "what counts as binge drinking")
     assert "five or more drinks in two hours" in passage
 
 
 def test_a_how_often_question_gets_the_sentence_with_the_frequency(tmp_path):
-    bot = corpus_of(tmp_path, {**FILLER, "naltrexone": ("Naltrexone", (
+    assert "three times a week" in first_quote(tmp_path, "Naltrexone", (
         "Naltrexone blocks the effects of opioids. An addict who takes naltrexone faithfully will never "
         "relapse, but naltrexone can be hard to take.\n\n## Dosing\n\nThe drug is long-acting and only needs to "
-        "be taken three times a week."))})
-    assert "three times a week" in bot.answer("how often do u have to take naltrexone").citations[0].passage
+        "be taken three times a week."), "how often do u have to take naltrexone")
 
 
 def test_a_quote_never_starts_with_a_pronoun_whose_referent_is_outside_it(answerer):

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from bot.answering import coverage
-from bot.answering import intents
 from bot import safety
-from bot.answering import subjects
-from bot.answering.contacts import Contacts, Helpline
+from bot.answering import coverage, intents, subjects
 from bot.answering import wording as texts
-from bot.search.index import SearchIndex
+from bot.answering.contacts import Contacts, Helpline
 from bot.answering.links import passage_link
 from bot.answering.passages import cues_for, scored_passage
-from bot.search.query import Query, Speller, understand
 from bot.rendering.plain import plain_message
+from bot.search.index import SearchIndex
+from bot.search.query import Query, Speller, understand
 
 CHUNKS_READ = 4  # chunks of one article whose passages are compared
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read from its start; the rest adds cost, not sense
@@ -29,7 +27,7 @@ class AnswerSettings:
     # A chunk answers only if it holds this share of what the question says (its words weighted by how
     # rare they are, words the articles never use counting as rare): BM25 alone cannot say "no", since
     # in a small corpus a question's key word can score near zero and still be the right one.
-    min_coverage: float = 0.35  # calibrated: python -m bot calibrate (README, "The no-answer threshold")
+    min_coverage: float = 0.35  # calibrated: python -m bot calibrate (README, "Not covered: an honest no")
     # and one of the words it matches must be this topical (log10 of how much more common in the articles
     # than in English): a question sharing only "weather" with a page on frostbite is about something else
     min_keyness: float = 0.5
@@ -77,7 +75,6 @@ class Answer:
     lead: str = ""  # said before any passage (pointing someone who asks for help to the helpline)
     note: str = ""  # said instead of passages when there are none
     showing_results_for: str = ""  # the question as searched, when a misspelt word was corrected
-    terms: tuple[str, ...] = field(default=(), repr=False)  # what was searched for, to highlight
     triage: safety.Triage = field(default_factory=safety.Triage)
     # When the question names a medicine or substance no passage names: said before the passages shown
     # instead, which are about something else ("... here is what they say about naltrexone")
@@ -86,7 +83,6 @@ class Answer:
     def to_json(self) -> dict:
         """The CLI's JSON contract (see README): extend it, never rename or drop a key."""
         out = asdict(self)
-        del out["terms"]
         out["triage"] = self.triage.to_json()
         return out
 
@@ -122,7 +118,7 @@ class Answerer:
         view = self.browse(question, offset, top_k)
         return view.answer, view.has_more
 
-    def browse(self, question: str, offset: int = 0, top_k: int | None = None) -> "View":
+    def browse(self, question: str, offset: int = 0, top_k: int | None = None) -> View:
         """The passages after the first `offset` (ranks go on), the ones before them, and whether more
         follow: everything a "More" or feedback button needs, from one search.
 
@@ -140,9 +136,10 @@ class Answerer:
             query = self.understand(text)
             inside = {t for words in query.parts.values() for t in words}  # "dope" of "dope sick" is no subject
             asked = subjects.named([t for t in query.terms if t not in inside], self.subjects)
-            citations = self._citations(query, top_k + offset + 1, cues_for(text), asked)
+            cues = cues_for(text)
+            citations = self._citations(query, top_k + offset + 1, cues, asked)
             if asked and not citations:  # nothing names it: the closest passages, said to be about another
-                citations = self._citations(query, top_k + offset + 1, cues_for(text), missing=asked)
+                citations = self._citations(query, top_k + offset + 1, cues, missing=asked)
                 related = self._related(asked, citations, text) if citations else ""
         page = citations[offset:offset + top_k]
         return View(self._finish(question, page, triage, intent, query, related), citations[:offset],
@@ -198,7 +195,7 @@ class Answerer:
         related = related if citations else ""
         message = plain_message(lead, citations, note, s.disclaimer, helpline, shown, related)
         return Answer(question, bool(citations), triage.crisis, citations, message, s.disclaimer, helpline,
-                      lead, note, shown, tuple(query.terms), triage, related)
+                      lead, note, shown, triage, related)
 
     def _lead(self, triage: safety.Triage, intent: str | None) -> str:
         """What comes before any passage: the emergency steps, the lost-tolerance warning, a caring word."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from bot.answering.answer import Answerer
+from bot.answering.evaluation import evaluate
 
 COVERAGES = tuple(round(0.05 * i, 2) for i in range(2, 14))
 KEYNESSES = (0.0, 0.3, 0.5, 0.7, 0.9, 1.1)
@@ -26,17 +27,12 @@ def calibrate(answerer: Answerer, in_scope: list[dict], out_of_scope: list[dict]
         for threshold in coverages:
             settings = dataclasses.replace(answerer.settings, min_coverage=threshold, min_keyness=keyness)
             trial = Answerer(answerer.index, settings, answerer.safety)
-            right = answered_in = answered_out = 0
-            for q in in_scope:
-                answer = trial.answer(q["question"])
-                answered_in += answer.answered
-                right += bool(answer.citations) and answer.citations[0].article_id in q["relevant"]
-            for q in out_of_scope:
-                answered_out += trial.answer(q["question"]).answered
+            inside = evaluate(trial, in_scope, depth=settings.top_k, retrieval_only=False)
+            outside = evaluate(trial, out_of_scope, depth=settings.top_k, retrieval_only=False)
             rows.append({"threshold": threshold, "keyness": keyness,
-                         "in_scope_right": right / max(len(in_scope), 1),
-                         "in_scope_answered": answered_in / max(len(in_scope), 1),
-                         "out_of_scope_answered": answered_out / max(len(out_of_scope), 1)})
+                         "in_scope_right": inside.get("right_first", 0.0),
+                         "in_scope_answered": inside.get("answered", 0.0),
+                         "out_of_scope_answered": round(1 - outside.get("declined", 1.0), 4)})
     allowed = [r for r in rows if r["out_of_scope_answered"] <= MAX_ANSWERED_OFF_TOPIC] or rows
     best = max(allowed, key=lambda r: (round(r["in_scope_right"], 9), round(r["in_scope_answered"], 9),
                                        -round(r["out_of_scope_answered"], 9), r["threshold"], r["keyness"]))

@@ -66,30 +66,27 @@ def ir_figures(runs: dict[str, list[str]], judged: list[dict], k: int = 10) -> d
 def evaluate(answerer: Answerer, questions: list[dict], k: int = 10, depth: int = DEPTH,
              retrieval_only: bool = True) -> dict:
     """The answer path's figures; questions without relevant articles count as out of scope."""
-    judged = [q for q in questions if q["relevant"]]
-    unjudged = [q for q in questions if not q["relevant"]]
-    answers = {q["id"]: answerer.answer(q["question"], top_k=depth) for q in questions}
-    out = ir_figures({q["id"]: ranked_articles(answers[q["id"]]) for q in judged}, judged, k)
+    pairs = [(q, answerer.answer(q["question"], top_k=depth)) for q in questions]
+    judged = [(q, a) for q, a in pairs if q["relevant"]]
+    unjudged = [(q, a) for q, a in pairs if not q["relevant"]]
+    out = ir_figures({q["id"]: ranked_articles(a) for q, a in judged}, [q for q, _ in judged], k)
     out["questions"] = len(judged)
     out["depth"] = depth
     if judged:
-        out["answered"] = _share(answers[q["id"]].answered for q in judged)
-        out["right_first"] = _share(bool(answers[q["id"]].citations)
-                                    and answers[q["id"]].citations[0].article_id in q["relevant"] for q in judged)
-    phrased = [q for q in judged if q.get("phrase")]
+        out["answered"] = _share(a.answered for _, a in judged)
+        out["right_first"] = _share(bool(a.citations) and a.citations[0].article_id in q["relevant"] for q, a in judged)
+    phrased = [(q, a) for q, a in judged if q.get("phrase")]
     if phrased:
         out["phrased"] = len(phrased)
-        out["phrase_first"] = _share(bool(answers[q["id"]].citations)
-                                     and holds(answers[q["id"]].citations[0].passage, q["phrase"]) for q in phrased)
-        out["phrase_top3"] = _share(any(holds(c.passage, q["phrase"]) for c in answers[q["id"]].citations[:3])
-                                    for q in phrased)
+        out["phrase_first"] = _share(bool(a.citations) and holds(a.citations[0].passage, q["phrase"]) for q, a in phrased)
+        out["phrase_top3"] = _share(any(holds(c.passage, q["phrase"]) for c in a.citations[:3]) for q, a in phrased)
     if unjudged:
         out["out_of_scope"] = len(unjudged)
-        out["declined"] = _share(not answers[q["id"]].answered for q in unjudged)
-    out["emergency"] = _share(a.triage.level == "emergency" for a in answers.values()) if answers else 0.0
+        out["declined"] = _share(not a.answered for _, a in unjudged)
+    out["emergency"] = _share(a.crisis for _, a in pairs)
     if retrieval_only and judged:
         out["retrieval_only"] = ir_figures({q["id"]: [doc for doc, _ in answerer.rank_articles(q["question"], max(k, 10))]
-                                            for q in judged}, judged, k)
+                                            for q, _ in judged}, [q for q, _ in judged], k)
     return out
 
 

@@ -61,11 +61,6 @@ def cues_for(question: str) -> tuple[Cue, ...]:
     return tuple(c for c in CUES if c.asks.search(question))
 
 
-def best_passage(text: str, start: int, end: int, query_weights: dict[str, float], analyzer: Analyzer,
-                 max_sentences: int = MAX_SENTENCES, cues: tuple[Cue, ...] = ()) -> tuple[int, int]:
-    return scored_passage(text, start, end, query_weights, analyzer, max_sentences, cues)[:2]
-
-
 def scored_passage(text: str, start: int, end: int, query_weights: dict[str, float], analyzer: Analyzer,
                    max_sentences: int = MAX_SENTENCES, cues: tuple[Cue, ...] = (), follow_to: int | None = None,
                    context: frozenset[str] = frozenset()) -> tuple[int, int, float]:
@@ -78,18 +73,18 @@ def scored_passage(text: str, start: int, end: int, query_weights: dict[str, flo
     inside = sum(1 for s, _ in spans if s < end) or 1  # a passage starts inside its chunk
     sentence_terms = [set(analyzer.terms(text[s:e])) for s, e in spans]
     top = max(query_weights.values(), default=0.0)
-    cue_hits = [sum(1 for c in cues if c.holds.search(text[s:e])) for s, e in spans]
+    cued_at = [any(c.holds.search(text[s:e]) for c in cues) for s, e in spans]
     best = (-1.0, 0, 0)  # (score, -length, -first)
     best_span = (0, 0)
     for first in range(inside):
         covered: set[str] = set()
-        cued = 0
+        cued = False
         for last in range(first, min(first + max_sentences, len(spans))):
             covered |= sentence_terms[last]
-            cued = max(cued, cue_hits[last])
+            cued = cued or cued_at[last]
             weight = (sum(query_weights.get(t, 0.0) for t in covered)
                       + CONTEXT_SHARE * sum(query_weights.get(t, 0.0) for t in context - covered)
-                      + CUE_BONUS * top * min(cued, 1))
+                      + CUE_BONUS * top * cued)
             key = (round(weight, 9), -(last - first), -first)
             if key > best:
                 best, best_span = key, (first, last)
@@ -125,7 +120,7 @@ def _grow(text: str, spans: list[tuple[int, int]], terms: list[set[str]], asked:
 
     if last + 1 >= len(spans):
         return last
-    if _INTRODUCES.search(sentence(last)) or (_ITEM.match(sentence(last + 1)) and sentence(last).rstrip().endswith(":")):
+    if _INTRODUCES.search(sentence(last)):  # ends with ":" or "include", "such as", ...
         # a list or what "include" announces: its items, or the one sentence it leads into
         i = last + 1
         if _ITEM.match(sentence(i)):

@@ -55,11 +55,6 @@ def share_of_passages(zipf_value: float) -> float:
     return min(1.0, WORDS_PER_CHUNK * 10 ** (zipf_value - 9))
 
 
-def english_share(word: str) -> float:
-    """How many passages of ordinary English hold this word, from its frequency (wordfreq's data)."""
-    return share_of_passages(zipf(word))
-
-
 class Speller:
     """Matches unknown words to the index's frequent words, once per index (built lazily)."""
 
@@ -95,10 +90,11 @@ def understand(question: str, index: SearchIndex, speller: Speller | None) -> Qu
     unseen: dict[str, float] = {}
     common: dict[str, float] = {}
     generic: set[str] = set()
-    for token in analyzer.tokens(question):
+    tokens = list(analyzer.tokens(question))
+    for token in tokens:
         term = token.term
         typed = question[token.start:token.end]
-        word_zipf = zipf(typed)
+        typed_zipf = word_zipf = zipf(typed)
         name = analyzer.concept_name(term)
         if name is not None:  # a synonym concept ("AA", "molly"): as rare as the articles' own name for it
             word_zipf = min(word_zipf, zipf(name))
@@ -115,10 +111,10 @@ def understand(question: str, index: SearchIndex, speller: Speller | None) -> Qu
         if typed.lower() in PEOPLE or typed.isdigit():
             generic.add(term)
         if index.bm25.doc_freq(term) == 0 and term not in unseen:
-            unseen[term] = english_share(question[token.start:token.end].lower())
+            unseen[term] = share_of_passages(typed_zipf)
     shown = ""
     phrase_parts: dict[str, set[str]] = {}
-    spans = [(t.start, t.end, t.term) for t in analyzer.tokens(question)]
+    spans = [(t.start, t.end, t.term) for t in tokens]
     for start, end, term in spans:
         if analyzer.concept_name(term) and " " in question[start:end].strip():
             phrase_parts[term] = {other for s_, e_, other in spans if start <= s_ and e_ <= end and other != term}

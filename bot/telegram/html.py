@@ -57,7 +57,7 @@ def lead_html(lead: str) -> str:
 
 def citation_html(citation, numbered: bool = True) -> str:
     shown = _shorten(citation.passage, MAX_PASSAGE_CHARS)
-    passage = highlight(shown, getattr(citation, "highlights", ()))
+    passage = highlight(shown, citation.highlights)
     label = escape(citation_label(citation.title, citation.section, citation.excerpt))
     source = f'<a href="{escape_attribute(citation.link)}">{label}</a>' if citation.link else label
     number = f"<b>{citation.rank}.</b> " if numbered else ""

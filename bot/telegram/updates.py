@@ -5,7 +5,7 @@ required fields, as after a Bot API change) fails the batch, which is fetched ag
 update's content logged at CRITICAL each time. Here, at the request layer (python-telegram-bot's own
 extension point), an update that does not parse is replaced by an empty one with the same id, so it is
 acknowledged and skipped, and the rest of the batch is answered; one with no usable id is dropped. Each
-is counted and logged once, by id and kind only: never its content.
+is logged once, by id and kind only: never its content.
 """
 from __future__ import annotations
 
@@ -18,36 +18,31 @@ from telegram.request import HTTPXRequest
 log = logging.getLogger(__name__)
 
 
-def screen_updates(result: list[Any]) -> tuple[list[Any], int]:
-    """(the batch with unreadable updates made empty or dropped, how many were)."""
-    out, skipped = [], 0
+def screen_updates(result: list[Any]) -> list[Any]:
+    """The batch with unreadable updates made empty (acknowledged and skipped) or dropped (no usable id)."""
+    out = []
     for item in result:
         update_id = item.get("update_id") if isinstance(item, dict) else None
         if not isinstance(update_id, int) or isinstance(update_id, bool):
-            skipped += 1
             log.warning("dropped an update without a usable id")
             continue
         try:
             Update.de_json(item, None)
         except Exception as e:  # noqa: BLE001 - any parse failure is the same to us: skip it
-            skipped += 1
             kinds = sorted(k for k in item if k != "update_id")
             log.warning("skipped update %d (%s) the library could not read: %s", update_id,
                         ",".join(kinds)[:60] or "empty", type(e).__name__)
             out.append({"update_id": update_id})
             continue
         out.append(item)
-    return out, skipped
+    return out
 
 
 class ScreenedUpdatesRequest(HTTPXRequest):
     """The request used for getUpdates only; every other call goes through the ordinary one."""
 
-    skipped = 0
-
     async def post(self, url: str, *args: Any, **kwargs: Any) -> Any:
         result = await super().post(url, *args, **kwargs)
         if isinstance(result, list) and url.rstrip("/").endswith("/getUpdates"):
-            result, skipped = screen_updates(result)
-            type(self).skipped += skipped
+            result = screen_updates(result)
         return result
