@@ -68,6 +68,12 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
     ("quit the benzos last week and now im shaking and seeing things", WITHDRAWAL),
     ("my dad has the DTs", WITHDRAWAL),
     ("cant keep water down for 3 days and confused", WITHDRAWAL),
+    # plans and means said without the word suicide (written after a blind set missed them)
+    ("im sitting in the bathtub with a knife", SUICIDE),
+    ("planning to drive my car into a tree when i get off work", SUICIDE),
+    ("what is the most painless way to die, i have a lot of oxycodone", SUICIDE),
+    ("bro just got off vivitrol last week and shot a full bag now hes unconscious", OVERDOSE),
+    ("help od at 5th and main", OVERDOSE),
 ])
 def test_emergencies_as_people_write_them(rules, message, kind):
     triage = rules.triage(message)
@@ -99,6 +105,31 @@ def test_text_without_a_risk_cue_is_never_raised_by_the_model(rules):
     for message in ("ADAR1 binds to Dicer to cleave pre-miRNA.", "the and of to is it", "qwerty zxcv"):
         reading, model = rules.read(message)
         assert reading.cues == () and model is None and rules.triage(message).level == NONE
+
+
+def test_thoughts_of_death_with_intent_denied_are_concern(rules):
+    triage = rules.triage("sometimes i think everyone would be better off without me but i wouldnt do anything")
+    assert triage.level == CONCERN and SUICIDE in triage.kinds
+    assert rules.triage("everyone would be better off without me, i wont do anything, help me").crisis  # urgent
+
+
+def test_asking_ahead_is_not_an_emergency_but_asking_now_is(rules):
+    assert not rules.triage("what do i do if i find someone unresponsive? asking so im prepared").crisis
+    assert rules.triage("hes unresponsive what do i do").crisis
+
+
+def test_about_to_use_after_a_break_leads_with_the_dose_not_a_suicide_reply(rules):
+    triage = rules.triage("been off the bupe 10 days and ive got a bag in my pocket")
+    assert triage.lost_tolerance and not triage.crisis
+    assert rules.triage("off vivitrol 2 weeks and tonight i use everything i have so i dont wake up").crisis
+
+
+def test_a_phrase_matches_however_its_slang_is_written(rules):
+    """Phrases and messages are read through the same slang list: "od at" in a phrase is "overdose at"."""
+    custom = SafetyRules({"kinds": {OVERDOSE: {"signs": ["od at the park"]}}})
+    assert custom.read("someone is at the park").emergencies == ()
+    assert custom.read("someone od at the park").emergencies == (OVERDOSE,)
+    assert custom.read("someone overdose at the park").emergencies == (OVERDOSE,)
 
 
 def test_a_denial_lowers_what_the_model_alone_would_say(rules):

@@ -4,22 +4,22 @@ The phrases live in bot/data/intents.yaml so that the people who run the bot can
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from importlib import resources
 
 import yaml
 
+from bot.text import normal
+
 GREETING, THANKS, HELP_SEEKING, RELAPSE, ABOUT = "greeting", "thanks", "help_seeking", "relapse", "about"
 KINDS = (GREETING, THANKS, HELP_SEEKING, RELAPSE, ABOUT)
 # left over around "about" phrases, these still make the message one about the bot ("hey so who are you")
 _FILLER = frozenset("so and but ok okay um uh hey hi hello please pls lol wait then also like just really u you".split())
-_WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
 def _normal(text: str) -> str:
     # apostrophes dropped on both sides, so "what's" and "whats" are one phrase
-    return " ".join(w.replace("'", "") for w in _WORDS.findall(text.casefold().replace("\u2019", "'")))
+    return " ".join(normal.words(text))
 
 
 @lru_cache(maxsize=1)

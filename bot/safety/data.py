@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"
 # written by people who saw neither phrases nor model; never trained or tuned on
-BLIND_SETS = ("blind3.jsonl", "blind4.jsonl", "blind5.jsonl")
+BLIND_SETS = ("blind3.jsonl", "blind5.jsonl", "blind6.jsonl")
 WRITTEN_SETS = ("written_train.jsonl", "written_train_a.jsonl", "written_train_b.jsonl", "written_train_c.jsonl",
-                "phrases_set.jsonl", "blind2.jsonl")
+                "written_train_d.jsonl", "phrases_set.jsonl", "blind2.jsonl", "blind4.jsonl")
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,17 @@ sign is not counted when it is denied ("im not suicidal") or sits in a question 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
 from nltk.tokenize import RegexpTokenizer
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+
+from bot.text import fuzzy, normal, slang
 
 OVERDOSE, SUICIDE, WITHDRAWAL = "overdose", "suicide", "withdrawal"
 EMERGENCIES = (OVERDOSE, SUICIDE, WITHDRAWAL)
 TOLERANCE = "lost_tolerance"
 LONG_MESSAGE_WORDS = 60
+MEND_RATIO = 85  # how alike (0-100) a typo must be to a sign's word: stricter than the search's speller
 _CLAUSE_BREAK = re.compile(r"[.!?;,:\n()\"]+|\s(?:but|and then|though)\s")
 _TOKENIZER = RegexpTokenizer(r"[a-z0-9]+")
 
@@ -37,6 +37,8 @@ class RuleReading:
     tolerance_cue: bool  # a break in use is mentioned (detox, jail, months clean)
     denied: bool  # "im safe", "not going to do anything": a model-only alarm is lowered
     asking: bool  # opens as a question ("can i quit drinking cold turkey"): a model-only emergency is concern
+    urgent: bool = False  # says it is happening now ("right now", "help me")
+    death_wish: bool = False  # dying named as a wish ("end things", "not wake up"), denied or not
     evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
@@ -50,12 +52,14 @@ class _Kind:
 
 class SafetyRules:
     def __init__(self, data: dict) -> None:
-        words = {name: [self._plain(w) for w in values] for name, values in (data.get("words") or {}).items()}
-        self._words = words
-        self.replacements = sorted(((self._fold(k), v) for k, v in (data.get("replacements") or {}).items()),
+        # the shipped slang (bot/data/slang.yaml, shared with the search), then the operator's own
+        spelled = {**slang.shipped()["slang"], **slang.shipped()["triage_only"], **(data.get("replacements") or {})}
+        self.replacements = sorted(((self._fold(k), self._fold(v)) for k, v in spelled.items()),
                                    key=lambda kv: -len(kv[0]))
         self._replacement_res = [(re.compile(rf"(?<![\w']){re.escape(k)}(?![\w'])"), v) for k, v in self.replacements]
-        self.negations = [self._plain(n).split() for n in data.get("negations") or []]
+        words = {name: [self._phrase(w) for w in values] for name, values in (data.get("words") or {}).items()}
+        self._words = words
+        self.negations = [self._phrase(n).split() for n in data.get("negations") or []]
         self.urgent = [self._compile(u) for u in data.get("urgent") or []]
         self.resolved = [self._compile(u) for u in data.get("resolved") or []]
         self.kinds: dict[str, _Kind] = {}
@@ -75,16 +79,19 @@ class SafetyRules:
                     vocabulary.update(w for entry in words.get(list_name, ()) for w in entry.split()
                                       if not w.startswith("<"))
             for phrase in spec.get("signs") or []:
-                vocabulary.update(w for w in self._plain(phrase).split() if not w.startswith("<"))
+                vocabulary.update(w for w in self._phrase(phrase).split() if not w.startswith("<"))
         self.concern = {name: [self._compile(p) for p in phrases]
                         for name, phrases in (data.get("concern") or {}).items()}
         self.cues = {name: self._compile_any(phrases) for name, phrases in (data.get("cues") or {}).items()}
+        self.death_wish = self._compile_any(data.get("death_wish") or [])
         self.denials = [self._compile(p) for p in data.get("denials") or []]
-        self.asking = [re.compile(r"^" + self._sequence(self._plain(p), p) + r"(?!\S)") for p in data.get("asking") or []]
+        self.asking = [re.compile(r"^" + self._sequence(self._phrase(p), p) + r"(?!\S)") for p in data.get("asking") or []]
+        self.asking_ahead = [re.compile(r"^" + self._sequence(self._phrase(p), p) + r"(?!\S)")
+                             for p in data.get("asking_ahead") or []]
         tolerance = (data.get("kinds") or {}).get("lost_tolerance") or {}
         self.tolerance_use = [self._compile(p) for p in tolerance.get("use") or []]
         self.tolerance_after = [self._compile(p) for p in tolerance.get("after") or []]
-        keep = {self._plain(w) for w in data.get("keep") or []}
+        keep = {self._phrase(w) for w in data.get("keep") or []}
         # Typos are corrected towards the words of the signs only; long enough words only.
         self._vocabulary = sorted(w for w in vocabulary if len(w) >= 5)
         self._keep = keep | set(self._vocabulary)
@@ -93,19 +100,25 @@ class SafetyRules:
     def _fold(text: str) -> str:
         if not isinstance(text, str):  # YAML reads a bare no / yes / on as true or false
             raise ValueError(f"safety.yaml: {text!r} must be written in quotes (YAML reads it as a number or true/false)")
-        text = unicodedata.normalize("NFKC", text).casefold()
-        return re.sub("[\u2019\u2018\u02bc`]", "'", text)
+        return normal.fold(text)
 
-    @classmethod
-    def _plain(cls, text: str) -> str:
-        return " ".join(cls._fold(text).replace("'", "").split())
+    def _spelled(self, text: str) -> str:
+        """Folded, slang replaced, apostrophes gone: what messages and phrases alike become."""
+        text = re.sub(r"(?<=\w)'s\b", " s", self._fold(text))  # he's -> he s (the "s" is in the <be> list)
+        for pattern, plain in self._replacement_res:
+            text = pattern.sub(plain, text)
+        return text.replace("'", "")
+
+    def _phrase(self, phrase: str) -> str:
+        """A phrase read as messages are: "od at" is written as people write it and matches "overdose at"."""
+        return " ".join(self._spelled(phrase).split())
 
     def _compile(self, phrase: str) -> re.Pattern:
-        return re.compile(r"(?<!\S)" + self._sequence(self._plain(phrase), phrase) + r"(?!\S)")
+        return re.compile(r"(?<!\S)" + self._sequence(self._phrase(phrase), phrase) + r"(?!\S)")
 
     def _compile_any(self, phrases: list[str]) -> re.Pattern:
         """Many phrases as one pattern: cues are checked on every message, so one pass each."""
-        alternatives = sorted((self._sequence(self._plain(p), p) for p in phrases), key=len, reverse=True)
+        alternatives = sorted((self._sequence(self._phrase(p), p) for p in phrases), key=len, reverse=True)
         return re.compile(r"(?<!\S)(?:" + "|".join(alternatives) + r")(?!\S)")
 
     def _sequence(self, words: str, phrase: str, depth: int = 0) -> str:
@@ -132,11 +145,7 @@ class SafetyRules:
 
     def clauses(self, message: str) -> list[str]:
         """The message as plain clauses: slang replaced, apostrophes and punctuation gone, typos mended."""
-        text = self._fold(message)
-        text = re.sub(r"(?<=\w)'s\b", " s", text)  # he's -> he s (the "s" is in the <be> list)
-        for pattern, plain in self._replacement_res:
-            text = pattern.sub(plain, text)
-        text = text.replace("'", "")
+        text = self._spelled(message)
         out = []
         for clause in _CLAUSE_BREAK.split(f" {text} "):
             tokens = [self._mend(t) for t in _TOKENIZER.tokenize(clause)]
@@ -147,12 +156,9 @@ class SafetyRules:
     def _mend(self, token: str) -> str:
         if len(token) < 5 or token in self._keep or token.isdigit():
             return token
-        limit = 1 if len(token) < 8 else 2
-        close = process.extract(token, self._vocabulary, scorer=Levenshtein.distance, score_cutoff=limit, limit=5)
         # fewest edits first; among equals the most alike overall ("seizre" is "seizure", not "seize");
         # and never a word that is not alike overall ("watching" is not "twitching")
-        close = [c for c in close if fuzz.ratio(token, c[0]) >= 85]
-        return min(close, key=lambda c: (c[1], -fuzz.ratio(token, c[0])))[0] if close else token
+        return fuzzy.nearest(token, self._vocabulary, 1 if len(token) < 8 else 2, MEND_RATIO, limit=5) or token
 
     def _negated(self, clause: str, start: int) -> bool:
         before = clause[:start].split()
@@ -193,7 +199,8 @@ class SafetyRules:
     def read(self, message: str) -> RuleReading:
         clauses = self.clauses(message)
         whole = " ".join(clauses)
-        urgent = any(p.search(whole) for p in self.urgent)
+        # "what do i do" says it is happening; "what do i do if" asks ahead
+        urgent = any(not whole[m.end():].startswith(" if ") for p in self.urgent for m in p.finditer(whole))
         resolved = any(p.search(whole) for p in self.resolved)  # "he is stable now": it is over
         emergencies: list[str] = []
         weak: list[str] = []
@@ -231,6 +238,9 @@ class SafetyRules:
         tolerance_cue = TOLERANCE in found or any(p.search(whole) for p in self.tolerance_after)
         cues = tuple(name for name in self.cues if name in found and name != TOLERANCE)
         denied = any(p.search(whole) for p in self.denials)
-        asking = not urgent and any(p.match(whole) for p in self.asking)
+        # "... hes drinking way too much. what signs should i watch for" asks ahead, in any clause
+        asking = not urgent and (any(p.match(whole) for p in self.asking)
+                                 or any(p.match(clause) for p in self.asking_ahead for clause in clauses))
         return RuleReading(whole, tuple(emergencies), tuple(weak), tuple(concern), tuple(notes), tolerance,
-                           cues, tolerance_cue, denied, asking, tuple(evidence))
+                           cues, tolerance_cue, denied, asking, urgent, bool(self.death_wish.search(whole)),
+                           tuple(evidence))

@@ -16,6 +16,7 @@ from bot.safety.rules import OVERDOSE, SUICIDE, WITHDRAWAL, RuleReading, SafetyR
 EMERGENCY, CONCERN, NONE = "emergency", "concern", "none"
 URGENCY = {OVERDOSE: 0, WITHDRAWAL: 1, SUICIDE: 2}  # minutes matter most first
 TOLERANCE_MIN_WORDS = 4
+SURE_TOLERANCE = 0.9  # the model all but sure someone is about to use after a break
 DEFAULT_THRESHOLDS = {"emergency": 0.5, "weak": 0.3, "concern": 0.5, "lost_tolerance": 0.5}
 
 
@@ -52,7 +53,10 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
     if model is not None and rules.cues and not rules.denied:  # "im safe", "not gonna use": the model is not asked
         risk = model.emergency
         # a concern phrase ("whats the point") says what the model's emergency would only guess at
-        if risk >= thresholds["emergency"] and not rules.asking and not rules.concern:
+        about_to_use = rules.tolerance or model.lost_tolerance >= SURE_TOLERANCE
+        if risk >= thresholds["emergency"] and not rules.asking and not rules.concern and not (
+                # "off the bupe 10 days and ive got a bag": the danger is the dose, which the warning names
+                model.kind == SUICIDE and about_to_use and not rules.death_wish):
             kinds.add(model.kind)
             evidence.append(f"{model.kind}: model {risk:.2f}")
         elif rules.weak and risk >= thresholds["weak"]:
@@ -66,6 +70,11 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
         tolerance = model.lost_tolerance >= thresholds["lost_tolerance"]
         if tolerance:
             evidence.append(f"lost tolerance: model {model.lost_tolerance:.2f}")
+    if SUICIDE in kinds and rules.denied and not rules.urgent:
+        # "everyone would be better off without me, but i wouldnt do anything": thoughts, intent denied
+        kinds.discard(SUICIDE)
+        concern.add(SUICIDE)
+        evidence.append("suicide: intent denied, concern")
     if kinds:
         return Triage(EMERGENCY, _ordered(kinds), tolerance, (), tuple(evidence))
     if concern:

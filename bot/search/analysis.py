@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from importlib import resources
@@ -16,6 +15,7 @@ from typing import Iterator
 
 import regex
 import yaml
+from bot.text import normal, slang
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
 from nltk.stem import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
@@ -105,6 +105,8 @@ class Analyzer:
                     else resources.files("bot.data").joinpath("synonyms.yaml").read_text(encoding="utf-8"))
             self._load_synonyms(text, str(synonyms_file or "bot/data/synonyms.yaml"))
             self._data_digest["synonyms_sha256"] = _sha256([text])
+            self._load_slang(slang.shipped()["slang"])
+            self._data_digest["slang_sha256"] = _sha256([slang.shipped_text()])
 
     @cached_property
     def fingerprint(self) -> dict:
@@ -112,10 +114,7 @@ class Analyzer:
         return {**asdict(self.settings), **self._data_digest}
 
     def normalize(self, word: str) -> str:
-        word = unicodedata.normalize("NFKC", word).casefold()
-        if self.settings.fold_accents and not word.isascii():
-            word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-        return word
+        return normal.fold(word, accents=self.settings.fold_accents)
 
     def stem(self, word: str) -> str:
         """Stem one normalised word; overrides first, for families a rule stemmer splits (detox/detoxification)."""
@@ -148,6 +147,21 @@ class Analyzer:
                     self._concepts.setdefault(name[0], term)
                 else:
                     self._phrases.setdefault(name[0], []).append((tuple(name), term))
+
+    def _load_slang(self, spelled: dict[str, str]) -> None:
+        """A slang word ("fent", "oding") becomes the term of the plain word it stands for; slang of several
+        words, or for several words that are no concept ("kms": kill myself), is the triage's alone."""
+        for written, meant in spelled.items():
+            variant, words = self._plain_name(written), self._plain_name(meant).split()
+            if not written.isalnum() or not words:  # "od'd" is not "odd"; "od ing" is the triage's
+                continue
+            if len(words) == 1:
+                term = self._term(words[0])
+            else:
+                term = next((t for p, t in self._phrases.get(words[0], ()) if p == tuple(words)), None)
+                if term is None:
+                    continue
+            self._concepts.setdefault(variant, term)
 
     def concept_name(self, term: str) -> str | None:
         """The articles' own name for a synonym concept's term, or None for a plain word's term."""

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
 from bot.search.index import SearchIndex
+from bot.text import fuzzy
 
 MIN_LENGTH = 4  # shorter words are too easy to "correct" into something else
+SPELL_RATIO = 75  # how alike (0-100) a typed word must be to an indexed one
 
 
 @dataclass(frozen=True)
@@ -74,13 +74,8 @@ class Speller:
         if len(term) < MIN_LENGTH or term.isdigit() or "_" in term:
             return None
         words, df = self._candidates
-        limit = 1 if len(term) <= 5 else 2
-        close = process.extract(term, words, scorer=OSA.distance, score_cutoff=limit, limit=20)
-        close = [(w, d, i) for w, d, i in close if fuzz.ratio(term, w) >= 75]
-        if not close:
-            return None
         # fewest edits, then the most frequent word, then the most alike
-        return min(close, key=lambda c: (c[1], -int(df[c[2]]), -fuzz.ratio(term, c[0])))[0]
+        return fuzzy.nearest(term, words, 1 if len(term) <= 5 else 2, SPELL_RATIO, rank=lambda i: -int(df[i]))
 
 
 def understand(question: str, index: SearchIndex, speller: Speller | None) -> Query:

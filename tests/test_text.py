@@ -1,0 +1,48 @@
+"""The one normaliser, fuzzy matcher and slang list that search, triage and intents share."""
+from __future__ import annotations
+
+import yaml
+
+from bot.search.analysis import Analyzer
+from bot.text import fuzzy, normal, slang
+from tests.conftest import ROOT
+
+DATA = ROOT / "bot" / "data"
+
+
+def test_what_phones_type_folds_to_one_form():
+    assert normal.fold("What\u2019s ＵＰ") == "what's up"
+    assert normal.plain("  Don\u2019t   STOP ") == "dont stop"
+    assert normal.words("he's o.k., can't-stop!") == ["hes", "o", "k", "cant", "stop"]
+    assert normal.fold("caf\u00e9", accents=True) == "cafe" and normal.fold("caf\u00e9") == "caf\u00e9"
+
+
+def test_the_matcher_counts_a_swap_as_one_edit_and_wants_the_word_alike():
+    assert fuzzy.nearest("breahting", ["breathing", "bleating"], 1, 85) == "breathing"
+    assert fuzzy.nearest("watching", ["twitching"], 2, 85) is None  # close in edits, not alike
+    # among equals the caller's rank decides (the search: the more frequent word)
+    assert fuzzy.nearest("cat", ["bat", "hat"], 1, 60, rank=lambda i: [5, 1][i]) == "hat"
+
+
+def _written(entries) -> set[str]:
+    return {normal.plain(str(w)) for w in entries}
+
+
+def test_each_slang_word_is_listed_once():
+    spelled = slang.shipped()
+    both, triage_only = _written(spelled["slang"]), _written(spelled["triage_only"])
+    assert not both & triage_only
+    synonyms = yaml.safe_load((DATA / "synonyms.yaml").read_text(encoding="utf-8"))
+    names = _written(v for variants in synonyms.values() for v in variants) | _written(synonyms)
+    assert not (both | triage_only) & names, (both | triage_only) & names
+    assert not yaml.safe_load((DATA / "safety.yaml").read_text(encoding="utf-8")).get("replacements")
+
+
+def test_the_search_reads_the_slang_the_triage_reads():
+    analyzer = Analyzer()
+    assert analyzer.terms("fent") == analyzer.terms("fentanyl")
+    assert analyzer.terms("xans") == analyzer.terms("xanax") == analyzer.terms("benzodiazepines")
+    assert analyzer.terms("oding") == analyzer.terms("overdosing") == analyzer.terms("od")
+    assert analyzer.terms("dts") == analyzer.terms("delirium tremens")[-1:]
+    assert analyzer.terms("odd") != analyzer.terms("od")  # "od'd" is slang; "odd" is a word
+    assert analyzer.terms("bars") != analyzer.terms("xanax")  # triage only: bars of soap, of a song
