@@ -39,6 +39,7 @@ class RuleReading:
     asking: bool  # opens as a question ("can i quit drinking cold turkey"): a model-only emergency is concern
     urgent: bool = False  # says it is happening now ("right now", "help me")
     death_wish: bool = False  # dying named as a wish ("end things", "not wake up"), denied or not
+    laughing: bool = False  # "lol", "haha": what the model alone reads as an emergency is concern
     evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
@@ -58,6 +59,9 @@ class SafetyRules:
                                    key=lambda kv: -len(kv[0]))
         self._replacement_res = [(re.compile(rf"(?<![\w']){re.escape(k)}(?![\w'])"), v) for k, v in self.replacements]
         words = {name: [self._phrase(w) for w in values] for name, values in (data.get("words") or {}).items()}
+        # a kind's concern phrases are a word list too: despair said with a means or a time is more than concern
+        for kind, phrases in (data.get("concern") or {}).items():
+            words.setdefault(f"concern_{kind}", [self._phrase(p) for p in phrases or []])
         self._words = words
         self.negations = [self._phrase(n).split() for n in data.get("negations") or []]
         self.urgent = [self._compile(u) for u in data.get("urgent") or []]
@@ -84,6 +88,8 @@ class SafetyRules:
                         for name, phrases in (data.get("concern") or {}).items()}
         self.cues = {name: self._compile_any(phrases) for name, phrases in (data.get("cues") or {}).items()}
         self.death_wish = self._compile_any(data.get("death_wish") or [])
+        self.idioms = [self._compile(p) for p in data.get("idioms") or []]
+        self.laughing = self._compile_any(data.get("laughing") or [])
         self.denials = [self._compile(p) for p in data.get("denials") or []]
         self.asking = [re.compile(r"^" + self._sequence(self._phrase(p), p) + r"(?!\S)") for p in data.get("asking") or []]
         self.asking_ahead = [re.compile(r"^" + self._sequence(self._phrase(p), p) + r"(?!\S)")
@@ -118,6 +124,8 @@ class SafetyRules:
 
     def _compile_any(self, phrases: list[str]) -> re.Pattern:
         """Many phrases as one pattern: cues are checked on every message, so one pass each."""
+        if not phrases:
+            return re.compile(r"(?!)")  # matches nothing
         alternatives = sorted((self._sequence(self._phrase(p), p) for p in phrases), key=len, reverse=True)
         return re.compile(r"(?<!\S)(?:" + "|".join(alternatives) + r")(?!\S)")
 
@@ -149,8 +157,11 @@ class SafetyRules:
         out = []
         for clause in _CLAUSE_BREAK.split(f" {text} "):
             tokens = [self._mend(t) for t in _TOKENIZER.tokenize(clause)]
-            if tokens:
-                out.append(" ".join(tokens))
+            line = " ".join(tokens)
+            for idiom in self.idioms:  # "the lasagna is to die for": read without the idiom, by phrases and model
+                line = " ".join(idiom.sub(" ", line).split())
+            if line:
+                out.append(line)
         return out
 
     def _mend(self, token: str) -> str:
@@ -243,4 +254,5 @@ class SafetyRules:
                                  or any(p.match(clause) for p in self.asking_ahead for clause in clauses))
         return RuleReading(whole, tuple(emergencies), tuple(weak), tuple(concern), tuple(notes), tolerance,
                            cues, tolerance_cue, denied, asking, urgent, bool(self.death_wish.search(whole)),
+                           bool(self.laughing.search(whole)),
                            tuple(evidence))

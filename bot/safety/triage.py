@@ -57,8 +57,9 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
         if risk >= thresholds["emergency"] and not rules.asking and not rules.concern and not (
                 # "off the bupe 10 days and ive got a bag": the danger is the dose, which the warning names
                 model.kind == SUICIDE and about_to_use and not rules.death_wish):
-            kinds.add(model.kind)
-            evidence.append(f"{model.kind}: model {risk:.2f}")
+            # "lol im gonna kill my brother": a laugh makes the model's guess concern, never the emergency reply
+            (concern if rules.laughing else kinds).add(model.kind)
+            evidence.append(f"{model.kind}: model {risk:.2f}{', laughing: concern' if rules.laughing else ''}")
         elif rules.weak and risk >= thresholds["weak"]:
             kinds.update(rules.weak)
             evidence.append(f"{'+'.join(rules.weak)}: phrases and model {risk:.2f}")
