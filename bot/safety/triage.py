@@ -71,6 +71,14 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
         tolerance = model.lost_tolerance >= thresholds["lost_tolerance"]
         if tolerance:
             evidence.append(f"lost tolerance: model {model.lost_tolerance:.2f}")
+    if OVERDOSE in rules.weak and tolerance and not kinds:
+        # "first shot since my taper ended, getting really sleepy": a sign of an overdose after a break in use
+        kinds.add(OVERDOSE)
+        evidence.append("overdose: a state after using, tolerance lost")
+    if rules.urgent and rules.concern and not kinds and not rules.denied:
+        # "thinking of suicide rn", "help me i cant do this anymore": distress said to be happening now
+        kinds.update(rules.concern)
+        evidence.append("concern said to be happening now")
     if SUICIDE in kinds and rules.denied and not rules.urgent:
         # "everyone would be better off without me, but i wouldnt do anything": thoughts, intent denied
         kinds.discard(SUICIDE)
