@@ -114,7 +114,8 @@ class Database:
                 try:
                     yield conn
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    with contextlib.suppress(sqlite3.Error):  # the error that got here is the one to report
+                        conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
         except sqlite3.Error as e:
@@ -178,7 +179,8 @@ class Database:
                 for probe in PROBES:
                     conn.execute(probe)
             except BaseException:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
 
