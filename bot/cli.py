@@ -1,4 +1,5 @@
-"""The command line: `index`, `ask`, `chat`. A thin shell over the core; its JSON is a public contract."""
+"""The command line: `index`, `ask`, `chat`, `run`, `stats`, ... A thin shell over the core; its JSON is a
+public contract."""
 from __future__ import annotations
 
 import argparse
@@ -84,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     train_safety.add_argument("--out", type=Path, help="where to write the weights (default: the package's own)")
     train_safety.add_argument("--shared", type=Path, help="the shared data sets (default: ../shared/data)")
 
+    stats = commands.add_parser("stats", help="the helpful / not helpful counts (BOT_DATABASE)")
+    stats.add_argument("--json", action="store_true", help='print {"feedback": {...}} as JSON')
+
     chat = commands.add_parser("chat", help="an interactive console session")
     chat.add_argument("--corpus", type=Path, help="folder or file of articles")
     chat.add_argument("--index", type=Path, help="a built index")
@@ -102,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "top_k", None) is not None and not 1 <= args.top_k <= MAX_TOP_K:
             raise ConfigError(f"--top-k must be between 1 and {MAX_TOP_K}, got {args.top_k}")
         return {"index": _index, "ask": _ask, "chat": _chat, "run": _run, "eval": _eval, "calibrate": _calibrate,
-                "eval-safety": _eval_safety, "train-safety": _train_safety}[args.command](args, config)
+                "eval-safety": _eval_safety, "train-safety": _train_safety, "stats": _stats}[args.command](args, config)
     except BotError as e:
         _stderr(f"{PROG}: error: {e}")
         return 1
@@ -170,6 +174,22 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     log = logging.getLogger("bot")
     answerer = open_answerer(config, say=log.info)
     run(config, build_application(config, answerer), webhook=args.webhook)
+    return 0
+
+
+def _stats(args: argparse.Namespace, config: Config) -> int:
+    from bot.state.feedback import FeedbackStore, empty_counts
+
+    if config.database.exists() or config.feedback_file.is_file():  # a look at the counts creates no database
+        counts = FeedbackStore.open(config.database, legacy=config.feedback_file).counts()
+    else:
+        counts = empty_counts()
+    if args.json:
+        print(json.dumps({"feedback": counts}, ensure_ascii=False))
+        return 0
+    print(f"feedback: {counts['helpful']} helpful, {counts['unhelpful']} not helpful ({config.database})")
+    for name, pair in sorted(counts["articles"].items(), key=lambda item: (-sum(item[1].values()), item[0])):
+        print(f"  {pair['helpful']:6} helpful {pair['unhelpful']:6} not helpful  {name}")
     return 0
 
 

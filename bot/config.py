@@ -60,7 +60,14 @@ SETTINGS = (
     Setting("BOT_BM25_B", str(BM25Params.b), "BM25 b"),
     Setting("BOT_BM25_EPSILON", str(BM25Params.epsilon), "BM25Okapi idf floor, as a share of the mean idf"),
     Setting("BOT_BM25_IDF", BM25Params.idf, "BM25 idf: okapi (rank_bm25's) or lucene (never negative)"),
-    Setting("BOT_FEEDBACK_FILE", "feedback.json", "where helpful / not helpful counts are kept (no ids, no text)"),
+    Setting("BOT_DATABASE", "state/bot.sqlite3", "SQLite database of the helpful / not helpful counts and the "
+            "button key (no ids, no text); several bot processes may share it"),
+    Setting("BOT_FEEDBACK_FILE", "feedback.json", "the JSON counts of earlier versions: moved into BOT_DATABASE "
+            "once, then renamed feedback.json.migrated"),
+    Setting("BOT_CHAT_LIMIT", "5", "messages one chat may have waiting or being answered at once; past it the "
+            "chat is asked to wait (answered one at a time, so one chat never delays the others)"),
+    Setting("BOT_CHAT_PER_MINUTE", "20", "messages one chat may have answered a minute; past it the chat is "
+            "asked to wait"),
     Setting("BOT_MESSAGES_PER_SECOND", "30", "messages the bot sends a second at most (Telegram's limit is 30)"),
     Setting("BOT_RELOAD_SECONDS", "5", "how often `run` checks index/ for a rebuilt index to swap in (0: never; SIGHUP always)"),
     Setting("BOT_LOG_LEVEL", "INFO", "log level of `run` (DEBUG, INFO, WARNING, ERROR)"),
@@ -118,6 +125,9 @@ class Config:
     index_settings: IndexSettings = field(default_factory=IndexSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     feedback_file: Path = Path("feedback.json")
+    database: Path = Path("state/bot.sqlite3")
+    chat_limit: int = 5
+    chat_per_minute: int = 20
     log_level: str = "INFO"
     reload_seconds: float = 5.0
     messages_per_second: float = 30.0
@@ -172,6 +182,7 @@ class Config:
             webhook_path=get("TELEGRAM_WEBHOOK_PATH").strip("/"))
         reload_seconds = _number(get, "BOT_RELOAD_SECONDS", float, 0.0, 3600.0)
         messages_per_second = _number(get, "BOT_MESSAGES_PER_SECOND", float, 0.1, 100_000.0)
+        database = _text(get, "BOT_DATABASE")
         log_level = get("BOT_LOG_LEVEL").upper()
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"BOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
@@ -179,6 +190,9 @@ class Config:
                    cache_dir=Path(get("BOT_CACHE_DIR")).expanduser(), answer=answer,
                    analyzer=AnalyzerSettings(stemmer=stemmer), index_settings=IndexSettings(chunking, bm25),
                    telegram=telegram, feedback_file=Path(get("BOT_FEEDBACK_FILE")).expanduser(),
+                   database=Path(database).expanduser(),
+                   chat_limit=_number(get, "BOT_CHAT_LIMIT", int, 1, 10_000),
+                   chat_per_minute=_number(get, "BOT_CHAT_PER_MINUTE", int, 1, 100_000),
                    log_level=log_level, reload_seconds=reload_seconds, messages_per_second=messages_per_second,
                    safety_rules=Path(safety_rules).expanduser() if safety_rules else None,
                    synonyms_file=Path(synonyms).expanduser() if synonyms else None)

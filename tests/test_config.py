@@ -20,6 +20,8 @@ def test_defaults_are_the_documented_ones():
     assert "not medical advice" in config.answer.disclaimer
     assert (config.index_settings.bm25.k1, config.index_settings.bm25.b, config.index_settings.bm25.epsilon) == \
         (1.5, 0.75, 0.25)
+    assert config.database == Path("state/bot.sqlite3") and config.feedback_file == Path("feedback.json")
+    assert (config.chat_limit, config.chat_per_minute) == (5, 20)
 
 
 def test_environment_overrides_the_file_which_overrides_defaults(tmp_path):
@@ -43,6 +45,9 @@ def test_env_file_named_in_the_environment_must_exist(tmp_path):
     ("BOT_STEMMER", "lancaster", "BOT_STEMMER must be one of"),
     ("BOT_HELPLINE_NUMBER", "  ", "BOT_HELPLINE_NUMBER must not be empty"),
     ("BOT_DISCLAIMER", "", "BOT_DISCLAIMER must not be empty"),
+    ("BOT_DATABASE", " ", "BOT_DATABASE must not be empty"),
+    ("BOT_CHAT_LIMIT", "0", "BOT_CHAT_LIMIT must be between 1 and 10000"),
+    ("BOT_CHAT_PER_MINUTE", "lots", "BOT_CHAT_PER_MINUTE must be a whole number, got 'lots'"),
 ])
 def test_bad_settings_fail_naming_the_setting(name, value, message):
     with pytest.raises(ConfigError, match=re.escape(message)):

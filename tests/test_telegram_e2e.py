@@ -47,7 +47,8 @@ def fake():
 @pytest.fixture
 def config(fake, tmp_path) -> Config:
     return Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
-                            "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json")})
+                            "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
+                            "BOT_DATABASE": str(tmp_path / "state" / "bot.sqlite3")})
 
 
 @contextlib.asynccontextmanager
@@ -81,6 +82,18 @@ def texts_to(fake: FakeBotAPI, chat_id: int) -> list[str]:
 
 def assert_footer(html: str) -> None:
     assert DISCLAIMER in html and HELPLINE in html
+
+
+def assert_nothing_personal(database, ids, text: str) -> None:
+    """No id as a value anywhere in the database, and no text of the question in any of its files."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        values = [v for table in tables for row in conn.execute(f"SELECT * FROM {table}") for v in row]
+    assert values and not any(v in ids or str(v) in map(str, ids) for v in values)
+    for path in database.parent.glob(database.name + "*"):
+        assert text.encode() not in path.read_bytes()
 
 
 def test_start_registers_commands_and_introduces_the_bot(fake, config, sample_index):
@@ -134,16 +147,16 @@ def test_helpful_counts_once_and_forged_buttons_change_nothing(fake, config, sam
             fake.push_callback("garbage", message)
             refused = await wait(fake, "answerCallbackQuery", 3)
             assert all("no longer works" in a["text"] for a in refused)
-            assert FeedbackStore(config.feedback_file).counts()["articles"] == {}
+            assert FeedbackStore.open(config.database).counts()["articles"] == {}
 
             fake.push_callback(helpful, message)
             thanks = await wait(fake, "answerCallbackQuery", 4)
             assert "Thank you" in thanks[-1]["text"]
             await wait(fake, "editMessageReplyMarkup")
-            counts = FeedbackStore(config.feedback_file).counts()
+            counts = FeedbackStore.open(config.database).counts()
             assert counts["articles"]["naltrexone-as-an-opium-addiction-treatment"]["helpful"] == 1
-            stored = config.feedback_file.read_text()
-            assert QUESTION not in stored and "1001" not in stored
+            assert counts["helpful"] == 1 and counts["unhelpful"] == 0
+            assert_nothing_personal(config.database, [message["chat"]["id"], message["message_id"]], QUESTION)
             after = fake.get_message(message["chat"]["id"], message["message_id"])
             assert not any("Helpful" in b["text"] for row in after.get("reply_markup", {}).get("inline_keyboard", [])
                            for b in row)
@@ -333,7 +346,7 @@ def test_a_button_from_before_the_articles_changed_is_refused(fake, config, samp
             fake.push_callback(helpful, message)
             [refused] = await wait(fake, "answerCallbackQuery")
             assert "no longer works" in refused["text"]
-            assert FeedbackStore(config.feedback_file).counts()["articles"] == {}
+            assert FeedbackStore.open(config.database).counts()["articles"] == {}
     run(scenario)
 
 
@@ -345,6 +358,9 @@ def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_a_si
            "BOT_INDEX": str(tmp_path / "index"), "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
            "BOT_LOG_LEVEL": "INFO", "BOT_RELOAD_SECONDS": "0"}
     log_path = tmp_path / "bot.log"
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "bot.sqlite3").write_bytes(b"not a database " * 100)  # the default BOT_DATABASE
+    (tmp_path / "feedback.json").write_text('{"articles": {"a": {"helpful": 2}}, "answers": {"a#0": {"helpful": 2}}}')
     with open(log_path, "w") as log_file:
         process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
                                    stdout=log_file, stderr=subprocess.STDOUT, text=True)
@@ -353,6 +369,9 @@ def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_a_si
         fake.push_message(QUESTION, chat_id=8675309, user_id=8675309)
         [sent] = fake.wait_for("sendMessage", timeout=30)
         assert SEED_URL in sent["text"]
+        fake.push_callback(next(b["callback_data"] for row in sent["reply_markup"]["inline_keyboard"] for b in row
+                                if "Helpful" in b["text"]), fake.sent_messages[-1], user_id=8675309)
+        assert "Thank you" in fake.wait_for("answerCallbackQuery", timeout=30)[0]["text"]
         if stop_signal == signal.SIGTERM:  # and a rebuilt index is swapped in on SIGHUP
             rebuilt = subprocess.run([sys.executable, "-m", "bot", "index"], cwd=tmp_path, env=env,
                                      capture_output=True, text=True, timeout=120)
@@ -374,6 +393,10 @@ def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_a_si
     output = log_path.read_text()
     assert "started as @recovery_test_bot" in output
     assert "answered a private question" in output
+    assert output.count("set aside") == 1 and "Traceback" not in output  # the damaged database: one line
+    assert "moved the counts of" in output and (tmp_path / "feedback.json.migrated").is_file()
+    counts = FeedbackStore.open(tmp_path / "state" / "bot.sqlite3").counts()
+    assert (counts["helpful"], counts["articles"]["a"]["helpful"]) == (3, 2)
     for secret in (fake.TOKEN, fake.TOKEN.split(":")[1], "detoxing", "8675309"):
         assert secret not in output, f"{secret!r} leaked into the log"
 
@@ -442,7 +465,13 @@ def test_a_token_revoked_while_running_ends_the_process_with_one_line(fake, tmp_
 
 
 def test_every_reply_a_user_can_receive_carries_the_disclaimer_and_the_helpline(fake, config, sample_index):
-    """Walk every reply path, then read everything the bot sent: messages, button pop-ups, inline results."""
+    """Walk every reply path, then read everything the bot sent: messages, button pop-ups, inline results.
+    (One chat sends them all at once: its limits are lifted here; the "one moment" reply is walked in
+    tests/test_telegram_state.py.)"""
+    import dataclasses
+
+    config = dataclasses.replace(config, chat_limit=100, chat_per_minute=1000)
+
     async def scenario():
         async with polling(config, sample_index):
             expected_messages = 0
@@ -544,7 +573,8 @@ def test_a_rebuilt_index_is_swapped_in_while_questions_keep_coming(fake, tmp_pat
     shutil.copytree(SAMPLE_CORPUS, corpus)
     config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
                               "BOT_CORPUS": str(corpus), "BOT_INDEX": str(tmp_path / "index"),
-                              "BOT_RELOAD_SECONDS": "0.1", "BOT_FEEDBACK_FILE": str(tmp_path / "fb.json")})
+                              "BOT_RELOAD_SECONDS": "0.1", "BOT_FEEDBACK_FILE": str(tmp_path / "fb.json"),
+                              "BOT_DATABASE": str(tmp_path / "bot.sqlite3")})
     answerer = open_answerer(config)
     new_article = ("---\ntitle: Fentanyl Test Strips\nurl: https://www.opium.org/fentanyl-test-strips.html\n---\n\n"
                    "Fentanyl test strips show whether a drug contains fentanyl before it is used.\n")
@@ -599,7 +629,8 @@ LOAD_QUESTIONS = [QUESTION, "how does naltrexone work", "can i take vivitrol whi
 def test_a_burst_of_2000_questions_from_500_users_gets_exactly_one_answer_each(fake, tmp_path, sample_index, capsys):
     """The bot's own capacity: Telegram's 30 messages a second is lifted for the fake server."""
     config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
-                              "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"), "BOT_MESSAGES_PER_SECOND": "100000"})
+                              "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"), "BOT_MESSAGES_PER_SECOND": "100000",
+                              "BOT_DATABASE": str(tmp_path / "bot.sqlite3")})
     users, per_user = 500, 4
     arrivals: dict[tuple[int, int], float] = {}
     pushed: dict[tuple[int, int], float] = {}

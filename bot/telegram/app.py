@@ -2,33 +2,35 @@
 
 Run with `python -m bot run` (long polling) or `python -m bot run --webhook`. The index is loaded once at
 start and handed to the handlers in bot_data; answering runs in a worker thread so one slow question never
-stalls the others.
+stalls the others, and every handler with a chat runs in that chat's turn (bot/telegram/fairness.py), so
+one chat's flood never delays another chat's answer.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import re
 import signal
 import time
-from dataclasses import dataclass, field
 
-from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle,
-                      InputTextMessageContent, LinkPreviewOptions, Message, ReplyParameters, Update)
+from telegram import InlineQueryResultArticle, InputTextMessageContent, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatAction, MessageEntityType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
                           Defaults, InlineQueryHandler, MessageHandler, filters)
 
 from bot.telegram import texts
-from bot.answering.answer import MAX_QUESTION_CHARS, Answer, Answerer, Citation
-from bot.telegram.buttons import Button, ButtonCodec, ButtonError, answer_digest
+from bot.answering.answer import MAX_QUESTION_CHARS, Answerer
+from bot.telegram.buttons import MAX_AGE_SECONDS, ButtonCodec, answer_digest
 from bot.config import Config
-from bot.answering.contacts import Contacts
-from bot.state.feedback import FeedbackStore
+from bot.state.feedback import DAY, FeedbackStore
+from bot.state.limits import ChatLimiter
 from bot.search.index import IndexLoadError, SearchIndex, current_build_name
+from bot.telegram.fairness import Turns, fair
+from bot.telegram.pages import keyboard, on_button, question_of, reply
 from bot.telegram.running import watch_polling
+from bot.telegram.services import Services, services_of
+from bot.telegram.services import services as _services
 from bot.telegram.updates import ScreenedUpdatesRequest
 from bot.telegram.html import answer_html, citation_html, footer, lead_html
 from bot.telegram.retry import RetryingRateLimiter
@@ -36,25 +38,6 @@ from bot.telegram.retry import RetryingRateLimiter
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 INLINE_RESULTS = 5
-
-
-@dataclass
-class Services:
-    """What the handlers need, built once at start-up."""
-
-    config: Config
-    answerer: Answerer  # replaced whole on reload: read it once per update
-    feedback: FeedbackStore
-    buttons: ButtonCodec
-    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    @property
-    def contacts(self) -> Contacts:
-        return self.answerer.settings.contacts
-
-
-def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data["services"]
 
 
 # --- which messages are questions -----------------------------------------------------------------
@@ -84,45 +67,7 @@ PRIVATE_NOT_TEXT = NEW_MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT & ~fil
 PRIVATE_UNKNOWN_COMMAND = NEW_MESSAGE & filters.ChatType.PRIVATE & filters.COMMAND
 
 
-def question_of(message: Message | None, username: str | None) -> str | None:
-    """The question a message asks: its text without the bot's @name; None if it has no text."""
-    if message is None or message.text is None:
-        return None
-    text = message.text
-    if username:
-        text = re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.I)
-    return " ".join(text.split())
-
-
 # --- handlers -------------------------------------------------------------------------------------
-
-def _keyboard(s: Services, answer: Answer, first: int, has_more: bool, shown: tuple[Citation, ...],
-              feedback: bool = True) -> InlineKeyboardMarkup | None:
-    """The buttons under a page: `shown` is every citation up to it, which the buttons are tied to."""
-    if not answer.citations:
-        return None
-    count = first + len(answer.citations)
-    digest = answer_digest(c.chunk_id for c in shown)
-    rows = []
-    if has_more:
-        rows.append([InlineKeyboardButton("More \u25b8", callback_data=s.buttons.encode(Button("more", first, count, digest)))])
-    if feedback:
-        rows.append([
-            InlineKeyboardButton("\U0001F44D Helpful", callback_data=s.buttons.encode(Button("helpful", first, count, digest))),
-            InlineKeyboardButton("\U0001F44E Not helpful", callback_data=s.buttons.encode(Button("unhelpful", first, count, digest))),
-        ])
-    return InlineKeyboardMarkup(rows)
-
-
-async def _reply(message: Message, pages: list[str], keyboard: InlineKeyboardMarkup | None,
-                 reply_to: int | None = None) -> None:
-    """Send the pages as replies to the question (so buttons can find it again), buttons on the last."""
-    target = ReplyParameters(message_id=reply_to or message.message_id, allow_sending_without_reply=True)
-    for i, page in enumerate(pages):
-        await message.get_bot().send_message(
-            message.chat_id, page, message_thread_id=message.message_thread_id if message.is_topic_message else None,
-            reply_parameters=target, reply_markup=keyboard if i == len(pages) - 1 else None)
-
 
 async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
@@ -137,7 +82,7 @@ async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     answer, has_more = await asyncio.to_thread(answerer.page, question)
     note = texts.LONG_NOTE.format(limit=MAX_QUESTION_CHARS) if len(question) > MAX_QUESTION_CHARS else ""
     pages = answer_html(answer, note)
-    await _reply(message, pages, _keyboard(s, answer, 0, has_more, answer.citations))
+    await reply(message, pages, keyboard(s, answer, 0, has_more, answer.citations, message))
     log.info("answered a %s question: answered=%s passages=%d in %.0f ms", message.chat.type,
              answer.answered, len(answer.citations), 1000 * (time.perf_counter() - started))
 
@@ -172,68 +117,6 @@ async def on_about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(texts.privacy(_services(context).contacts))
-
-
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    s = _services(context)
-    try:
-        button = s.buttons.decode(query.data)
-    except ButtonError as e:
-        log.info("refused a button: %s", e)
-        await query.answer(texts.toast(texts.STALE_BUTTON, s.contacts))
-        return
-    message = query.message if isinstance(query.message, Message) else None
-    question = question_of(message.reply_to_message if message else None, context.bot.username)
-    if not question:
-        await query.answer(texts.toast(texts.QUESTION_GONE, s.contacts))
-        return
-    answerer = s.answerer
-    # one search: the citations the button was shown under, and for "More" the page after them
-    if button.action == "more":
-        view = await asyncio.to_thread(answerer.browse, question, button.shown)
-        before = view.earlier
-    else:
-        view = await asyncio.to_thread(answerer.browse, question, button.first, button.shown - button.first)
-        before = view.shown
-    if len(before) != button.shown or answer_digest(c.chunk_id for c in before) != button.digest:
-        await query.answer(texts.toast(texts.STALE_BUTTON, s.contacts))  # the articles changed since: the counts would go to the wrong ones
-        return
-    if button.action == "more":
-        page = view.answer
-        if not page.citations:
-            await query.answer(texts.toast(texts.NO_MORE, s.contacts))
-            return
-        await query.answer()
-        await _reply(message, answer_html(page),
-                     _keyboard(s, page, button.shown, view.has_more, view.shown),
-                     reply_to=message.reply_to_message.message_id)
-        await _edit_keyboard(s, query, has_more=False, feedback=_has(s, message, "helpful"))
-    else:
-        mine = before[button.first:button.shown]
-        s.feedback.record(button.action, [c.article_id for c in mine], [c.chunk_id for c in mine])
-        await query.answer(texts.toast(texts.THANKS, s.contacts))
-        await _edit_keyboard(s, query, has_more=_has(s, message, "more"), feedback=False)
-
-
-def _has(s: Services, message: Message, action: str) -> bool:
-    """Whether the message still has a button for this action (read from the buttons' data)."""
-    markup = message.reply_markup
-    return bool(markup and any(s.buttons.action_of(b.callback_data) == action
-                               for row in markup.inline_keyboard for b in row))
-
-
-async def _edit_keyboard(s: Services, query, has_more: bool, feedback: bool) -> None:
-    """Drop the buttons that were used, so a vote counts once per message and More is pressed once."""
-    markup = query.message.reply_markup
-    keep = {"more"} if has_more else set()
-    keep |= {"helpful", "unhelpful"} if feedback else set()
-    rows = [row for row in (markup.inline_keyboard if markup else ())
-            if s.buttons.action_of(row[0].callback_data) in keep]
-    try:
-        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
-    except TelegramError as e:
-        log.warning("could not update the buttons: %s", type(e).__name__)
 
 
 async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -288,7 +171,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _post_init(application: Application) -> None:
     await application.bot.set_my_commands(list(texts.COMMANDS.items()))
-    s = _services_of(application)
+    s = services_of(application)
     index = s.answerer.index
     log.info("started as @%s with %d articles, %d passages", application.bot.username,
              len(index.articles), index.chunk_count)
@@ -306,7 +189,7 @@ async def reload_index(application: Application, reason: str) -> bool:
 
     Handlers take s.answerer once per update, so an answer is made from one index, never from two.
     """
-    s = _services_of(application)
+    s = services_of(application)
     async with s.reload_lock:
         old = s.answerer
         try:
@@ -323,7 +206,7 @@ async def reload_index(application: Application, reason: str) -> bool:
 
 async def _watch_index(application: Application) -> None:
     """Reload when a rebuild (python -m bot index) points CURRENT at a new build."""
-    s = _services_of(application)
+    s = services_of(application)
     while True:
         await asyncio.sleep(s.config.reload_seconds)
         name = await asyncio.to_thread(current_build_name, s.config.index)
@@ -338,10 +221,6 @@ async def _post_shutdown(application: Application) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-
-def _services_of(application: Application) -> Services:
-    return application.bot_data["services"]
 
 
 def build_application(config: Config, answerer: Answerer, feedback: FeedbackStore | None = None,
@@ -363,18 +242,22 @@ def build_application(config: Config, answerer: Answerer, feedback: FeedbackStor
     timeouts = {"read_timeout": poll_read_timeout} if poll_read_timeout is not None else {}
     builder = builder.get_updates_request(ScreenedUpdatesRequest(connection_pool_size=1, **timeouts))
     application = builder.build()
+    if feedback is None:
+        feedback = FeedbackStore.open(config.database, legacy=config.feedback_file,
+                                      keep_days=MAX_AGE_SECONDS // DAY + 1)
     application.bot_data["services"] = Services(
-        config, answerer, feedback if feedback is not None else FeedbackStore(config.feedback_file),
-        ButtonCodec(token.encode()))
+        config, answerer, feedback, ButtonCodec(feedback.database.secret("button key")),
+        Turns(ChatLimiter(pending=config.chat_limit, per_minute=config.chat_per_minute)))
 
     # Commands first, so "/help" is never taken for a question; in groups they work as /help@name.
+    # Everything with a chat takes the chat's turn (fair): a flood from one chat never delays another.
     for name, callback in (("start", on_start), ("help", on_help), ("helpline", on_helpline),
                            ("about", on_about), ("privacy", on_privacy)):
-        application.add_handler(CommandHandler(name, callback))
-    application.add_handler(MessageHandler(PRIVATE_QUESTION | GROUP_QUESTION, on_question))
-    application.add_handler(MessageHandler(PRIVATE_UNKNOWN_COMMAND, on_unknown_command))
-    application.add_handler(MessageHandler(PRIVATE_NOT_TEXT, on_not_text))
-    application.add_handler(CallbackQueryHandler(on_button))
+        application.add_handler(CommandHandler(name, fair(callback)))
+    application.add_handler(MessageHandler(PRIVATE_QUESTION | GROUP_QUESTION, fair(on_question)))
+    application.add_handler(MessageHandler(PRIVATE_UNKNOWN_COMMAND, fair(on_unknown_command)))
+    application.add_handler(MessageHandler(PRIVATE_NOT_TEXT, fair(on_not_text)))
+    application.add_handler(CallbackQueryHandler(fair(on_button)))
     application.add_handler(InlineQueryHandler(on_inline_query))
     application.add_error_handler(on_error)
     return application

@@ -1,8 +1,12 @@
-"""Inline-button data the bot can trust: signed, dated, and tied to the answer it was shown under.
+"""Inline-button data the bot can trust: signed, dated, bound to its chat and question, and tied to the
+answer it was shown under.
 
 Telegram hands button data back verbatim, and anyone can send any data: a button is honoured only if
-its signature is ours, it is not too old, and the answer it names is still the answer the index gives.
-Nothing about the user is in it (Telegram caps it at 64 bytes anyway).
+its signature is ours for the chat and the question it is pressed under (data copied from another
+chat's message is refused), it is neither too old nor dated in the future, and the answer it names is
+still the answer the index gives. The chat and the question are in the signature, not in the data:
+nothing about the user is in it (Telegram caps it at 64 bytes anyway). The key is a random secret kept
+in the bot's database, so every process sharing it honours the same buttons.
 """
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from bot.errors import BotError
 ACTIONS = {"more": "m", "helpful": "h", "unhelpful": "u"}
 _CODES = {v: k for k, v in ACTIONS.items()}
 MAX_AGE_SECONDS = 7 * 24 * 3600
+FUTURE_SECONDS = 60  # clocks move a little (NTP); data dated later than this was not signed by our clock
+VERSION = "2"  # 1: not bound to a chat, refused since
 
 
 class ButtonError(BotError):
@@ -41,29 +47,34 @@ class ButtonCodec:
         self._key = hashlib.sha256(b"recovery-answers-buttons\0" + secret).digest()
         self.max_age, self._clock = max_age, clock
 
-    def _sign(self, body: str) -> str:
-        mac = hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:12]
+    def _sign(self, body: str, chat_id: int, question_id: int) -> str:
+        mac = hmac.new(self._key, f"{chat_id}|{question_id}|{body}".encode(), hashlib.sha256).digest()[:12]
         return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
-    def encode(self, button: Button) -> str:
-        body = f"1|{ACTIONS[button.action]}|{button.first}|{button.shown}|{button.digest}|{int(self._clock()):x}"
-        return f"{body}|{self._sign(body)}"
+    def encode(self, button: Button, chat_id: int, question_id: int) -> str:
+        """Data for a button under the answer to message `question_id` in chat `chat_id`."""
+        body = (f"{VERSION}|{ACTIONS[button.action]}|{button.first}|{button.shown}|{button.digest}|"
+                f"{int(self._clock()):x}")
+        return f"{body}|{self._sign(body, chat_id, question_id)}"
 
-    def action_of(self, data: str | None) -> str | None:
+    def action_of(self, data: str | None, chat_id: int, question_id: int) -> str | None:
         """The action of a button of ours already on a message (signature checked, age not): which buttons
         a keyboard still holds is read from their data, never from their labels."""
         parts = (data or "").split("|")
-        if len(parts) != 7 or parts[0] != "1" or not hmac.compare_digest(self._sign("|".join(parts[:6])), parts[6]):
+        if len(parts) != 7 or parts[0] != VERSION or not hmac.compare_digest(
+                self._sign("|".join(parts[:6]), chat_id, question_id), parts[6]):
             return None
         return _CODES.get(parts[1])
 
-    def decode(self, data: str | None) -> Button:
+    def decode(self, data: str | None, chat_id: int, question_id: int) -> Button:
+        """The button pressed under the answer to `question_id` in `chat_id`; ButtonError if it is not ours
+        for that chat and question, too old, or dated in the future."""
         parts = (data or "").split("|")
-        if len(parts) != 7 or parts[0] != "1":
-            raise ButtonError("not a button of this bot")
+        if len(parts) != 7 or parts[0] != VERSION:
+            raise ButtonError("not a button of this bot (or of an older version)")
         body, signature = "|".join(parts[:6]), parts[6]
-        if not hmac.compare_digest(self._sign(body), signature):
-            raise ButtonError("signature does not match")
+        if not hmac.compare_digest(self._sign(body, chat_id, question_id), signature):
+            raise ButtonError("signature does not match (forged, or from another chat or answer)")
         _, code, first, shown, digest, issued = parts[:6]
         try:
             age = self._clock() - int(issued, 16)
@@ -74,4 +85,6 @@ class ButtonCodec:
             raise ButtonError("malformed button")
         if age > self.max_age:
             raise ButtonError("button too old")
+        if age < -FUTURE_SECONDS:
+            raise ButtonError("button dated in the future")
         return button

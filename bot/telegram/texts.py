@@ -12,6 +12,13 @@ STALE_BUTTON = "This button no longer works. Please ask your question again."
 QUESTION_GONE = "I can't see the question this answer was for any more. Please ask it again."
 NO_MORE = "That was everything I found for this question."
 THANKS = "Thank you, that helps us improve the answers."
+ALREADY_VOTED = "You have already told us about this answer. Thank you."
+VOTE_NOT_SAVED = "Thank you. Your vote could not be saved just now; please try again in a minute."
+BUSY = {"waiting": "One moment \u2014 I'm still answering your earlier messages. Please send this one again "
+                   "once their answers have arrived.",
+        "per_minute": "One moment \u2014 you have sent me many messages in the last minute. Please wait a "
+                      "minute, then send this one again."}
+BUSY_BUTTON = "One moment \u2014 I'm still answering your earlier messages. Please press it again shortly."
 UNKNOWN_COMMAND = "I don't know that command. Type your question, or see /help."
 LONG_NOTE = "Your message was long, so I searched with its first {limit:,} characters."
 
@@ -67,11 +74,19 @@ def privacy(c: Contacts) -> str:
     return ("<b>What I keep</b>\n"
             "\u2022 Your questions are not stored. They are used to search, then forgotten.\n"
             "\u2022 When you press 👍 or 👎, I add one to a count for each article in that answer and one for the "
-            "answer (which passages it quoted). The counts have no user id, no chat id and no text.\n"
+            "answer (which passages it quoted). The counts have no user id, no chat id and no text. So that "
+            "an answer is counted once, a one-way code of it (which cannot be turned back into your chat) is "
+            "kept for 8 days.\n"
             "\u2022 My logs record that a question was answered and how long it took, never what it said or "
             "who sent it.\n"
             "\u2022 Buttons under an answer carry only which passages were shown, signed so they can't be faked.\n"
             "Telegram itself keeps your chat history as it does for any chat.\n\n"
+            + _footer(c))
+
+
+def busy(reason: str, c: Contacts) -> str:
+    """Past a chat's limits: wait, send it again; and, since this one goes unanswered, the emergency number."""
+    return (f"{escape(BUSY[reason])}\n\nIf this is an emergency, call {escape(c.emergency_number)} now.\n\n"
             + _footer(c))
 
 
