@@ -214,3 +214,17 @@ def test_a_full_disk_is_one_line_and_the_index_keeps_answering(tmp_path, capsys)
                         "; the index there is unchanged")
         assert current(index) == before and not list(index.glob(".building-*"))
         assert_answers(index, capsys)
+
+
+def test_an_index_from_before_checksums_answers_with_a_note_saying_how_to_rebuild_it(tmp_path, capsys):
+    from tests.test_index import as_format_2
+
+    index = tmp_path / "index"
+    build_here(index)
+    as_format_2(index / current(index))
+    capsys.readouterr()
+    assert main(["ask", "--index", str(index), QUESTION]) == 0
+    out, err = capsys.readouterr()
+    assert "still in detoxification" in out
+    assert err.strip() == (f"note: {index} was built before indexes had checksums, so damage inside its files "
+                           f"cannot be noticed; rebuild it with: python -m bot index --index {index}")

@@ -342,7 +342,8 @@ def load_corpus(path: str | Path) -> Corpus:
         for article in loaded:
             if len(article.text) > MAX_ARTICLE_CHARS:
                 problems.append(Problem(article.source, f"{len(article.text):,} characters of text, more than the "
-                                                        f"{MAX_ARTICLE_CHARS:,} an article may have; split it into smaller articles"))
+                                                        f"{MAX_ARTICLE_CHARS:,} an article may have; split it into "
+                                                        "smaller articles"))
                 continue
             if article.id in seen:
                 problems.append(Problem(article.source, f"duplicate id '{article.id}' (first in {seen[article.id]})"))

@@ -229,7 +229,8 @@ class SearchIndex:
                           "source": a.source, "text": a.text}
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.bm25.save(work)
-        storage.write_json(work / "manifest.json", storage.seal({**self.manifest, "files": storage.describe_files(work)}))
+        files = storage.describe_files(work)
+        storage.write_json(work / "manifest.json", storage.seal({**self.manifest, "files": files}))
 
     @classmethod
     def load(cls, index_dir: Path, analyzer: Analyzer) -> "SearchIndex":

@@ -79,8 +79,11 @@ def build_lock(index_dir: Path, wait_seconds: float, say: Callable[[str], None])
 def _open_lock(path: Path) -> int:
     try:
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except PermissionError:
-        return os.open(path, os.O_RDONLY)  # another user's lock file in a folder shared for writing
+    except PermissionError as refused:
+        try:
+            return os.open(path, os.O_RDONLY)  # another user's lock file in a folder shared for writing
+        except OSError:
+            raise refused from None
 
 
 def _acquire(fd: int, index_dir: Path, wait_seconds: float, say: Callable[[str], None]) -> None:
@@ -116,7 +119,8 @@ def remove_leftovers(index_dir: Path) -> list[str]:
     removed = []
     for leftover in sorted(index_dir.glob(WORK_PREFIX + "*")):
         shutil.rmtree(leftover, ignore_errors=True)
-        removed.append(leftover.name)
+        if not leftover.exists():
+            removed.append(leftover.name)
     with contextlib.suppress(OSError):
         (index_dir / _POINTER_TMP).unlink(missing_ok=True)
     return removed
