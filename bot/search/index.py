@@ -316,21 +316,22 @@ def _current_or_none(index_dir: Path) -> Path | None:
 # --- the policy the CLI and the bot share ---------------------------------------------------------
 
 def build_index(corpus_path: Path, index_dir: Path, analyzer: Analyzer, settings: IndexSettings = IndexSettings(),
-                say: Callable[[str], None] = lambda _: None,
+                say: Callable[[str], None] | None = None,
                 wait_seconds: float = BUILD_WAIT_SECONDS) -> tuple[SearchIndex, BuildReport]:
     """Build under the folder's lock (waiting up to wait_seconds for another build), saying each skipped
     article as it is found; the previous index serves until the new one is complete."""
     if not Path(corpus_path).exists():
         raise CorpusError(f"corpus not found: {corpus_path}")
-    with storage.build_lock(index_dir, wait_seconds, say):
+    tell = say or (lambda _: None)
+    with storage.build_lock(index_dir, wait_seconds, tell):
         started = time.perf_counter()
         removed = storage.remove_leftovers(index_dir)
         if removed:
-            say(f"removed {len(removed)} unfinished build{'s' * (len(removed) != 1)} left in {index_dir} by a "
+            tell(f"removed {len(removed)} unfinished build{'s' * (len(removed) != 1)} left in {index_dir} by a "
                 f"build that was stopped ({', '.join(removed)})")
         corpus = load_corpus(corpus_path)
         for problem in corpus.problems:
-            say(f"skipped {problem}")
+            tell(f"skipped {problem}")
         index = SearchIndex.build(corpus, analyzer, settings, corpus_path, say)
         path = index.save(index_dir)
     report = BuildReport(len(index.articles), index.chunk_count, corpus.problems,
