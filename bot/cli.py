@@ -10,8 +10,7 @@ from typing import Sequence
 
 from bot.errors import BotError
 from bot.config import MAX_TOP_K, Config, ConfigError
-from bot.engine import make_analyzer, open_answerer, report_build
-from bot.search.index import build_index
+from bot.engine import build, make_analyzer, open_answerer, report_build
 
 PROG = "python -m bot"
 DEFAULT_SAFETY_SET = Path("evalsets/safety/blind4.jsonl")
@@ -119,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _index(args: argparse.Namespace, config: Config) -> int:
     corpus = args.corpus or config.corpus
     index = args.index or config.index
-    _, report = build_index(corpus, index, make_analyzer(config), config.index_settings)
+    _, report = build(config, corpus, index, make_analyzer(config), say=_stderr)
     report_build(report, _stderr)
     print(f"{report.summary()} -> {index}")
     return 0

@@ -70,6 +70,8 @@ SETTINGS = (
             "asked to wait"),
     Setting("BOT_MESSAGES_PER_SECOND", "30", "messages the bot sends a second at most (Telegram's limit is 30)"),
     Setting("BOT_RELOAD_SECONDS", "5", "how often `run` checks index/ for a rebuilt index to swap in (0: never; SIGHUP always)"),
+    Setting("BOT_BUILD_WAIT_SECONDS", "600", "how long a build waits for another build of the same index folder "
+            "to finish before giving up (0: give up at once)"),
     Setting("BOT_LOG_LEVEL", "INFO", "log level of `run` (DEBUG, INFO, WARNING, ERROR)"),
     Setting("TELEGRAM_BOT_TOKEN", "", "the bot's token from @BotFather (required for `run`)"),
     Setting("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot",
@@ -130,6 +132,7 @@ class Config:
     chat_per_minute: int = 20
     log_level: str = "INFO"
     reload_seconds: float = 5.0
+    build_wait_seconds: float = 600.0
     messages_per_second: float = 30.0
     safety_rules: Path | None = None
     synonyms_file: Path | None = None
@@ -181,6 +184,7 @@ class Config:
             webhook_port=_number(get, "TELEGRAM_WEBHOOK_PORT", int, 1, 65535),
             webhook_path=get("TELEGRAM_WEBHOOK_PATH").strip("/"))
         reload_seconds = _number(get, "BOT_RELOAD_SECONDS", float, 0.0, 3600.0)
+        build_wait_seconds = _number(get, "BOT_BUILD_WAIT_SECONDS", float, 0.0, 86_400.0)
         messages_per_second = _number(get, "BOT_MESSAGES_PER_SECOND", float, 0.1, 100_000.0)
         database = _text(get, "BOT_DATABASE")
         log_level = get("BOT_LOG_LEVEL").upper()
@@ -193,7 +197,8 @@ class Config:
                    database=Path(database).expanduser(),
                    chat_limit=_number(get, "BOT_CHAT_LIMIT", int, 1, 10_000),
                    chat_per_minute=_number(get, "BOT_CHAT_PER_MINUTE", int, 1, 100_000),
-                   log_level=log_level, reload_seconds=reload_seconds, messages_per_second=messages_per_second,
+                   log_level=log_level, reload_seconds=reload_seconds, build_wait_seconds=build_wait_seconds,
+                   messages_per_second=messages_per_second,
                    safety_rules=Path(safety_rules).expanduser() if safety_rules else None,
                    synonyms_file=Path(synonyms).expanduser() if synonyms else None)
 

@@ -28,9 +28,22 @@ def make_analyzer(config: Config) -> Analyzer:
 
 
 def report_build(report: BuildReport, say: Callable[[str], None]) -> None:
-    for problem in report.problems:
-        say(f"skipped {problem}")
+    """The build's one-line summary (each skipped article was said while it was built)."""
     say(report.summary())
+
+
+def build(config: Config, corpus: Path, index: Path, analyzer: Analyzer,
+          say: Callable[[str], None]) -> tuple[SearchIndex, BuildReport]:
+    return build_index(corpus, index, analyzer, config.index_settings, say=say,
+                       wait_seconds=config.build_wait_seconds)
+
+
+def load(index: Path, analyzer: Analyzer, say: Callable[[str], None]) -> SearchIndex:
+    loaded = SearchIndex.load(index, analyzer)
+    if not loaded.checksums:
+        say(f"note: {index} was built before indexes had checksums, so damage inside its files cannot be "
+            f"noticed; rebuild it with: python -m bot index --index {index}")
+    return loaded
 
 
 def open_answerer(config: Config, corpus: Path | None = None, index: Path | None = None,
@@ -42,7 +55,7 @@ def open_answerer(config: Config, corpus: Path | None = None, index: Path | None
         return Answerer(search_index, config.answer, safety_rules(config))
 
     if index is not None and corpus is None:
-        loaded = SearchIndex.load(index, analyzer)
+        loaded = load(index, analyzer, say)
         recorded = loaded.manifest.get("corpus", {})
         path = recorded.get("path")
         if path and Path(path).exists() and corpus_fingerprint(Path(path)) != recorded.get("fingerprint"):
@@ -59,7 +72,7 @@ def open_answerer(config: Config, corpus: Path | None = None, index: Path | None
     index = index if index is not None else config.index
     if not corpus.exists():
         if current_build_name(index) is not None:  # an index shipped without its articles: use it as it is
-            return answerer(SearchIndex.load(index, analyzer))
+            return answerer(load(index, analyzer, say))
         raise IndexLoadError(f"corpus not found: {corpus}")
     reason = stale_reason(index, corpus, analyzer, config.index_settings)
     if reason is None:
@@ -68,7 +81,7 @@ def open_answerer(config: Config, corpus: Path | None = None, index: Path | None
         except IndexLoadError as e:
             reason = str(e)
     say(f"building the index in {index} from {corpus} ({reason})")
-    built, report = build_index(corpus, index, analyzer, config.index_settings)
+    built, report = build(config, corpus, index, analyzer, say)
     report_build(report, say)
     return answerer(built)
 

@@ -87,10 +87,10 @@ def test_every_error_about_input_is_one_type_caught_in_one_place():
     from bot.config import ConfigError
     from bot.corpus.articles import CorpusError
     from bot.errors import BotError
-    from bot.search.index import IndexLoadError
+    from bot.search.index import IndexLoadError, IndexWriteError
     from bot.telegram.buttons import ButtonError
 
-    for error in (ConfigError, CorpusError, IndexLoadError, ButtonError):
+    for error in (ConfigError, CorpusError, IndexLoadError, IndexWriteError, ButtonError):
         assert issubclass(error, BotError), error
     cli = (BOT / "cli.py").read_text(encoding="utf-8")
     assert cli.count("except BotError") == 1 and "except (ConfigError" not in cli

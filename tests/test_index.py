@@ -1,6 +1,8 @@
 """The index on disk: plain files with a manifest, atomic swaps, and clear errors for anything wrong."""
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 
 import numpy as np
@@ -8,7 +10,8 @@ import pytest
 
 from bot.search.analysis import Analyzer, AnalyzerSettings
 from bot.search.bm25 import BM25Index
-from bot.search.index import IndexLoadError, IndexSettings, SearchIndex, build_index, stale_reason
+from bot.search.index import (IndexLoadError, IndexSettings, IndexWriteError, SearchIndex, build_index,
+                              current_build_name, stale_reason)
 from tests.conftest import SAMPLE_CORPUS, write
 
 
@@ -30,7 +33,11 @@ def test_build_writes_plain_arrays_json_and_a_manifest(tmp_path):
     for npy in folder.glob("*.npy"):
         np.load(npy, allow_pickle=False)  # loads without pickle
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 3
+    assert set(manifest["files"]) == names - {"manifest.json"}
+    for name, entry in manifest["files"].items():
+        data = (folder / name).read_bytes()
+        assert entry == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}, name
     assert manifest["analyzer"] == Analyzer().fingerprint
     assert manifest["settings"]["bm25"] == {"k1": 1.5, "b": 0.75, "epsilon": 0.25, "idf": "lucene"}
     assert len(manifest["corpus"]["fingerprint"]) == 64
@@ -93,10 +100,11 @@ def test_failed_build_leaves_the_previous_index_serving(tmp_path, monkeypatch):
 
     def broken_save(self, directory):
         (directory / "docs.npy").write_bytes(b"half")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(BM25Index, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(IndexWriteError, match=r"cannot write the index in .*/index: the disk is full \(No space "
+                                              r"left on device\); the index there is unchanged"):
         build(tmp_path)
     assert current_build(tmp_path / "index") == before
     assert not list((tmp_path / "index").glob(".building-*")), "the half-written build was not cleaned up"
@@ -135,3 +143,168 @@ def test_corpus_with_no_usable_article_is_an_error_and_keeps_the_old_index(tmp_p
     with pytest.raises(CorpusError, match="no usable articles"):
         build_index(bad, tmp_path / "index", Analyzer())
     assert current_build(tmp_path / "index") == before
+
+
+def flip_bytes(path, at=-5):
+    """Damage that keeps the size: what a bad disk or a careless edit does."""
+    data = bytearray(path.read_bytes())
+    data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("name", ["docs.npy", "weights.npy", "chunk_start.npy", "articles.jsonl", "terms.json"])
+def test_bytes_changed_inside_a_file_are_refused_naming_it(tmp_path, name):
+    build(tmp_path)
+    folder = current_build(tmp_path / "index")
+    size = (folder / name).stat().st_size
+    flip_bytes(folder / name, at=size // 2)
+    assert (folder / name).stat().st_size == size
+    with pytest.raises(IndexLoadError, match=rf"{name} is damaged \(its contents do not match the build's sha256\)"):
+        SearchIndex.load(tmp_path / "index", Analyzer())
+
+
+def test_a_changed_npy_header_is_refused_before_numpy_reads_it(tmp_path):
+    """docs.npy as floats loaded, and then every answer failed; now its checksum refuses it."""
+    build(tmp_path)
+    path = current_build(tmp_path / "index") / "docs.npy"
+    data = path.read_bytes()
+    assert b"'<i4'" in data[:128]
+    path.write_bytes(data.replace(b"'<i4'", b"'<f4'", 1))
+    with pytest.raises(IndexLoadError, match="docs.npy is damaged"):
+        SearchIndex.load(tmp_path / "index", Analyzer())
+
+
+def test_a_manifest_edited_into_other_valid_json_is_refused(tmp_path):
+    build(tmp_path)
+    path = current_build(tmp_path / "index") / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["settings"]["bm25"]["k1"] = 1.6
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexLoadError, match=r"manifest.json is damaged \(its contents do not match its checksum\)"):
+        SearchIndex.load(tmp_path / "index", Analyzer())
+
+
+def as_format_2(folder):
+    """The manifest an index built before checksums has: sizes only, no seal."""
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format_version"] = 2
+    manifest["files"] = {name: entry["bytes"] for name, entry in manifest["files"].items()}
+    del manifest["sha256"]
+    path.write_text(json.dumps(manifest))
+
+
+def test_an_index_from_before_checksums_loads_marked_unchecked_and_its_types_are_still_checked(tmp_path):
+    build(tmp_path)
+    folder = current_build(tmp_path / "index")
+    as_format_2(folder)
+    old = SearchIndex.load(tmp_path / "index", Analyzer())
+    assert old.checksums is False and old.chunk_count > 0
+    assert stale_reason(tmp_path / "index", SAMPLE_CORPUS, Analyzer(), IndexSettings()) == "the index format changed"
+    data = (folder / "docs.npy").read_bytes()
+    (folder / "docs.npy").write_bytes(data.replace(b"'<i4'", b"'<f4'", 1))  # the size check cannot see this
+    with pytest.raises(IndexLoadError, match=r"docs.npy holds float32, not integers"):
+        SearchIndex.load(tmp_path / "index", Analyzer())
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"\xff\xfe build", r"CURRENT is damaged \(not UTF-8 text, so it names no build\)"),
+    (b"../../etc\n", r"CURRENT is damaged \(it should name a build-\* folder, it holds '../../etc'\)"),
+    (b"build-gone\n", r"CURRENT names build-gone, which is not in"),
+])
+def test_a_damaged_current_is_one_clear_error_and_makes_the_index_stale(tmp_path, content, expected):
+    build(tmp_path)
+    (tmp_path / "index" / "CURRENT").write_bytes(content)
+    with pytest.raises(IndexLoadError, match=expected):
+        SearchIndex.load(tmp_path / "index", Analyzer())
+    with pytest.raises(IndexLoadError, match=expected):
+        current_build_name(tmp_path / "index")
+    assert "CURRENT" in stale_reason(tmp_path / "index", SAMPLE_CORPUS, Analyzer(), IndexSettings())
+    build(tmp_path)  # and a rebuild repairs it
+    assert SearchIndex.load(tmp_path / "index", Analyzer()).chunk_count > 0
+
+
+def test_an_article_too_long_is_skipped_with_its_size_and_the_others_indexed(tmp_path):
+    from bot.corpus.articles import MAX_ARTICLE_CHARS
+
+    corpus = tmp_path / "articles"
+    write(corpus / "a.md", "---\ntitle: Methadone\nurl: https://example.org/m\n---\n\nMethadone is taken daily.\n")
+    huge = "word " * (MAX_ARTICLE_CHARS // 5 + 1)
+    write(corpus / "huge.md", "---\ntitle: Huge\nurl: https://example.org/h\n---\n\n" + huge)
+    said = []
+    index, report = build_index(corpus, tmp_path / "index", Analyzer(), say=said.append)
+    assert [a.id for a in index.articles] == ["a"]
+    assert [str(p) for p in report.problems] == [f"{corpus / 'huge.md'}: 1,000,004 characters of text, more than the "
+                                                 "1,000,000 an article may have; split it into smaller articles"]
+    assert said == [f"skipped {report.problems[0]}"]
+
+
+def test_an_article_nltk_gives_up_on_is_skipped_and_the_others_indexed(tmp_path, monkeypatch):
+    """nltk 3.10 runs its regexes under a time limit (5 s) and raises TimeoutError past it: one article's
+    problem, not the build's. The limit is lowered here so that a long one-line article trips it."""
+    import nltk.redos
+
+    corpus = tmp_path / "articles"
+    write(corpus / "a.md", "---\ntitle: Methadone\nurl: https://example.org/m\n---\n\nMethadone is taken daily.\n")
+    write(corpus / "long.md", "---\ntitle: Long\nurl: https://example.org/l\n---\n\n" +
+          "Naltrexone blocks opioids. It is taken daily. " * 20_000)
+    monkeypatch.setattr(nltk.redos, "DEFAULT_TIMEOUT", 0.1)
+    said = []
+    index, report = build_index(corpus, tmp_path / "index", Analyzer(), say=said.append)
+    assert [a.id for a in index.articles] == ["a"] and report.chunks == index.chunk_count
+    assert len(report.problems) == 1
+    assert "long.md: its text took nltk's sentence splitter over its time limit" in said[0]
+    assert SearchIndex.load(tmp_path / "index", Analyzer()).articles[0].id == "a"
+
+
+def test_a_corpus_of_nothing_usable_names_each_file_before_the_error_that_points_at_them(tmp_path):
+    from bot.corpus.articles import CorpusError
+
+    bad = tmp_path / "bad"
+    write(bad / "empty.md", "")
+    write(bad / "notes.txt", "x")
+    said = []
+    with pytest.raises(CorpusError, match=r"no usable articles in .*bad \(2 skipped, each named above\)"):
+        build_index(bad, tmp_path / "index", Analyzer(), say=said.append)
+    assert len(said) == 2 and all(line.startswith(f"skipped {bad}") for line in said)
+    with pytest.raises(CorpusError, match=r"\(2 skipped, the first: .*empty.md: empty file\)"):  # nothing said before
+        from bot.corpus.articles import load_corpus
+        SearchIndex.build(load_corpus(bad), Analyzer())
+
+
+def hold_lock(index_dir):
+    import fcntl
+    index_dir.mkdir(parents=True, exist_ok=True)
+    f = open(index_dir / ".lock", "w")
+    fcntl.flock(f, fcntl.LOCK_EX)
+    return f
+
+
+def test_a_build_waits_for_the_one_running_and_gives_up_after_the_time_allowed(tmp_path):
+    import threading
+
+    build(tmp_path)
+    before = current_build(tmp_path / "index")
+    held = hold_lock(tmp_path / "index")
+    said = []
+    with pytest.raises(IndexWriteError, match=r"another build is writing the index in .*index and has not finished "
+                                              r"after 0.3 s \(BOT_BUILD_WAIT_SECONDS\); the index there is unchanged"):
+        build_index(SAMPLE_CORPUS, tmp_path / "index", Analyzer(), say=said.append, wait_seconds=0.3)
+    assert said == [f"waiting for another build of {tmp_path / 'index'} to finish (at most 0.3 s)"]
+    assert current_build(tmp_path / "index") == before
+
+    threading.Timer(0.5, held.close).start()  # the running build ends: the waiting one goes ahead
+    _, report = build_index(SAMPLE_CORPUS, tmp_path / "index", Analyzer(), wait_seconds=30)
+    assert current_build(tmp_path / "index") == report.path != before
+
+
+def test_a_build_removes_what_a_killed_build_left(tmp_path):
+    build(tmp_path)
+    leftover = tmp_path / "index" / ".building-abcd1234"
+    leftover.mkdir()
+    (leftover / "docs.npy").write_bytes(b"half")
+    said = []
+    build_index(SAMPLE_CORPUS, tmp_path / "index", Analyzer(), say=said.append)
+    assert not leftover.exists()
+    assert said == [f"removed 1 unfinished build left in {tmp_path / 'index'} by a build that was stopped "
+                    "(.building-abcd1234)"]

@@ -617,6 +617,87 @@ def test_a_rebuilt_index_is_swapped_in_while_questions_keep_coming(fake, tmp_pat
     assert "fentanyl-test-strips.html" in sent[-1]["text"]  # still served after the broken build was refused
 
 
+def test_a_running_bot_refuses_damaged_builds_keeps_serving_and_keeps_watching(fake, tmp_path, caplog):
+    """Bytes changed inside an .npy, a CURRENT that is not UTF-8, an .npy header changed, a missing file:
+    each is logged in one line, once; the live index answers throughout; then a good build is swapped in."""
+    import shutil
+
+    from bot.search.index import build_index
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLE_CORPUS, corpus)
+    config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
+                              "BOT_INDEX": str(tmp_path / "index"), "BOT_RELOAD_SECONDS": "0.05",
+                              "BOT_FEEDBACK_FILE": str(tmp_path / "fb.json")})
+    analyzer = Analyzer()
+    build_index(corpus, config.index, analyzer)
+    live = SearchIndex.load(config.index, analyzer)
+    (corpus / "strips.md").write_text("---\ntitle: Fentanyl Test Strips\nurl: https://www.opium.org/strips.html\n"
+                                      "---\n\nFentanyl test strips show whether a drug contains fentanyl.\n")
+    staging = tmp_path / "staging"
+
+    def new_build(name: str, damage) -> None:
+        """A build with the new article, damaged, put beside the live one and made CURRENT."""
+        build_index(corpus, staging, analyzer)
+        folder = config.index / name
+        shutil.copytree(staging / (staging / "CURRENT").read_text().strip(), folder)
+        damage(folder)
+        (config.index / "CURRENT.new").write_text(name + "\n")
+        os.replace(config.index / "CURRENT.new", config.index / "CURRENT")
+
+    def flip(folder) -> None:
+        data = bytearray((folder / "weights.npy").read_bytes())
+        data[-3] ^= 0xFF
+        (folder / "weights.npy").write_bytes(bytes(data))
+
+    def header(folder) -> None:
+        data = (folder / "docs.npy").read_bytes()
+        (folder / "docs.npy").write_bytes(data.replace(b"'<i4'", b"'<f4'", 1))
+
+    def refusals() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.getMessage().startswith("did not reload the index")]
+
+    async def until(condition, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert condition(), refusals()
+
+    async def answered_from_the_live_index(chat_id: int) -> None:
+        fake.push_message("what are fentanyl test strips", chat_id=chat_id, user_id=chat_id)
+        [sent] = await wait(fake, "sendMessage", where=lambda p: p["chat_id"] == chat_id)
+        assert "strips.html" not in sent["text"] and "went wrong" not in sent["text"]
+        assert_footer(sent["text"])
+
+    async def scenario():
+        async with polling(config, live) as application:
+            services = application.bot_data["services"]
+            steps = [("build-flipped", flip, "weights.npy is damaged (its contents do not match the build's sha256)"),
+                     (None, None, "CURRENT is damaged (not UTF-8 text, so it names no build)"),
+                     ("build-header", header, "docs.npy is damaged (its contents do not match"),
+                     ("build-missing", lambda f: (f / "terms.json").unlink(), "terms.json is missing")]
+            for n, (name, damage, expected) in enumerate(steps, start=1):
+                if name:
+                    await asyncio.to_thread(new_build, name, damage)
+                else:
+                    (config.index / "CURRENT").write_bytes(b"\xff\xfe\x00")
+                await until(lambda n=n: len(refusals()) == n)
+                assert expected in refusals()[-1] and "\n" not in refusals()[-1]
+                await answered_from_the_live_index(500 + n)
+                assert services.answerer.index.build == live.build
+            await asyncio.sleep(0.3)  # twenty more looks at the same damage: nothing more in the log
+            assert len(refusals()) == len(steps)
+            await asyncio.to_thread(build_index, corpus, config.index, analyzer)  # a good build: swapped in
+            await until(lambda: services.answerer.index.build != live.build)
+            fake.push_message("what are fentanyl test strips", chat_id=900, user_id=900)
+            [sent] = await wait(fake, "sendMessage", where=lambda p: p["chat_id"] == 900)
+            assert "strips.html" in sent["text"]
+
+    with caplog.at_level(logging.INFO):
+        run(scenario)
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+
+
 LOAD_QUESTIONS = [QUESTION, "how does naltrexone work", "can i take vivitrol while on subs", "what is kratom",
                   "opium street names", "is heroin hard to quit", "bupe vs methadone", "naltrexon side effects",
                   "how long does withdrawal last", "can naltrexone help with alcohol cravings", "hi", "thanks",

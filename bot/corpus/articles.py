@@ -20,6 +20,9 @@ from bot.errors import BotError
 
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".jsonl": "jsonl"}
 HEADING, PARAGRAPH = "heading", "paragraph"
+# The most text one article may have: a site's longest pages are far shorter, and one line of ten million
+# characters (a page exported without line breaks) takes nltk's sentence splitter past its 5 s time limit.
+MAX_ARTICLE_CHARS = 1_000_000
 
 _BLOCK_RE = re.compile(r"[^\n]+(?:\n[ \t]*[^\s][^\n]*)*")
 _LIST_ITEM_RE = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s")
@@ -337,6 +340,11 @@ def load_corpus(path: str | Path) -> Corpus:
             problems.append(Problem(str(file), f"could not be parsed ({type(e).__name__}: {e})"))
             continue
         for article in loaded:
+            if len(article.text) > MAX_ARTICLE_CHARS:
+                problems.append(Problem(article.source, f"{len(article.text):,} characters of text, more than the "
+                                                        f"{MAX_ARTICLE_CHARS:,} an article may have; split it into "
+                                                        "smaller articles"))
+                continue
             if article.id in seen:
                 problems.append(Problem(article.source, f"duplicate id '{article.id}' (first in {seen[article.id]})"))
                 continue

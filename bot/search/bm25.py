@@ -16,6 +16,7 @@ from typing import Iterable
 import numpy as np
 
 _ARRAYS = ("offsets", "docs", "weights", "doc_len")
+FILES = tuple(f"{name}.npy" for name in _ARRAYS) + ("terms.json",)  # what save() writes and load() reads
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,11 @@ class BM25Index:
     def validate(self) -> None:
         """Cheap structural checks, so a truncated or foreign file fails at load, not mid-answer."""
         v, n = len(self.terms), self.doc_count
+        for name in _ARRAYS:
+            kind = getattr(self, name).dtype.kind
+            if kind != ("f" if name == "weights" else "i"):
+                raise ValueError(f"{name}.npy holds {getattr(self, name).dtype}, not "
+                                 f"{'floats' if name == 'weights' else 'integers'}")
         if self.offsets.shape != (v + 1,) or int(self.offsets[0]) != 0:
             raise ValueError(f"offsets.npy has {self.offsets.shape[0]} entries, expected {v + 1}")
         if int(self.offsets[-1]) != self.docs.shape[0] or self.docs.shape != self.weights.shape:

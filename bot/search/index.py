@@ -1,9 +1,9 @@
 """The searchable corpus: articles, their chunks and the BM25 postings, built, saved and loaded.
 
 On disk an index is a folder of plain arrays (.npy, read with allow_pickle=False) and JSON, with a manifest
-that records the format version, the analyzer and chunking settings and the corpus fingerprint. Builds
-go to a fresh folder beside the live one; a pointer file is then swapped atomically, so a failed build
-leaves the previous index serving.
+that records the format version, the analyzer and chunking settings, the corpus fingerprint and each
+file's sha256. Builds go to a fresh folder beside the live one, one at a time, and a pointer file is then
+swapped atomically (bot/search/storage.py), so a failed or killed build leaves the previous index serving.
 """
 from __future__ import annotations
 
@@ -15,23 +15,24 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from bot.errors import BotError
+from bot.search import storage
 from bot.search.analysis import Analyzer
-from bot.search.bm25 import BM25Index, BM25Params
+from bot.search.bm25 import FILES as BM25_FILES, BM25Index, BM25Params
 from bot.search.chunking import Chunk, ChunkSettings, chunk_article
+from bot.search.storage import IndexLoadError, IndexWriteError, rebuild_hint  # noqa: F401 (imported from here too)
 from bot.corpus.articles import Article, Corpus, CorpusError, Problem, corpus_fingerprint, load_corpus
 
 FORMAT = "recovery-answers-index"
-FORMAT_VERSION = 2  # 2: articles without their blocks
-POINTER = "CURRENT"
+FORMAT_VERSION = 3  # 3: each file's sha256 in the manifest; 2: articles without their blocks
+READABLE_VERSIONS = (2, 3)  # a format-2 index is read with a warning: only its files' sizes can be checked
+POINTER = storage.POINTER
+BUILD_WAIT_SECONDS = 600.0
 _CHUNK_ARRAYS = ("chunk_article", "chunk_start", "chunk_end", "chunk_section")
-
-
-class IndexLoadError(BotError):
-    """An index that cannot be used; the message names the file and what to do."""
+_FILES = tuple(f"{name}.npy" for name in _CHUNK_ARRAYS) + ("sections.json", "articles.jsonl") + BM25_FILES
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class SearchIndex:
         self.chunk_section, self.sections = chunk_section, sections
         self.bm25, self.analyzer, self.settings, self.manifest = bm25, analyzer, settings, manifest
         self.build: str | None = None  # the folder under index/ this was loaded from or saved to
+        self.checksums = True  # False for a format-2 index: damage that keeps a file's size goes unseen
         # The first chunk of each article, to name chunks "<article id>#<n>" without storing the names.
         self._first_chunk = np.searchsorted(chunk_article, np.arange(len(articles)), side="left")
 
@@ -138,19 +140,35 @@ class SearchIndex:
 
     @classmethod
     def build(cls, corpus: Corpus, analyzer: Analyzer, settings: IndexSettings = IndexSettings(),
-              corpus_path: Path | None = None) -> "SearchIndex":
-        if not corpus.articles:
-            raise CorpusError("no usable articles in the corpus" +
-                              (f" ({len(corpus.problems)} skipped, see above)" if corpus.problems else ""))
+              corpus_path: Path | None = None, say: Callable[[str], None] | None = None) -> "SearchIndex":
+        """Index the corpus. An article that cannot be indexed is skipped (added to corpus.problems, and said
+        when `say` is given), never the whole build."""
         section_ids: dict[str, int] = {}
         rows: list[tuple[int, int, int, int]] = []
         documents: list[list[str]] = []
-        for a, article in enumerate(corpus.articles):
-            for chunk in chunk_article(article, a, settings.chunking):
+        articles: list[Article] = []
+        for article in corpus.articles:
+            try:
+                chunks = [(chunk, _document_terms(analyzer, article.title, chunk.section,
+                                                  article.text[chunk.start:chunk.end], settings.index_titles))
+                          for chunk in chunk_article(article, len(articles), settings.chunking)]
+            except TimeoutError:  # nltk 3.10 gives each regex 5 s; a huge paragraph must not stop the build
+                problem = Problem(article.source, f"its text took nltk's sentence splitter over its time limit "
+                                                  f"({len(article.text):,} characters); split it into paragraphs")
+                corpus.problems.append(problem)
+                if say:
+                    say(f"skipped {problem}")
+                continue
+            for chunk, terms in chunks:
                 section = section_ids.setdefault(chunk.section, len(section_ids))
-                rows.append((a, chunk.start, chunk.end, section))
-                documents.append(_document_terms(analyzer, article.title, chunk.section,
-                                                 article.text[chunk.start:chunk.end], settings.index_titles))
+                rows.append((len(articles), chunk.start, chunk.end, section))
+                documents.append(terms)
+            articles.append(article)
+        if not articles:
+            skipped = len(corpus.problems)
+            detail = "" if not skipped else (f" ({skipped} skipped, each named above)" if say else
+                                             f" ({skipped} skipped, the first: {corpus.problems[0]})")
+            raise CorpusError(f"no usable articles in {corpus_path or 'the corpus'}{detail}")
         if not rows:
             raise CorpusError("the articles have no text to index")
         table = np.asarray(rows, dtype=np.int32)
@@ -163,75 +181,84 @@ class SearchIndex:
             "settings": settings.as_dict(),
             "corpus": {"path": str(corpus_path.resolve()) if corpus_path else None,
                        "fingerprint": corpus.fingerprint},
-            "counts": {"articles": len(corpus.articles), "chunks": len(rows), "terms": len(bm25.terms),
+            "counts": {"articles": len(articles), "chunks": len(rows), "terms": len(bm25.terms),
                        "postings": int(bm25.docs.shape[0]), "skipped": len(corpus.problems)},
         }
         sections = [None] * len(section_ids)
         for s, i in section_ids.items():
             sections[i] = s
-        return cls(list(corpus.articles), table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(),
+        return cls(articles, table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(),
                    table[:, 3].copy(), sections, bm25, analyzer, settings, manifest)
 
     # --- saving and loading ---------------------------------------------------------------------
 
     def save(self, index_dir: Path) -> Path:
-        """Write beside the live index, then point CURRENT at it; the old build is removed after."""
-        index_dir.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".building-", dir=index_dir))
+        """Write a new build beside the live one, then point CURRENT at it; builds older than the one just
+        replaced are removed. The caller holds the folder's build lock (build_index does)."""
         try:
-            for name in _CHUNK_ARRAYS:
-                np.save(work / f"{name}.npy", getattr(self, name), allow_pickle=False)
-            _write_json(work / "sections.json", self.sections)
-            with open(work / "articles.jsonl", "w", encoding="utf-8") as f:
-                for a in self.articles:
-                    # blocks are for chunking, done by now: a serving bot has no use for them
-                    record = {"id": a.id, "title": a.title, "url": a.url, "date": a.date, "excerpt": a.excerpt,
-                              "source": a.source, "text": a.text}
-                    f.write(json.dumps(record, ensure_ascii=False) + "\n")
-            self.bm25.save(work)
-            files = {p.name: p.stat().st_size for p in sorted(work.iterdir())}
-            _write_json(work / "manifest.json", {**self.manifest, "files": files})
+            work = Path(tempfile.mkdtemp(prefix=storage.WORK_PREFIX, dir=index_dir))
+        except OSError as e:
+            raise storage.write_failure(index_dir, e) from None
+        final: Path | None = None
+        try:
+            self._write(work)
+            storage.sync_folder(work)
             final = index_dir / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{work.name[-8:]}"
             os.rename(work, final)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
+            previous = _current_or_none(index_dir)
+            storage.swap_pointer(index_dir, final.name)
+        except BaseException as e:
+            shutil.rmtree(final or work, ignore_errors=True)
+            if isinstance(e, OSError):
+                raise storage.write_failure(index_dir, e) from None
             raise
-        previous = _current_build(index_dir)
-        pointer_tmp = index_dir / f".{POINTER}.tmp"
-        pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
-        os.replace(pointer_tmp, index_dir / POINTER)
         for old in index_dir.glob("build-*"):
             if old != final and old != previous:
                 shutil.rmtree(old, ignore_errors=True)  # keep the one just replaced: a reader may be on it
         self.build = final.name
         return final
 
+    def _write(self, work: Path) -> None:
+        for name in _CHUNK_ARRAYS:
+            np.save(work / f"{name}.npy", getattr(self, name), allow_pickle=False)
+        storage.write_json(work / "sections.json", self.sections)
+        with open(work / "articles.jsonl", "w", encoding="utf-8") as f:
+            for a in self.articles:
+                # blocks are for chunking, done by now: a serving bot has no use for them
+                record = {"id": a.id, "title": a.title, "url": a.url, "date": a.date, "excerpt": a.excerpt,
+                          "source": a.source, "text": a.text}
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.bm25.save(work)
+        files = storage.describe_files(work)
+        storage.write_json(work / "manifest.json", storage.seal({**self.manifest, "files": files}))
+
     @classmethod
     def load(cls, index_dir: Path, analyzer: Analyzer) -> "SearchIndex":
-        build = _current_build(index_dir)
+        """The build CURRENT names, every file checked against the manifest's sizes and sha256 first."""
+        build = storage.current_build(index_dir)
         if build is None:
             raise IndexLoadError(f"no index in {index_dir} (build one with: python -m bot index --index {index_dir})")
         manifest_path = build / "manifest.json"
-        manifest = _read_json(manifest_path)
+        manifest = storage.read_json(manifest_path, index_dir)
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise IndexLoadError(f"{manifest_path} is not a manifest of this bot's index")
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexLoadError(f"{manifest_path}: index format {manifest.get('format_version')} is not "
-                                 f"format {FORMAT_VERSION}; rebuild it with: python -m bot index --index {index_dir}")
-        differences = _differences(manifest.get("analyzer", {}), analyzer.fingerprint)
+        version = manifest.get("format_version")
+        if version not in READABLE_VERSIONS:
+            raise IndexLoadError(f"{manifest_path}: index format {version} is not format {FORMAT_VERSION}; "
+                                 f"{rebuild_hint(index_dir)}")
+        checksums = version >= 3
+        if checksums:
+            storage.check_seal(manifest, manifest_path, index_dir)
+        saved_analyzer = manifest.get("analyzer")
+        differences = _differences(saved_analyzer if isinstance(saved_analyzer, dict) else {}, analyzer.fingerprint)
         if differences:
             raise IndexLoadError(f"{index_dir} was built with other analyzer settings ({differences}); "
-                                 f"rebuild it with: python -m bot index --index {index_dir}")
-        for name, size in manifest.get("files", {}).items():
-            path = build / name
-            actual = path.stat().st_size if path.exists() else None
-            if actual != size:
-                raise IndexLoadError(f"{path} is {'missing' if actual is None else f'{actual} bytes, expected {size}'}"
-                                     f" (truncated or changed); rebuild with: python -m bot index --index {index_dir}")
+                                 f"{rebuild_hint(index_dir)}")
+        storage.verify_files(build, manifest.get("files"), _FILES, index_dir, checksums)
         try:
             settings = _settings_from(manifest["settings"])
             arrays = {name: np.load(build / f"{name}.npy", allow_pickle=False) for name in _CHUNK_ARRAYS}
-            sections = _read_json(build / "sections.json")
+            sections = storage.read_json(build / "sections.json", index_dir)
             articles = []
             with open(build / "articles.jsonl", encoding="utf-8") as f:
                 for line in f:
@@ -241,14 +268,19 @@ class SearchIndex:
             bm25 = BM25Index.load(build, settings.bm25)
         except IndexLoadError:
             raise
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
             raise IndexLoadError(f"{build}: the index is damaged ({type(e).__name__}: {e}); "
-                                 f"rebuild it with: python -m bot index --index {index_dir}") from e
+                                 f"{rebuild_hint(index_dir)}") from e
         n = arrays["chunk_article"].shape[0]
+        odd = [a for a in _CHUNK_ARRAYS if arrays[a].dtype.kind != "i"]
+        if odd:
+            raise IndexLoadError(f"{build / (odd[0] + '.npy')} holds {arrays[odd[0]].dtype}, not integers; "
+                                 f"{rebuild_hint(index_dir)}")
         if bm25.doc_count != n or any(arrays[a].shape != (n,) for a in _CHUNK_ARRAYS):
             raise IndexLoadError(f"{build}: chunk tables and postings disagree ({n} vs {bm25.doc_count} chunks)")
         index = cls(articles, *(arrays[a] for a in _CHUNK_ARRAYS), sections, bm25, analyzer, settings, manifest)
         index.build = build.name
+        index.checksums = checksums
         return index
 
 
@@ -269,61 +301,62 @@ def _differences(saved: dict, current: dict) -> str:
 
 
 def current_build_name(index_dir: Path) -> str | None:
-    """Which build CURRENT points at now: cheap, so a running bot can poll it."""
-    build = _current_build(index_dir)
+    """Which build CURRENT points at now: cheap, so a running bot can poll it. A damaged CURRENT raises."""
+    build = storage.current_build(index_dir)
     return build.name if build else None
 
 
-def _current_build(index_dir: Path) -> Path | None:
+def _current_or_none(index_dir: Path) -> Path | None:
     try:
-        name = (index_dir / POINTER).read_text(encoding="utf-8").strip()
-    except OSError:
+        return storage.current_build(index_dir)
+    except IndexLoadError:
         return None
-    build = index_dir / name
-    return build if name and "/" not in name and build.is_dir() else None
-
-
-def _write_json(path: Path, value) -> None:
-    path.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
-
-
-def _read_json(path: Path):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise IndexLoadError(f"{path} is missing; rebuild the index with: python -m bot index") from None
-    except (OSError, ValueError) as e:
-        raise IndexLoadError(f"{path} cannot be read ({e}); rebuild the index with: python -m bot index") from None
 
 
 # --- the policy the CLI and the bot share ---------------------------------------------------------
 
-def build_index(corpus_path: Path, index_dir: Path, analyzer: Analyzer,
-                settings: IndexSettings = IndexSettings()) -> tuple[SearchIndex, BuildReport]:
-    started = time.perf_counter()
-    corpus = load_corpus(corpus_path)
-    index = SearchIndex.build(corpus, analyzer, settings, corpus_path)
-    path = index.save(index_dir)
-    report = BuildReport(len(corpus.articles), index.chunk_count, corpus.problems,
+def build_index(corpus_path: Path, index_dir: Path, analyzer: Analyzer, settings: IndexSettings = IndexSettings(),
+                say: Callable[[str], None] | None = None,
+                wait_seconds: float = BUILD_WAIT_SECONDS) -> tuple[SearchIndex, BuildReport]:
+    """Build under the folder's lock (waiting up to wait_seconds for another build), saying each skipped
+    article as it is found; the previous index serves until the new one is complete."""
+    if not Path(corpus_path).exists():
+        raise CorpusError(f"corpus not found: {corpus_path}")
+    tell = say or (lambda _: None)
+    with storage.build_lock(index_dir, wait_seconds, tell):
+        started = time.perf_counter()
+        removed = storage.remove_leftovers(index_dir)
+        if removed:
+            tell(f"removed {len(removed)} unfinished build{'s' * (len(removed) != 1)} left in {index_dir} by a "
+                f"build that was stopped ({', '.join(removed)})")
+        corpus = load_corpus(corpus_path)
+        for problem in corpus.problems:
+            tell(f"skipped {problem}")
+        index = SearchIndex.build(corpus, analyzer, settings, corpus_path, say)
+        path = index.save(index_dir)
+    report = BuildReport(len(index.articles), index.chunk_count, corpus.problems,
                          time.perf_counter() - started, path)
     return index, report
 
 
 def stale_reason(index_dir: Path, corpus_path: Path, analyzer: Analyzer, settings: IndexSettings) -> str | None:
     """Why the index in index_dir cannot answer for corpus_path as it is now, or None if it can."""
-    build = _current_build(index_dir)
-    if build is None:
-        return "there is no index yet"
     try:
-        manifest = _read_json(build / "manifest.json")
+        build = storage.current_build(index_dir)
+        if build is None:
+            return "there is no index yet"
+        manifest = storage.read_json(build / "manifest.json", index_dir)
     except IndexLoadError as e:
         return str(e)
+    if not isinstance(manifest, dict):
+        return "the index manifest is damaged"
     if manifest.get("format_version") != FORMAT_VERSION:
         return "the index format changed"
     if manifest.get("analyzer") != analyzer.fingerprint:
         return "the analyzer settings changed"
     if manifest.get("settings") != settings.as_dict():
         return "the index settings changed"
-    if manifest.get("corpus", {}).get("fingerprint") != corpus_fingerprint(corpus_path):
+    corpus = manifest.get("corpus")
+    if not isinstance(corpus, dict) or corpus.get("fingerprint") != corpus_fingerprint(corpus_path):
         return "the corpus changed since the index was built"
     return None

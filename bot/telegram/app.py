@@ -25,9 +25,9 @@ from bot.telegram.buttons import MAX_AGE_SECONDS, ButtonCodec, answer_digest
 from bot.config import Config
 from bot.state.feedback import DAY, FeedbackStore
 from bot.state.limits import ChatLimiter
-from bot.search.index import IndexLoadError, SearchIndex, current_build_name
 from bot.telegram.fairness import Turns, fair
 from bot.telegram.pages import keyboard, on_button, question_of, reply
+from bot.telegram.reloading import reload_index, watch_index
 from bot.telegram.running import watch_polling
 from bot.telegram.services import Services, services_of
 from bot.telegram.services import services as _services
@@ -177,41 +177,11 @@ async def _post_init(application: Application) -> None:
              len(index.articles), index.chunk_count)
     if s.config.reload_seconds > 0 and index.build is not None:
         # a plain task: the application is not "running" yet during post_init; cancelled in post_shutdown
-        application.bot_data["watcher"] = asyncio.get_running_loop().create_task(_watch_index(application))
+        application.bot_data["watcher"] = asyncio.get_running_loop().create_task(watch_index(s))
     application.bot_data["polling_watch"] = asyncio.get_running_loop().create_task(watch_polling(application))
     with contextlib.suppress(NotImplementedError, AttributeError, RuntimeError):  # no SIGHUP on some systems
         asyncio.get_running_loop().add_signal_handler(
-            signal.SIGHUP, lambda: application.create_task(reload_index(application, "SIGHUP")))
-
-
-async def reload_index(application: Application, reason: str) -> bool:
-    """Load the index CURRENT names now and swap it in whole; on any problem keep serving the old one.
-
-    Handlers take s.answerer once per update, so an answer is made from one index, never from two.
-    """
-    s = services_of(application)
-    async with s.reload_lock:
-        old = s.answerer
-        try:
-            index = await asyncio.to_thread(SearchIndex.load, s.config.index, old.index.analyzer)
-        except IndexLoadError as e:
-            log.error("did not reload the index (%s): %s; still serving the previous one", reason, e)
-            return False
-        if index.build == old.index.build:
-            return False
-        s.answerer = Answerer(index, old.settings, old.safety)
-        log.info("reloaded the index (%s): %d articles, %d passages", reason, len(index.articles), index.chunk_count)
-        return True
-
-
-async def _watch_index(application: Application) -> None:
-    """Reload when a rebuild (python -m bot index) points CURRENT at a new build."""
-    s = services_of(application)
-    while True:
-        await asyncio.sleep(s.config.reload_seconds)
-        name = await asyncio.to_thread(current_build_name, s.config.index)
-        if name and name != s.answerer.index.build:
-            await reload_index(application, "index changed on disk")
+            signal.SIGHUP, lambda: application.create_task(reload_index(s, "SIGHUP")))
 
 
 async def _post_shutdown(application: Application) -> None:
