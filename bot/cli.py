@@ -13,7 +13,7 @@ from bot.config import MAX_TOP_K, Config, ConfigError
 from bot.engine import build, make_analyzer, open_answerer, report_build
 
 PROG = "python -m bot"
-DEFAULT_SAFETY_SET = Path("evalsets/safety/blind4.jsonl")
+DEFAULT_SAFETY_SET = Path("evalsets/safety/blind7.jsonl")
 ABLATIONS = ("stemming", "stopwords", "synonyms", "spelling", "titles")
 
 
