@@ -46,3 +46,5 @@ def test_the_search_reads_the_slang_the_triage_reads():
     assert analyzer.terms("dts") == analyzer.terms("delirium tremens")[-1:]
     assert analyzer.terms("odd") != analyzer.terms("od")  # "od'd" is slang; "odd" is a word
     assert analyzer.terms("bars") != analyzer.terms("xanax")  # triage only: bars of soap, of a song
+    assert analyzer.terms("ur") == analyzer.terms("your") == []  # slang for a stop word is one too
+    assert analyzer.terms("kno") == analyzer.terms("know")

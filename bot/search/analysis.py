@@ -155,6 +155,10 @@ class Analyzer:
             variant, words = self._plain_name(written), self._plain_name(meant).split()
             if not written.isalnum() or not words:  # "od'd" is not "odd"; "od ing" is the triage's
                 continue
+            if len(words) == 1 and words[0] in self._stopwords:  # "ur" is "your": a stop word too
+                if words[0] not in self._concepts:
+                    self._stopwords = self._stopwords | {variant}
+                continue
             if len(words) == 1:
                 term = self._term(words[0])
             else:
