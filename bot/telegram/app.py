@@ -30,7 +30,7 @@ from bot.state.feedback import FeedbackStore
 from bot.search.index import IndexLoadError, SearchIndex, current_build_name
 from bot.telegram.running import watch_polling
 from bot.telegram.updates import ScreenedUpdatesRequest
-from bot.telegram.html import answer_html, citation_html, footer, lead_html
+from bot.telegram.html import answer_html, footer, lead_html, shared_html
 from bot.telegram.retry import RetryingRateLimiter
 
 log = logging.getLogger(__name__)
@@ -255,7 +255,7 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             title=(f"{c.title} \u203a {c.section}" if c.section else c.title)[:200],
             description=c.passage[:180],
             input_message_content=InputTextMessageContent(
-                f"{citation_html(c, numbered=False)}\n\n{tail}", parse_mode=ParseMode.HTML,
+                shared_html(c, tail), parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW))
         for c in answer.citations
     ]
