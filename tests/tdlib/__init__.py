@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / ".tdlib" / "libtdjson.so"
-FETCH = "python tests/tdlib/fetch.py"
+FETCH = ".venv/bin/python tests/tdlib/fetch.py"
 MAX_UNITS = 4096  # UTF-16 units of the parsed text
 MAX_ENTITIES = 100  # entities past these lose their formatting, silently
 
@@ -56,8 +56,8 @@ _lock = threading.Lock()  # td_execute's answer lives in a per-thread buffer; on
 def _library() -> ctypes.CDLL:
     if not LIBRARY.is_file():
         raise TdlibMissing(f"tdlib's libtdjson.so, the judge of Telegram HTML in these tests, is missing at "
-                           f"{LIBRARY}: fetch it with `{FETCH}` (from the repository root, with the venv's "
-                           "python; it downloads the python-telegram wheel once and extracts only the library)")
+                           f"{LIBRARY}: fetch it with `{FETCH}` from the repository root (it downloads the "
+                           "python-telegram wheel once and extracts only the library)")
     try:
         library = ctypes.CDLL(str(LIBRARY))
     except OSError as e:
