@@ -29,7 +29,8 @@ from bot.answering.contacts import Contacts
 from bot.state.feedback import FeedbackStore
 from bot.search.index import IndexLoadError, SearchIndex, current_build_name
 from bot.telegram.running import watch_polling
-from bot.telegram.updates import ScreenedUpdatesRequest
+from bot.telegram.updates import ScreenedUpdatesRequest, UpdateScreen
+from bot.telegram.webhook import ScreenedUpdater
 from bot.telegram.html import answer_html, footer, lead_html, shared_html
 from bot.telegram.retry import RetryingRateLimiter
 
@@ -358,11 +359,14 @@ def build_application(config: Config, answerer: Answerer, feedback: FeedbackStor
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    # getUpdates through a request that skips updates the library cannot parse (bot/telegram/updates.py);
+    # Updates the library cannot parse are skipped, polled (getUpdates through a screening request,
+    # bot/telegram/updates.py) or posted to the webhook (bot/telegram/webhook.py), counted once a run;
     # poll_read_timeout: how long a silent getUpdates is waited for before asking again
+    screen = UpdateScreen()
     timeouts = {"read_timeout": poll_read_timeout} if poll_read_timeout is not None else {}
-    builder = builder.get_updates_request(ScreenedUpdatesRequest(connection_pool_size=1, **timeouts))
+    builder = builder.get_updates_request(ScreenedUpdatesRequest(connection_pool_size=1, screen=screen, **timeouts))
     application = builder.build()
+    application.updater = ScreenedUpdater(application.bot, application.update_queue, screen)
     application.bot_data["services"] = Services(
         config, answerer, feedback if feedback is not None else FeedbackStore(config.feedback_file),
         ButtonCodec(token.encode()))
