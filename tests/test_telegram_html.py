@@ -181,5 +181,6 @@ def test_shorten_in_utf16_units_never_splits_an_emoji_sequence_or_an_accent(unit
 
 
 def test_visible_length_counts_what_telegram_counts():
-    for markup in ["<b>a</b> &amp; &lt;b&gt;", f'<a href="https://e.org/?a=1&amp;b=&quot;">{EMOJI}</a>', "\u2764\ufe0f\n\n"]:
+    for markup in ["<b>a</b> &amp; &lt;b&gt;", f'<a href="https://e.org/?a=1&amp;b=&quot;">{EMOJI}</a>',
+                   "\u2764\ufe0f\n\n"]:
         assert visible_length(markup) == tdlib.parse_html(markup).units

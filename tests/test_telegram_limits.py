@@ -27,10 +27,12 @@ def emoji_dense_corpus(folder: Path) -> Path:
         for _ in range(3):
             words = [rng.choice("ok so we go on up".split()) for _ in range(200)]
             words[3] = "naltrexone"
-            paragraphs.append(" ".join(w + "".join(rng.choice(EMOJI) for _ in range(6)) for w in words).capitalize() + ".")
+            text = " ".join(w + "".join(rng.choice(EMOJI) for _ in range(6)) for w in words)
+            paragraphs.append(text.capitalize() + ".")
         (folder / f"emoji-{n}.md").write_text(
-            f"---\ntitle: Naltrexone and recovery, one day at a time {n} \U0001F64F\nurl: https://example.org/emoji-{n}\n"
-            "---\n\n## How naltrexone helps\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+            f"---\ntitle: Naltrexone and recovery, one day at a time {n} \U0001F64F\n"
+            f"url: https://example.org/emoji-{n}\n---\n\n## How naltrexone helps\n\n" + "\n\n".join(paragraphs) + "\n",
+            encoding="utf-8")
     return folder
 
 
