@@ -8,9 +8,13 @@ with ``Bot(token, base_url=fake.base_url)`` or ``ApplicationBuilder().base_url(.
   ``{"ok": false, "error_code": N, "description": "..."}`` (PTB reads the status, not "ok");
 * requests are read the way PTB sends them: form fields (urlencoded or multipart) where
   strings are sent as they are and every other value JSON-encoded; a JSON body works too;
-* ``parse_mode=HTML`` texts are parsed like Telegram parses them (supported tags only,
-  properly nested), and, stricter than Telegram, a bare ``&`` is refused too (see
-  ``FakeBotAPI.strict_html``), so escaping bugs fail loudly in tests.
+* ``parse_mode=HTML`` texts are judged by tdlib, Telegram's own parser (tests/tdlib: refused
+  with "can't parse entities" as Telegram refuses them, "message is too long" over 4,096 UTF-16
+  units of parsed text, and only the first 100 entities kept, as Telegram keeps them); every
+  verdict is recorded in ``FakeBotAPI.judged`` so tests can assert on lengths and entity counts.
+  They are also parsed by the fake's own parser, which must agree with tdlib, and which,
+  stricter than Telegram, refuses a bare ``&`` too (see ``FakeBotAPI.strict_html``), so
+  escaping bugs fail loudly in tests.
 
 Usage::
 
@@ -37,9 +41,12 @@ import urllib.parse
 import urllib.request
 from typing import Any, Callable
 
+from tests import tdlib
+
 __all__ = ["FakeBotAPI", "HTMLParseError", "parse_html", "visible_text", "MAX_TEXT_LENGTH"]
 
-MAX_TEXT_LENGTH = 4096
+MAX_TEXT_LENGTH = 4096  # UTF-16 units of the text after entity parsing
+MAX_ENTITIES = 100  # Telegram keeps the formatting of the first 100 entities of a message, drops the rest
 _LONG_POLL_CAP = 5.0  # seconds a getUpdates may block, whatever `timeout` asks for
 
 # --------------------------------------------------------------------------------------
@@ -320,7 +327,7 @@ def _close_entity(top: dict, utf16: int, out: list[str], entities: list[dict]) -
 
 def visible_text(html: str) -> str:
     """The text a user sees for ``html`` sent with parse_mode=HTML (tags removed, entities
-    decoded); Telegram's 4096-character limit applies to this. Raises HTMLParseError."""
+    decoded); Telegram's limit of 4,096 UTF-16 units applies to this. Raises HTMLParseError."""
     return parse_html(html)[0]
 
 
@@ -507,6 +514,7 @@ class FakeBotAPI:
     def __init__(self, token: str = TOKEN, username: str = "recovery_test_bot", bot_id: int = 999000):
         if not token or "/" in token:
             raise ValueError(f"unusable token: {token!r}")
+        tdlib.require()  # the judge of every HTML text: without it, fail now and say how to fetch it
         self.token = token
         self.username = username
         self.bot_id = bot_id
@@ -538,6 +546,8 @@ class FakeBotAPI:
         self.server_errors: list[str] = []
         #: updates POSTed by post_to_webhook: (url, update, HTTP status)
         self.webhook_deliveries: list[tuple[str, dict, int]] = []
+        #: tdlib's verdict on every parse_mode=HTML text: {"method", "units", "entities", "links", "error"}
+        self.judged: list[dict] = []
 
         # Telegram's state
         self.webhook: dict | None = None
@@ -1117,7 +1127,21 @@ class FakeBotAPI:
             return {"id": chat_id, "type": "supergroup"}
         return {"id": chat_id, "type": "group"}
 
-    def _formatted_text(self, params: dict, field: str = "text") -> tuple[str, list[dict]]:
+    def _judge(self, method: str, raw: str) -> tdlib.Parsed:
+        """tdlib's verdict, recorded; refused as Telegram refuses it."""
+        try:
+            parsed = tdlib.parse_html(raw)
+        except tdlib.TdlibParseError as exc:
+            message = str(exc)
+            self.judged.append({"method": method, "units": None, "entities": None, "links": [], "error": message})
+            raise _bad(message[:1].lower() + message[1:]) from None  # "can't parse entities: Can't find ..."
+        self.judged.append({"method": method, "units": parsed.units, "entities": len(parsed.entities),
+                            "links": parsed.links(), "error": None})
+        if parsed.units > MAX_TEXT_LENGTH:
+            raise _bad("message is too long")
+        return parsed
+
+    def _formatted_text(self, params: dict, field: str = "text", method: str = "sendMessage") -> tuple[str, list[dict]]:
         raw = params.get(field)
         if raw is None or raw == "":
             raise _bad("message text is empty")
@@ -1126,10 +1150,15 @@ class FakeBotAPI:
         parse_mode = params.get("parse_mode")
         mode = parse_mode.lower() if isinstance(parse_mode, str) else ""
         if mode == "html":
+            judged = self._judge(method, raw)
             try:
                 text, entities = parse_html(raw, strict=self.strict_html)
             except HTMLParseError as exc:
                 raise _bad(f"can't parse entities: {exc}") from None
+            if text != judged.text or len(entities) != len(judged.entities):
+                self.server_errors.append(f"the fake's HTML parser disagrees with tdlib on {raw!r}: "
+                                          f"{text!r} {entities} vs {judged.text!r} {list(judged.entities)}")
+            entities = sorted(entities, key=lambda e: e["offset"])[:MAX_ENTITIES]
         elif mode == "":
             text = raw
             entities = [dict(e) for e in params.get("entities") or [] if isinstance(e, dict)]
@@ -1137,7 +1166,7 @@ class FakeBotAPI:
             text, entities = raw, []  # not parsed by the fake: the length check uses the raw text
         else:
             raise _bad("unsupported parse_mode")
-        if len(text) > MAX_TEXT_LENGTH:
+        if _utf16_len(text) > MAX_TEXT_LENGTH:
             raise _bad("message is too long")
         if not text.strip():
             raise _bad("message text is empty")
@@ -1279,14 +1308,14 @@ class FakeBotAPI:
 
     def _m_edit_message_text(self, params: dict) -> Any:
         if params.get("inline_message_id"):
-            self._formatted_text(params)
+            self._formatted_text(params, method="editMessageText")
             return True
         stored = self._stored_message(params, "edit")
         if stored.get("from", {}).get("id") != self.bot_id:
             raise _bad("message can't be edited")
         if "text" not in stored:
             raise _bad("there is no text in the message to edit")
-        text, entities = self._formatted_text(params)
+        text, entities = self._formatted_text(params, method="editMessageText")
         markup = self._inline_markup(params)  # no reply_markup: the keyboard goes away
         if (text == stored["text"] and entities == stored.get("entities", [])
                 and markup == stored.get("reply_markup")):
@@ -1359,7 +1388,7 @@ class FakeBotAPI:
                 try:
                     self._formatted_text(
                         {"text": content.get("message_text"), "parse_mode": content.get("parse_mode"),
-                         "entities": content.get("entities")}
+                         "entities": content.get("entities")}, method="answerInlineQuery"
                     )
                 except _ApiError as error:
                     raise _bad(f"result {result_id}: {error.description.removeprefix('Bad Request: ')}") from None

@@ -1,4 +1,5 @@
-"""The Telegram renderer on its own: escaped, bold where the question's words are, split safely."""
+"""The Telegram renderer on its own: escaped, bold where the question's words are, split safely, and every
+message within Telegram's limits as Telegram's own parser (tdlib) counts them."""
 from __future__ import annotations
 
 import re
@@ -7,7 +8,9 @@ import pytest
 
 from bot.search.analysis import Analyzer
 from bot.answering.answer import Answer, Citation
-from bot.telegram.html import MAX_MESSAGE, answer_html, highlight, split_messages
+from bot.telegram.html import (ELLIPSIS, MAX_ENTITIES, MAX_MESSAGE, Block, answer_html, fit_messages, highlight,
+                               shared_html, shorten, split_messages, utf16_len, visible_length)
+from tests import tdlib
 
 ALLOWED_TAGS = {"b", "i", "a"}
 
@@ -26,6 +29,14 @@ def assert_valid_telegram_html(text: str) -> None:
         else:
             stack.append(name)
     assert not stack, f"unclosed {stack}"
+
+
+def judged(page: str) -> tdlib.Parsed:
+    """What Telegram makes of the page; fails where Telegram would refuse it or drop formatting."""
+    parsed = tdlib.parse_html(page)
+    assert parsed.units <= MAX_MESSAGE, f"{parsed.units} UTF-16 units"
+    assert len(parsed.entities) <= MAX_ENTITIES, f"{len(parsed.entities)} entities"
+    return parsed
 
 
 def citation(passage: str, rank: int = 1, title: str = "Naltrexone <basics> & more", section: str = 'Is it "safe"?',
@@ -80,7 +91,7 @@ def test_long_replies_split_at_paragraphs_within_the_limit(analyzer):
     pages = answer_html(answer("naltrexone", passages))
     assert len(pages) > 1
     for page in pages:
-        assert len(page) <= MAX_MESSAGE
+        judged(page)
         assert_valid_telegram_html(page)
     assert "".join(pages).count("<a href") == 7
     assert pages[-1].rstrip().endswith("1-800")
@@ -91,13 +102,85 @@ def test_one_giant_paragraph_is_cut_between_words_with_tags_closed_and_reopened(
     pages = split_messages([paragraph], 4096)
     assert len(pages) > 2
     for page in pages:
-        assert len(page) <= 4096
         assert_valid_telegram_html(page)
+    assert all(judged(page).units > 3000 for page in pages[:-1])  # full pages, not one word each
     visible = re.sub(r"<[^>]+>", "", "".join(pages))
     assert visible.count("word") == 2000 and visible.count("x") == 9000
 
 
 def test_entities_are_never_cut():
-    paragraph = "&amp;" * 2000
-    for page in split_messages([paragraph], 4096):
+    paragraph = "&amp;" * 5000
+    pages = split_messages([paragraph], 4096)
+    for page in pages:
         assert_valid_telegram_html(page)
+    assert sum(judged(page).units for page in pages) == 5000
+
+
+EMOJI = "\U0001F48A\U0001F4AA\U0001F64F"  # three emoji, six UTF-16 units
+
+
+def test_emoji_dense_replies_are_measured_in_utf16_units_and_lose_no_passage():
+    """1,200-character quotes that are half emoji: about 1,800 units each, where len() sees 1,200."""
+    passage = " ".join(f"ok{EMOJI} naltrexone{EMOJI}." for _ in range(60))[:1200]
+    cited = [citation(passage, rank=i, link=f"https://example.org/{i}", words=("naltrexone",)) for i in (1, 2, 3)]
+    pages = answer_html(answer("naltrexone", cited))
+    parsed = [judged(page) for page in pages]
+    assert sum(len(p.text) for p in parsed) < MAX_MESSAGE < sum(p.units for p in parsed)  # len() would send one
+    assert [link for p in parsed for link in p.links()] == [f"https://example.org/{i}" for i in (1, 2, 3)]
+    assert all(EMOJI in p.text for p in parsed[:-1]) and "Line & co: 1-800" in parsed[-1].text
+
+
+def test_hundreds_of_highlights_give_way_to_the_links():
+    """Every word bold would be 300 entities; Telegram would drop the links after the 100th."""
+    passage = " ".join(["naltrexone"] * 109)
+    cited = [citation(passage, rank=i, link=f"https://example.org/{i}", words=("naltrexone",)) for i in (1, 2, 3)]
+    assert sum(len(c.highlights) for c in cited) == 327
+    [page] = answer_html(answer("naltrexone", cited))
+    parsed = judged(page)
+    assert parsed.links() == [f"https://example.org/{i}" for i in (1, 2, 3)]
+    assert len(parsed.entities) == MAX_ENTITIES  # the rest of the budget still bolds words
+    bold = [page.count("<b>naltrexone</b>", page.find(f"<b>{i}.</b>")) for i in (1, 2, 3)]
+    assert bold[0] - bold[1] == bold[1] - bold[2] and bold[2] > 25  # shared out: every passage keeps some
+
+
+def test_a_shared_passage_keeps_its_link_and_fits_one_message():
+    shared = shared_html(citation(" ".join(["naltrexone"] * 150), words=("naltrexone",)),
+                         "<i>Not advice</i>\n\u260e\ufe0f Line")
+    parsed = judged(shared)
+    assert len(parsed.links()) == 1 and parsed.text.endswith("Line")
+
+
+def test_a_passage_too_long_for_any_message_is_cut_at_a_sentence_keeping_its_link():
+    sentence = f"Naltrexone{EMOJI} & blocks <opioids> at the receptor. "
+    block = Block("<b>1.</b> ", sentence * 200, (), '\n\u2014 <a href="https://e.org/n">Naltrexone</a>')
+    [page] = fit_messages([block])
+    parsed = judged(page)
+    assert parsed.units > MAX_MESSAGE - 60 and parsed.links() == ["https://e.org/n"]
+    assert parsed.text.split("\n")[0].endswith("receptor." + ELLIPSIS)
+    assert_valid_telegram_html(page)
+
+
+@pytest.mark.parametrize("text, limit, expected", [
+    ("One. Two three four. Five six seven eight", 30, "One. Two three four." + ELLIPSIS),  # a sentence
+    ("One two three four five six seven eight nine", 20, "One two three four" + ELLIPSIS),  # else a word
+    ("x" * 50, 10, "x" * 8 + ELLIPSIS),  # else anywhere
+    ("short", 10, "short"),
+])
+def test_shorten_cuts_at_a_sentence_then_a_word(text, limit, expected):
+    assert shorten(text, limit) == expected
+
+
+@pytest.mark.parametrize("unit", ["\u2764\ufe0f", "\U0001F469\u200d\U0001F467", "\U0001F44D\U0001F3FD", "e\u0301"])
+def test_shorten_in_utf16_units_never_splits_an_emoji_sequence_or_an_accent(unit):
+    text = unit * 30
+    for limit in range(8, 60):  # room for one unit at least, and the ellipsis
+        cut = shorten(text, limit, utf16_len)
+        assert utf16_len(cut) <= limit
+        head = cut.removesuffix(ELLIPSIS)
+        assert head and head == unit * (len(head) // len(unit)), repr(cut)
+
+
+def test_visible_length_counts_what_telegram_counts():
+    for markup in ["<b>a</b> &amp; &lt;b&gt;", f'<a href="https://e.org/?a=1&amp;b=&quot;">{EMOJI}</a>',
+                   "\u2764\ufe0f\n\n"]:
+        assert visible_length(markup) == tdlib.parse_html(markup).units

@@ -31,8 +31,9 @@ from bot.telegram.reloading import reload_index, watch_index
 from bot.telegram.running import watch_polling
 from bot.telegram.services import Services, services_of
 from bot.telegram.services import services as _services
-from bot.telegram.updates import ScreenedUpdatesRequest
-from bot.telegram.html import answer_html, citation_html, footer, lead_html
+from bot.telegram.updates import ScreenedUpdatesRequest, UpdateScreen
+from bot.telegram.webhook import ScreenedUpdater
+from bot.telegram.html import answer_html, footer, lead_html, shared_html
 from bot.telegram.retry import RetryingRateLimiter
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             title=(f"{c.title} \u203a {c.section}" if c.section else c.title)[:200],
             description=c.passage[:180],
             input_message_content=InputTextMessageContent(
-                f"{citation_html(c, numbered=False)}\n\n{tail}", parse_mode=ParseMode.HTML,
+                shared_html(c, tail), parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW))
         for c in answer.citations
     ]
@@ -207,11 +208,14 @@ def build_application(config: Config, answerer: Answerer, feedback: FeedbackStor
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    # getUpdates through a request that skips updates the library cannot parse (bot/telegram/updates.py);
+    # Updates the library cannot parse are skipped, polled (getUpdates through a screening request,
+    # bot/telegram/updates.py) or posted to the webhook (bot/telegram/webhook.py), counted once a run;
     # poll_read_timeout: how long a silent getUpdates is waited for before asking again
+    screen = UpdateScreen()
     timeouts = {"read_timeout": poll_read_timeout} if poll_read_timeout is not None else {}
-    builder = builder.get_updates_request(ScreenedUpdatesRequest(connection_pool_size=1, **timeouts))
+    builder = builder.get_updates_request(ScreenedUpdatesRequest(connection_pool_size=1, screen=screen, **timeouts))
     application = builder.build()
+    application.updater = ScreenedUpdater(application.bot, application.update_queue, screen)
     if feedback is None:
         feedback = FeedbackStore.open(config.database, legacy=config.feedback_file,
                                       keep_days=MAX_AGE_SECONDS // DAY + 1)

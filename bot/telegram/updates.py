@@ -1,48 +1,71 @@
-"""getUpdates answers screened before python-telegram-bot parses them: one bad update never stops the bot.
+"""Updates screened before python-telegram-bot parses them: one bad update never stops the bot.
 
 python-telegram-bot parses a whole getUpdates batch at once; one update it cannot parse (a poll without its
 required fields, as after a Bot API change) fails the batch, which is fetched again, forever, with every
 update's content logged at CRITICAL each time. Here, at the request layer (python-telegram-bot's own
 extension point), an update that does not parse is replaced by an empty one with the same id, so it is
-acknowledged and skipped, and the rest of the batch is answered; one with no usable id is dropped. Each
-is logged once, by id and kind only: never its content.
+acknowledged and skipped, and the rest of the batch is answered; one with no usable id is dropped. Under a
+webhook the same screen reads each posted update (bot/telegram/webhook.py). Each skipped update is counted
+and logged once, by id and kind only: never its content.
 """
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.request import HTTPXRequest
 
 log = logging.getLogger(__name__)
 
 
-def screen_updates(result: list[Any]) -> list[Any]:
-    """The batch with unreadable updates made empty (acknowledged and skipped) or dropped (no usable id)."""
-    out = []
-    for item in result:
-        update_id = item.get("update_id") if isinstance(item, dict) else None
-        if not isinstance(update_id, int) or isinstance(update_id, bool):
-            log.warning("dropped an update without a usable id")
-            continue
+def _update_id(item: Any) -> int | None:
+    update_id = item.get("update_id") if isinstance(item, dict) else None
+    return update_id if isinstance(update_id, int) and not isinstance(update_id, bool) else None
+
+
+class UpdateScreen:
+    """Reads updates as python-telegram-bot does, and counts (and logs once) those it cannot read."""
+
+    def __init__(self) -> None:
+        self.skipped = 0
+
+    def read(self, item: Any, bot: Bot | None = None) -> Update | None:
+        """The update, or None when it has no usable id or the library cannot parse it (counted, logged)."""
+        update_id = _update_id(item)
+        if update_id is None:
+            self.skipped += 1
+            log.warning("dropped an update without a usable id (%d skipped since start)", self.skipped)
+            return None
         try:
-            Update.de_json(item, None)
+            return Update.de_json(item, bot)
         except Exception as e:  # noqa: BLE001 - any parse failure is the same to us: skip it
-            kinds = sorted(k for k in item if k != "update_id")
-            log.warning("skipped update %d (%s) the library could not read: %s", update_id,
-                        ",".join(kinds)[:60] or "empty", type(e).__name__)
-            out.append({"update_id": update_id})
-            continue
-        out.append(item)
-    return out
+            self.skipped += 1
+            kinds = sorted(str(k) for k in item if k != "update_id")
+            log.warning("skipped update %d (%s) the library could not read: %s (%d skipped since start)",
+                        update_id, ",".join(kinds)[:60] or "empty", type(e).__name__, self.skipped)
+            return None
+
+    def screen(self, result: list[Any]) -> list[Any]:
+        """A getUpdates batch with unreadable updates made empty (acknowledged, skipped) or dropped (no id)."""
+        out = []
+        for item in result:
+            if self.read(item) is not None:
+                out.append(item)
+            elif _update_id(item) is not None:
+                out.append({"update_id": item["update_id"]})
+        return out
 
 
 class ScreenedUpdatesRequest(HTTPXRequest):
     """The request used for getUpdates only; every other call goes through the ordinary one."""
 
+    def __init__(self, *args: Any, screen: UpdateScreen | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.screen = screen or UpdateScreen()
+
     async def post(self, url: str, *args: Any, **kwargs: Any) -> Any:
         result = await super().post(url, *args, **kwargs)
         if isinstance(result, list) and url.rstrip("/").endswith("/getUpdates"):
-            result = screen_updates(result)
+            result = self.screen.screen(result)
         return result
