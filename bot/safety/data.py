@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"
 # written by people who saw neither phrases nor model; never trained or tuned on
-BLIND_SETS = ("blind3.jsonl", "blind6.jsonl", "blind7.jsonl")
+BLIND_SETS = ("blind3.jsonl", "blind6.jsonl", "blind7.jsonl", "blind8.jsonl")
 WRITTEN_SETS = ("written_train.jsonl", "written_train_a.jsonl", "written_train_b.jsonl", "written_train_c.jsonl",
                 "written_train_d.jsonl", "phrases_set.jsonl", "blind2.jsonl", "blind4.jsonl")
 
