@@ -176,6 +176,7 @@ def test_slang_questions_over_the_sample_get_the_article_that_answers(answerer, 
     assert answer.answered and article in [c.article_id for c in answer.citations], answer.citations
 
 
+@pytest.mark.slow  # builds and answers twice over: CI runs it with -m slow
 def test_eval_measures_what_ask_returns(tmp_path, capsys):
     """`bot eval` and the articles of `ask --json` citations give the same figures."""
     from bot.cli import main

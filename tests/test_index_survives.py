@@ -72,6 +72,7 @@ def test_builds_started_together_take_turns_and_leave_one_good_index(tmp_path, c
     assert_answers(index, capsys)
 
 
+@pytest.mark.slow  # a process each (a few seconds): CI runs them with -m slow
 def test_a_build_killed_with_minus_9_leaves_nothing_the_next_build_does_not_remove(tmp_path, capsys):
     index = tmp_path / "index"
     for _ in range(20):  # kill it while it is writing (the window is some milliseconds)
@@ -97,6 +98,7 @@ def test_a_build_killed_with_minus_9_leaves_nothing_the_next_build_does_not_remo
     assert_answers(index, capsys)
 
 
+@pytest.mark.slow  # a process each (a few seconds): CI runs them with -m slow
 def test_bytes_changed_inside_an_npy_are_refused_naming_it_and_the_configured_index_is_rebuilt(tmp_path, capsys,
                                                                                                  monkeypatch):
     index = tmp_path / "index"
@@ -171,6 +173,7 @@ def read_only(folder):
         subprocess.run(["umount", str(folder)], check=True)
 
 
+@pytest.mark.slow  # a process each (a few seconds): CI runs them with -m slow
 def test_a_read_only_index_folder_is_one_line_and_the_index_keeps_answering(tmp_path, capsys):
     index = tmp_path / "index"
     build_here(index)
@@ -198,6 +201,7 @@ def nearly_full(folder):
             subprocess.run(["umount", str(folder)], check=True)
 
 
+@pytest.mark.slow  # a process each (a few seconds): CI runs them with -m slow
 def test_a_full_disk_is_one_line_and_the_index_keeps_answering(tmp_path, capsys):
     index = tmp_path / "disk" / "index"
     with nearly_full(tmp_path / "disk") as mounted:
