@@ -84,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     train_safety.add_argument("--out", type=Path, help="where to write the weights (default: the package's own)")
     train_safety.add_argument("--shared", type=Path, help="the shared data sets (default: ../shared/data)")
 
+    check = commands.add_parser("check", help="is this deployment ready? one line a point, exit 0 when all hold")
+    check.add_argument("--json", action="store_true", help='print {"ready": bool, "checks": [...]} as JSON')
+
     stats = commands.add_parser("stats", help="the helpful / not helpful counts (BOT_DATABASE)")
     stats.add_argument("--json", action="store_true", help='print {"feedback": {...}} as JSON')
 
@@ -105,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "top_k", None) is not None and not 1 <= args.top_k <= MAX_TOP_K:
             raise ConfigError(f"--top-k must be between 1 and {MAX_TOP_K}, got {args.top_k}")
         return {"index": _index, "ask": _ask, "chat": _chat, "run": _run, "eval": _eval, "calibrate": _calibrate,
-                "eval-safety": _eval_safety, "train-safety": _train_safety, "stats": _stats}[args.command](args, config)
+                "eval-safety": _eval_safety, "train-safety": _train_safety, "stats": _stats,
+                "check": _check}[args.command](args, config)
     except BotError as e:
         _stderr(f"{PROG}: error: {e}")
         return 1
@@ -174,6 +178,19 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     answerer = open_answerer(config, say=log.info)
     run(config, build_application(config, answerer), webhook=args.webhook)
     return 0
+
+
+def _check(args: argparse.Namespace, config: Config) -> int:
+    from bot.checks import run_checks
+
+    checks = run_checks(config)
+    ready = all(c.ok for c in checks)
+    if args.json:
+        print(json.dumps({"ready": ready, "checks": [c.to_json() for c in checks]}, ensure_ascii=False))
+    else:
+        print("\n".join(c.line() for c in checks))
+        print("ready to serve" if ready else "not ready: fix the lines marked FAIL")
+    return 0 if ready else 1
 
 
 def _stats(args: argparse.Namespace, config: Config) -> int:
