@@ -15,6 +15,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from bot.corpus.articles import Article, Corpus, CorpusError, Problem, corpus_fi
 FORMAT = "recovery-answers-index"
 FORMAT_VERSION = 2  # 2: articles without their blocks
 POINTER = "CURRENT"
+Progress = Callable[[Iterable, int, str], Iterable]  # bot.progress: a bar on a terminal, else nothing
 _CHUNK_ARRAYS = ("chunk_article", "chunk_start", "chunk_end", "chunk_section")
 
 
@@ -138,14 +140,15 @@ class SearchIndex:
 
     @classmethod
     def build(cls, corpus: Corpus, analyzer: Analyzer, settings: IndexSettings = IndexSettings(),
-              corpus_path: Path | None = None) -> "SearchIndex":
+              corpus_path: Path | None = None, progress: Progress | None = None) -> "SearchIndex":
         if not corpus.articles:
             raise CorpusError("no usable articles in the corpus" +
                               (f" ({len(corpus.problems)} skipped, see above)" if corpus.problems else ""))
         section_ids: dict[str, int] = {}
         rows: list[tuple[int, int, int, int]] = []
         documents: list[list[str]] = []
-        for a, article in enumerate(corpus.articles):
+        articles = progress(corpus.articles, len(corpus.articles), "articles") if progress else corpus.articles
+        for a, article in enumerate(articles):
             for chunk in chunk_article(article, a, settings.chunking):
                 section = section_ids.setdefault(chunk.section, len(section_ids))
                 rows.append((a, chunk.start, chunk.end, section))
@@ -298,11 +301,11 @@ def _read_json(path: Path):
 
 # --- the policy the CLI and the bot share ---------------------------------------------------------
 
-def build_index(corpus_path: Path, index_dir: Path, analyzer: Analyzer,
-                settings: IndexSettings = IndexSettings()) -> tuple[SearchIndex, BuildReport]:
+def build_index(corpus_path: Path, index_dir: Path, analyzer: Analyzer, settings: IndexSettings = IndexSettings(),
+                progress: Progress | None = None) -> tuple[SearchIndex, BuildReport]:
     started = time.perf_counter()
     corpus = load_corpus(corpus_path)
-    index = SearchIndex.build(corpus, analyzer, settings, corpus_path)
+    index = SearchIndex.build(corpus, analyzer, settings, corpus_path, progress)
     path = index.save(index_dir)
     report = BuildReport(len(corpus.articles), index.chunk_count, corpus.problems,
                          time.perf_counter() - started, path)

@@ -26,6 +26,8 @@ from bot.answering.answer import MAX_QUESTION_CHARS, Answer, Answerer, Citation
 from bot.telegram.buttons import Button, ButtonCodec, ButtonError, answer_digest
 from bot.config import Config
 from bot.answering.contacts import Contacts
+from bot.corpus.crawl_state import site_summary
+from bot.refresh import keep_in_step
 from bot.state.feedback import FeedbackStore
 from bot.search.index import IndexLoadError, SearchIndex, current_build_name
 from bot.telegram.running import watch_polling
@@ -166,8 +168,9 @@ async def on_about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     s = _services(context)
     index = s.answerer.index
     built = str(index.manifest.get("built_at", "unknown")).replace("T", " ").replace("+00:00", " UTC")
+    site = await asyncio.to_thread(site_summary, s.config.corpus)
     await update.effective_message.reply_text(
-        texts.about(len(index.articles), index.chunk_count, built, s.contacts))
+        texts.about(len(index.articles), index.chunk_count, built, s.contacts, site))
 
 
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -296,6 +299,9 @@ async def _post_init(application: Application) -> None:
         # a plain task: the application is not "running" yet during post_init; cancelled in post_shutdown
         application.bot_data["watcher"] = asyncio.get_running_loop().create_task(_watch_index(application))
     application.bot_data["polling_watch"] = asyncio.get_running_loop().create_task(watch_polling(application))
+    if s.config.site and s.config.crawl_hours > 0:  # BOT_SITE: crawl, rebuild, then the reload below
+        application.bot_data["site"] = asyncio.get_running_loop().create_task(
+            keep_in_step(s.config, lambda: reload_index(application, "the site was crawled")))
     with contextlib.suppress(NotImplementedError, AttributeError, RuntimeError):  # no SIGHUP on some systems
         asyncio.get_running_loop().add_signal_handler(
             signal.SIGHUP, lambda: application.create_task(reload_index(application, "SIGHUP")))
@@ -332,7 +338,7 @@ async def _watch_index(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
-    for name in ("watcher", "polling_watch"):
+    for name in ("watcher", "polling_watch", "site"):
         task = application.bot_data.pop(name, None)
         if task is not None:
             task.cancel()
