@@ -57,18 +57,6 @@ def pages_fetched(site: WordPressSite, since: int) -> set[str]:
     return {p for p in site.paths(since) if p not in SITEMAPS}
 
 
-def change_the_site(site: WordPressSite) -> None:
-    """One post edited, one removed, one added."""
-    methadone = site.posts["methadone-maintenance"]
-    methadone.paragraphs.append("Most methadone clinics are also open on Saturday mornings for dosing.")
-    methadone.modified = "2024-06-01T08:00:00+00:00"
-    withdrawal = site.posts["how-does-opium-withdrawal-treatment-work"]
-    withdrawal.listed, withdrawal.status = False, 404
-    site.posts["fentanyl-test-strips"] = Post("fentanyl-test-strips", "Fentanyl Test Strips", [
-        "Fentanyl test strips show whether a drug has been mixed with fentanyl before it is used."],
-        modified="2024-06-02T08:00:00+00:00")
-
-
 def test_the_first_crawl_imports_every_post_once_and_nothing_disallowed_or_off_site(site, offsite, tmp_path):
     folder = tmp_path / "site"
     report = crawl(site.url, folder, FAST)
@@ -131,7 +119,7 @@ def test_a_second_crawl_fetches_only_what_changed_and_the_answers_follow(site, t
     assert site.url + "/how-does-opium-withdrawal-treatment-work.html" in cited(index, "how long does opium withdrawal last")
     assert not any("fentanyl" in u for u in cited(index, "what are fentanyl test strips"))
 
-    change_the_site(site)
+    site.change()
     since = len(site.requests)
     report = crawl(site.url, folder, FAST).as_json()
     assert (report["new"], report["changed"], report["removed"], report["unchanged"]) == (1, 1, 1, 3)
@@ -198,7 +186,7 @@ def test_a_crawl_that_fails_half_way_leaves_the_corpus_as_it_was(quick_site, tmp
     folder = tmp_path / "site"
     crawl(quick_site.url, folder, FAST)
     before = snapshot(folder)
-    change_the_site(quick_site)
+    quick_site.change()
     quick_site.posts["naltrexone-as-an-opium-addiction-treatment"].modified = "2024-06-03T00:00:00+00:00"
     answered = []
 
@@ -220,7 +208,7 @@ def test_a_sitemap_that_cannot_be_read_changes_nothing(quick_site, tmp_path):
     folder = tmp_path / "site"
     crawl(quick_site.url, folder, FAST)
     before = snapshot(folder)
-    change_the_site(quick_site)
+    quick_site.change()
     quick_site.extra["/post-sitemap.xml"] = (500, {"Content-Type": "text/html"}, b"error")
     with pytest.raises(CrawlError, match="post-sitemap.xml answered 500; nothing changed"):
         crawl(quick_site.url, folder, FAST)

@@ -157,6 +157,17 @@ class WordPressSite:
         self._server.shutdown()
         self._server.server_close()
 
+    def change(self) -> None:
+        """One post edited, one removed (from the sitemap, and 404), one added."""
+        methadone = self.posts["methadone-maintenance"]
+        methadone.paragraphs.append("Most methadone clinics are also open on Saturday mornings for dosing.")
+        methadone.modified = "2024-06-01T08:00:00+00:00"
+        withdrawal = self.posts["how-does-opium-withdrawal-treatment-work"]
+        withdrawal.listed, withdrawal.status = False, 404
+        self.posts["fentanyl-test-strips"] = Post("fentanyl-test-strips", "Fentanyl Test Strips", [
+            "Fentanyl test strips show whether a drug has been mixed with fentanyl before it is used."],
+            modified="2024-06-02T08:00:00+00:00")
+
     def paths(self, since: int = 0) -> list[str]:
         with self._lock:
             return [r.path for r in self.requests[since:]]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from bot import __version__
+import bot
 from bot.errors import BotError
 
 BOT_NAME = "RecoveryAnswersBot"  # the User-Agent's product token, matched against robots.txt groups
@@ -33,7 +33,7 @@ class CrawlSettings:
     @property
     def user_agent(self) -> str:
         contact = f"; +{self.contact}" if self.contact else ""
-        return f"{BOT_NAME}/{__version__} (answers questions from this site's articles{contact})"
+        return f"{BOT_NAME}/{bot.__version__} (answers questions from this site's articles{contact})"
 
 
 def site_key(url: str) -> tuple[str, int | None]:
