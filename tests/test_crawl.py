@@ -201,7 +201,7 @@ def test_a_crawl_that_fails_half_way_leaves_the_corpus_as_it_was(quick_site, tmp
         crawl(quick_site.url, folder, FAST)
     assert answered[0] == "/naltrexone-as-an-opium-addiction-treatment.html"  # fetched before the site went down
     assert snapshot(folder) == before
-    assert [p.name for p in tmp_path.iterdir()] == ["site"], "nothing left beside the corpus"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.crawl-lock", "site"], "nothing left beside it"
 
 
 def test_a_sitemap_that_cannot_be_read_changes_nothing(quick_site, tmp_path):
@@ -226,6 +226,15 @@ def test_only_an_empty_folder_or_the_crawlers_own_is_crawled_into(quick_site, tm
     crawl(quick_site.url, folder, FAST)
     with pytest.raises(CrawlError, match="holds the articles of http://127.0.0.1"):
         crawl("https://www.opium.org", folder, FAST)
+
+
+def test_one_crawl_of_a_folder_at_a_time(quick_site, tmp_path):
+    from bot.corpus.crawl_state import locked
+
+    with locked(tmp_path / "site"):
+        with pytest.raises(CrawlStateError, match="another crawl into .* is running"):
+            crawl(quick_site.url, tmp_path / "site", FAST)
+    assert crawl(quick_site.url, tmp_path / "site", FAST).articles == len(POSTS)
 
 
 def test_sitemaps_are_found_without_robots_txt_and_a_sitemap_can_be_named(quick_site, tmp_path):

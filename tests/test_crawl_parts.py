@@ -162,6 +162,19 @@ def test_publishing_swaps_the_folder_whole_and_a_failure_leaves_it_as_it_was(tmp
     with pytest.raises(OSError):
         publish(folder, CrawlState("https://a"), {"four.md": "4"}, {"two.md"})
     assert sorted(p.name for p in folder.iterdir()) == [".crawl-state.json", "three.md", "two.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # nothing half-written left beside it
+
+
+def test_a_crawl_stopped_between_its_two_renames_is_undone_by_the_next(tmp_path):
+    from bot.corpus.crawl_state import recover
+
+    old, new = tmp_path / ".site.crawl-old", tmp_path / ".site.crawl-new"
+    old.mkdir()
+    (old / "a.md").write_text("the corpus as it was")
+    new.mkdir()
+    (new / "a.md").write_text("half written")
+    recover(tmp_path / "site")
+    assert (tmp_path / "site" / "a.md").read_text() == "the corpus as it was"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 

@@ -27,7 +27,7 @@ from bot.corpus.sitemaps import SitemapError, SitemapReader
 from bot.errors import BotError
 
 T = TypeVar("T")
-Progress = Callable[[Iterable[T], int, str], Iterable[T]]  # wraps the pages as they are fetched: a progress bar
+Progress = Callable[[Iterable[T], int, str], Iterable[T]]  # (items, how many, what they are): bot.progress
 GIVE_UP_AFTER = 3  # pages in a row the site did not answer: it is down, and the crawl changes nothing
 
 
@@ -82,6 +82,14 @@ def crawl(site: str, folder: Path, settings: CrawlSettings | None = None, progre
     except SiteError as e:
         raise CrawlError(f"SITE is {e}") from None
     folder = Path(folder)
+    with crawl_state.locked(folder):
+        report = _crawl(where, folder, settings, progress, transport)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _crawl(where: Site, folder: Path, settings: CrawlSettings, progress: Progress,
+           transport: httpx.BaseTransport | None) -> CrawlReport:
     crawl_state.recover(folder)
     previous = crawl_state.read_state(folder)
     crawl_state.check_folder(folder, previous)
@@ -102,12 +110,14 @@ def crawl(site: str, folder: Path, settings: CrawlSettings | None = None, progre
         run.report.skipped += sitemaps.skipped
         run.pages(sitemaps.pages, progress)
     state, writes, removals = run.outcome(sitemaps.state)
-    if run.report.modified:
-        crawl_state.publish(folder, state, writes, removals)
-    else:
-        folder.mkdir(parents=True, exist_ok=True)
-        crawl_state.write_state(folder, state)
-    run.report.seconds = time.perf_counter() - started
+    try:
+        if run.report.modified:
+            crawl_state.publish(folder, state, writes, removals)
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            crawl_state.write_state(folder, state)
+    except OSError as e:
+        raise CrawlError(f"could not write {folder} ({e.strerror or e}); nothing changed") from None
     return run.report
 
 
@@ -134,7 +144,7 @@ class _Run:
                     self.report.skipped.append((url, before.skipped))
             else:
                 due.append((url, lastmod))
-        for n, (url, lastmod) in enumerate(progress(due, len(due), "crawling")):
+        for n, (url, lastmod) in enumerate(progress(due, len(due), "pages")):
             if self.settings.max_pages is not None and n >= self.settings.max_pages:
                 self._keep(url, f"not fetched: --max-pages {self.settings.max_pages} reached", skipped=True)
                 continue
@@ -195,6 +205,9 @@ class _Run:
             article = extract(response.body, response.url)
         except NotAnArticle as e:
             self._keep(url, e.reason, skipped=True)
+            return
+        except Exception as e:  # the extractor's own failure on one page must not end the crawl
+            self._keep(url, f"could not be read as an article ({type(e).__name__}: {e})", skipped=True)
             return
         canonical = article.canonical if article.canonical and self.site.owns(article.canonical) else response.url
         canonical = canonical.split("#", 1)[0]

@@ -7,11 +7,14 @@ that did not change are hard links) and then swaps the two, so one that fails ha
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from bot.errors import BotError
 
@@ -79,6 +82,21 @@ def site_summary(folder: Path) -> tuple[str, str, int] | None:
     if state is None or not state.crawled_at:
         return None
     return state.site, state.crawled_at, len(state.articles)
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """One crawl of a folder at a time (the bot's own and one by hand would undo each other's work)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.crawl-lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise CrawlStateError(f"another crawl into {folder} is running: try again when it has ended") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _siblings(folder: Path) -> tuple[Path, Path]:
