@@ -1,5 +1,5 @@
-"""The command line: `index`, `ask`, `chat`, `run`, `stats`, ... A thin shell over the core; its JSON is a
-public contract."""
+"""The command line: `crawl`, `index`, `ask`, `chat`, `run`, `check`, `stats`, ... A thin shell over the core;
+its JSON is a public contract."""
 from __future__ import annotations
 
 import argparse
@@ -33,6 +33,16 @@ def _parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="build the index from the articles")
     index.add_argument("--corpus", type=Path, help="folder or file of articles (default: BOT_CORPUS or corpus/)")
     index.add_argument("--index", type=Path, help="where to write the index (default: BOT_INDEX or index/)")
+
+    crawl = commands.add_parser("crawl", help="read a site's articles into the corpus (again: only what changed)")
+    crawl.add_argument("site", nargs="?", help="the site's address or its sitemap's, e.g. https://www.opium.org "
+                                               "(default: BOT_SITE)")
+    crawl.add_argument("--corpus", type=Path, help="folder the articles are kept in (default: BOT_CORPUS or corpus/)")
+    crawl.add_argument("--delay", type=float, metavar="SECONDS",
+                       help="pause between two requests, 0 to 60 (default: BOT_CRAWL_DELAY or 1)")
+    crawl.add_argument("--max-pages", type=int, metavar="N", help="fetch at most N pages this time")
+    crawl.add_argument("--timeout", type=float, metavar="SECONDS", help="longest a request may take (default: 20)")
+    crawl.add_argument("--json", action="store_true", help="print the outcome as one JSON object")
 
     ask = commands.add_parser("ask", help="answer a question as the bot would")
     source = ask.add_mutually_exclusive_group()
@@ -107,8 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = Config.from_env(env_file=args.env_file)
         if getattr(args, "top_k", None) is not None and not 1 <= args.top_k <= MAX_TOP_K:
             raise ConfigError(f"--top-k must be between 1 and {MAX_TOP_K}, got {args.top_k}")
-        return {"index": _index, "ask": _ask, "chat": _chat, "run": _run, "eval": _eval, "calibrate": _calibrate,
-                "eval-safety": _eval_safety, "train-safety": _train_safety, "stats": _stats,
+        return {"crawl": _crawl, "index": _index, "ask": _ask, "chat": _chat, "run": _run, "eval": _eval,
+                "calibrate": _calibrate, "eval-safety": _eval_safety, "train-safety": _train_safety, "stats": _stats,
                 "check": _check}[args.command](args, config)
     except BotError as e:
         _stderr(f"{PROG}: error: {e}")
@@ -119,10 +129,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _crawl(args: argparse.Namespace, config: Config) -> int:
+    import dataclasses
+
+    from bot.corpus.crawl import crawl
+    from bot.progress import progress_bar
+
+    site = args.site or config.site
+    if not site:
+        raise ConfigError(f"crawl needs the site's address: {PROG} crawl https://www.opium.org (or set BOT_SITE)")
+    if args.delay is not None and not 0 <= args.delay <= 60:
+        raise ConfigError(f"--delay must be between 0 and 60 seconds, got {args.delay:g}")
+    if args.max_pages is not None and args.max_pages < 1:
+        raise ConfigError(f"--max-pages must be 1 or more, got {args.max_pages}")
+    if args.timeout is not None and not 0.1 <= args.timeout <= 600:
+        raise ConfigError(f"--timeout must be between 0.1 and 600 seconds, got {args.timeout:g}")
+    chosen = {"delay": args.delay, "timeout": args.timeout, "max_pages": args.max_pages}
+    settings = dataclasses.replace(config.crawl, **{k: v for k, v in chosen.items() if v is not None})
+    report = crawl(site, args.corpus or config.corpus, settings, progress=progress_bar(enabled=not args.json))
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+        return 0
+    for kind, problems in (("failed", report.failed), ("skipped", report.skipped)):
+        for url, reason in problems:
+            _stderr(f"{kind} {url}: {reason}")
+    print(report.summary())
+    return 0
+
+
 def _index(args: argparse.Namespace, config: Config) -> int:
+    from bot.progress import progress_bar
+
     corpus = args.corpus or config.corpus
     index = args.index or config.index
-    _, report = build(config, corpus, index, make_analyzer(config), say=_stderr)
+    _, report = build(config, corpus, index, make_analyzer(config), say=_stderr, progress=progress_bar())
     report_build(report, _stderr)
     print(f"{report.summary()} -> {index}")
     return 0
@@ -174,7 +214,10 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     from bot.telegram.app import build_application
     from bot.telegram.running import run
 
+    from bot.refresh import first_crawl
+
     log = logging.getLogger("bot")
+    first_crawl(config, log.info)  # BOT_SITE and a corpus never crawled: read the site first
     answerer = open_answerer(config, say=log.info)
     run(config, build_application(config, answerer), webhook=args.webhook)
     return 0

@@ -16,6 +16,7 @@ from dotenv import dotenv_values
 from bot.errors import BotError
 from bot.answering.answer import AnswerSettings
 from bot.answering.contacts import DEFAULT_DISCLAIMER, Contacts, Helpline
+from bot.corpus.site import CrawlSettings, Site, SiteError
 from bot.search.analysis import STEMMERS, AnalyzerSettings
 from bot.search.bm25 import BM25Params
 from bot.search.chunking import ChunkSettings
@@ -72,6 +73,13 @@ SETTINGS = (
     Setting("BOT_RELOAD_SECONDS", "5", "how often `run` checks index/ for a rebuilt index to swap in (0: never; SIGHUP always)"),
     Setting("BOT_BUILD_WAIT_SECONDS", "600", "how long a build waits for another build of the same index folder "
             "to finish before giving up (0: give up at once)"),
+    Setting("BOT_SITE", "", "your site's address, or its sitemap's: `run` crawls it into BOT_CORPUS (first when "
+            "BOT_CORPUS was never crawled, then every BOT_CRAWL_HOURS); empty: no crawling"),
+    Setting("BOT_CRAWL_HOURS", "24", "hours between two crawls of BOT_SITE while `run` runs (0: only the first)"),
+    Setting("BOT_CRAWL_DELAY", "1", "seconds between two requests to the site while crawling (robots.txt's "
+            "Crawl-delay, when longer, wins)"),
+    Setting("BOT_CRAWL_CONTACT", "", "how the site's owner can reach you (an email or a web address), sent in "
+            "the crawler's User-Agent"),
     Setting("BOT_LOG_LEVEL", "INFO", "log level of `run` (DEBUG, INFO, WARNING, ERROR)"),
     Setting("TELEGRAM_BOT_TOKEN", "", "the bot's token from @BotFather (required for `run`)"),
     Setting("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot",
@@ -136,6 +144,9 @@ class Config:
     messages_per_second: float = 30.0
     safety_rules: Path | None = None
     synonyms_file: Path | None = None
+    site: str = ""
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    crawl_hours: float = 24.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = None) -> "Config":
@@ -187,6 +198,13 @@ class Config:
         build_wait_seconds = _number(get, "BOT_BUILD_WAIT_SECONDS", float, 0.0, 86_400.0)
         messages_per_second = _number(get, "BOT_MESSAGES_PER_SECOND", float, 0.1, 100_000.0)
         database = _text(get, "BOT_DATABASE")
+        site = get("BOT_SITE")
+        if site:
+            try:
+                Site.parse(site)
+            except SiteError as e:
+                raise ConfigError(f"BOT_SITE is {e}") from None
+        crawl = CrawlSettings(contact=get("BOT_CRAWL_CONTACT"), delay=_number(get, "BOT_CRAWL_DELAY", float, 0.0, 60.0))
         log_level = get("BOT_LOG_LEVEL").upper()
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"BOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
@@ -200,7 +218,8 @@ class Config:
                    log_level=log_level, reload_seconds=reload_seconds, build_wait_seconds=build_wait_seconds,
                    messages_per_second=messages_per_second,
                    safety_rules=Path(safety_rules).expanduser() if safety_rules else None,
-                   synonyms_file=Path(synonyms).expanduser() if synonyms else None)
+                   synonyms_file=Path(synonyms).expanduser() if synonyms else None, site=site, crawl=crawl,
+                   crawl_hours=_number(get, "BOT_CRAWL_HOURS", float, 0.0, 8760.0))
 
 
 def _text(get: Callable[[str], str], name: str) -> str:

@@ -33,9 +33,9 @@ def report_build(report: BuildReport, say: Callable[[str], None]) -> None:
 
 
 def build(config: Config, corpus: Path, index: Path, analyzer: Analyzer,
-          say: Callable[[str], None]) -> tuple[SearchIndex, BuildReport]:
+          say: Callable[[str], None], progress=None) -> tuple[SearchIndex, BuildReport]:
     return build_index(corpus, index, analyzer, config.index_settings, say=say,
-                       wait_seconds=config.build_wait_seconds)
+                       wait_seconds=config.build_wait_seconds, progress=progress)
 
 
 def load(index: Path, analyzer: Analyzer, say: Callable[[str], None]) -> SearchIndex:

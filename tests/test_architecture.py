@@ -25,7 +25,7 @@ ALLOWED = {
     "answering": {"corpus", "search", "safety", "rendering", "text"},
     "state": set(),
     "telegram": {"corpus", "search", "safety", "rendering", "answering", "state", "config", "engine", "logs",
-                 "text"},
+                 "text", "refresh"},
 }
 MAX_LINES = 400
 

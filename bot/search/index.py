@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -31,6 +31,7 @@ FORMAT_VERSION = 3  # 3: each file's sha256 in the manifest; 2: articles without
 READABLE_VERSIONS = (2, 3)  # a format-2 index is read with a warning: only its files' sizes can be checked
 POINTER = storage.POINTER
 BUILD_WAIT_SECONDS = 600.0
+Progress = Callable[[Iterable, int, str], Iterable]  # bot.progress: a bar on a terminal, else nothing
 _CHUNK_ARRAYS = ("chunk_article", "chunk_start", "chunk_end", "chunk_section")
 _FILES = tuple(f"{name}.npy" for name in _CHUNK_ARRAYS) + ("sections.json", "articles.jsonl") + BM25_FILES
 
@@ -140,14 +141,15 @@ class SearchIndex:
 
     @classmethod
     def build(cls, corpus: Corpus, analyzer: Analyzer, settings: IndexSettings = IndexSettings(),
-              corpus_path: Path | None = None, say: Callable[[str], None] | None = None) -> "SearchIndex":
+              corpus_path: Path | None = None, say: Callable[[str], None] | None = None,
+              progress: Progress | None = None) -> "SearchIndex":
         """Index the corpus. An article that cannot be indexed is skipped (added to corpus.problems, and said
         when `say` is given), never the whole build."""
         section_ids: dict[str, int] = {}
         rows: list[tuple[int, int, int, int]] = []
         documents: list[list[str]] = []
         articles: list[Article] = []
-        for article in corpus.articles:
+        for article in (progress(corpus.articles, len(corpus.articles), "articles") if progress else corpus.articles):
             try:
                 chunks = [(chunk, _document_terms(analyzer, article.title, chunk.section,
                                                   article.text[chunk.start:chunk.end], settings.index_titles))
@@ -317,7 +319,8 @@ def _current_or_none(index_dir: Path) -> Path | None:
 
 def build_index(corpus_path: Path, index_dir: Path, analyzer: Analyzer, settings: IndexSettings = IndexSettings(),
                 say: Callable[[str], None] | None = None,
-                wait_seconds: float = BUILD_WAIT_SECONDS) -> tuple[SearchIndex, BuildReport]:
+                wait_seconds: float = BUILD_WAIT_SECONDS,
+                progress: Progress | None = None) -> tuple[SearchIndex, BuildReport]:
     """Build under the folder's lock (waiting up to wait_seconds for another build), saying each skipped
     article as it is found; the previous index serves until the new one is complete."""
     if not Path(corpus_path).exists():
@@ -332,7 +335,7 @@ def build_index(corpus_path: Path, index_dir: Path, analyzer: Analyzer, settings
         corpus = load_corpus(corpus_path)
         for problem in corpus.problems:
             tell(f"skipped {problem}")
-        index = SearchIndex.build(corpus, analyzer, settings, corpus_path, say)
+        index = SearchIndex.build(corpus, analyzer, settings, corpus_path, say, progress)
         path = index.save(index_dir)
     report = BuildReport(len(index.articles), index.chunk_count, corpus.problems,
                          time.perf_counter() - started, path)

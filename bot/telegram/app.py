@@ -23,6 +23,8 @@ from bot.telegram import texts
 from bot.answering.answer import MAX_QUESTION_CHARS, Answerer
 from bot.telegram.buttons import MAX_AGE_SECONDS, ButtonCodec, answer_digest
 from bot.config import Config
+from bot.corpus.crawl_state import site_summary
+from bot.refresh import keep_in_step
 from bot.state.feedback import DAY, FeedbackStore
 from bot.state.limits import ChatLimiter
 from bot.telegram.fairness import Turns, fair
@@ -112,8 +114,9 @@ async def on_about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     s = _services(context)
     index = s.answerer.index
     built = str(index.manifest.get("built_at", "unknown")).replace("T", " ").replace("+00:00", " UTC")
+    site = await asyncio.to_thread(site_summary, s.config.corpus)
     await update.effective_message.reply_text(
-        texts.about(len(index.articles), index.chunk_count, built, s.contacts))
+        texts.about(len(index.articles), index.chunk_count, built, s.contacts, site))
 
 
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -180,13 +183,16 @@ async def _post_init(application: Application) -> None:
         # a plain task: the application is not "running" yet during post_init; cancelled in post_shutdown
         application.bot_data["watcher"] = asyncio.get_running_loop().create_task(watch_index(s))
     application.bot_data["polling_watch"] = asyncio.get_running_loop().create_task(watch_polling(application))
+    if s.config.site and s.config.crawl_hours > 0:  # BOT_SITE: crawl, rebuild, then the reload below
+        application.bot_data["site"] = asyncio.get_running_loop().create_task(
+            keep_in_step(s.config, lambda: reload_index(s, "the site was crawled")))
     with contextlib.suppress(NotImplementedError, AttributeError, RuntimeError):  # no SIGHUP on some systems
         asyncio.get_running_loop().add_signal_handler(
             signal.SIGHUP, lambda: application.create_task(reload_index(s, "SIGHUP")))
 
 
 async def _post_shutdown(application: Application) -> None:
-    for name in ("watcher", "polling_watch"):
+    for name in ("watcher", "polling_watch", "site"):
         task = application.bot_data.pop(name, None)
         if task is not None:
             task.cancel()

@@ -64,8 +64,15 @@ def helpline_text(c: Contacts) -> str:
             + _footer(c))
 
 
-def about(articles: int, chunks: int, built_at: str, c: Contacts) -> str:
+def about(articles: int, chunks: int, built_at: str, c: Contacts,
+          site: tuple[str, str, int] | None = None) -> str:
+    """`site`: (address, when it was last read, its articles), for a corpus crawled from a site."""
+    read = ""
+    if site:
+        when = site[1].replace("T", " ").replace("+00:00", " UTC")
+        read = f"The site {escape(site[0])} was last read {escape(when)}: {site[2]:,} articles.\n"
     return (f"I answer from <b>{articles:,}</b> articles ({chunks:,} passages), indexed {escape(built_at)}.\n"
+            + read +
             "Every answer quotes the articles word for word and links to them; I write nothing of my own.\n\n"
             + _footer(c))
 
