@@ -1,7 +1,8 @@
 """`python -m bot check`: is this deployment ready to serve? One line a point, exit 0 only when all hold.
 
 Each point is what a running bot would trip over first: a token the Bot API refuses, an index that does not
-load or does not match its checksums, a state database it cannot write, the operator's site out of reach.
+load or does not match its checksums, a state database it cannot write, the operator's site (BOT_SITE) out
+of reach.
 Nothing here prints the token: the Bot API is asked with it, and only the answer's status is reported.
 """
 from __future__ import annotations
@@ -83,11 +84,31 @@ def check_database(config: Config) -> Check:
     return Check("database", True, f"{path}: writable")
 
 
+def check_site(config: Config, client: httpx.Client) -> Check:
+    """The site answers its robots.txt (or its sitemap) over the network, as the crawler will ask it."""
+    from bot.corpus.site import Site, SiteError
+
+    try:
+        site = Site.parse(config.site)
+    except SiteError as e:
+        return Check("site", False, f"BOT_SITE is {e}")
+    url = site.sitemap or site.url("/robots.txt")
+    try:
+        response = client.get(url, headers={"User-Agent": config.crawl.user_agent})
+    except httpx.HTTPError as e:
+        return Check("site", False, f"{url} cannot be reached ({type(e).__name__})")
+    if response.status_code >= 500:
+        return Check("site", False, f"{url} answered {response.status_code}")
+    return Check("site", True, f"{url} answered {response.status_code}")
+
+
 def run_checks(config: Config, client: httpx.Client | None = None,
                extra: tuple[Callable[[Config, httpx.Client], Check], ...] = ()) -> list[Check]:
     own = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
     try:
         checks = [check_token(config, own), check_index(config), check_database(config)]
+        if config.site:
+            checks.append(check_site(config, own))
         checks += [point(config, own) for point in extra]
     finally:
         if client is None:

@@ -28,10 +28,10 @@ def built(tmp_path_factory):
     return index
 
 
-def _check(tmp_path, fake, index, token=FakeBotAPI.TOKEN, database=None):
+def _check(tmp_path, fake, index, token=FakeBotAPI.TOKEN, database=None, site=""):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": token,
            "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_INDEX": str(index),
-           "BOT_DATABASE": str(database or tmp_path / "state" / "bot.sqlite3")}
+           "BOT_DATABASE": str(database or tmp_path / "state" / "bot.sqlite3"), "BOT_SITE": site}
     result = subprocess.run([sys.executable, "-m", "bot", "check", "--json"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=60)
     assert "Traceback" not in result.stdout + result.stderr, result.stderr
@@ -77,3 +77,33 @@ def test_an_unwritable_database_fails_its_line(tmp_path, fake, built):
     code, ready, checks = _check(tmp_path, fake, built, database=blocker / "bot.sqlite3")
     assert code == 1 and not checks["database"]["ok"] and "bot.sqlite3" in checks["database"]["detail"], checks
     assert checks["token"]["ok"] and checks["index"]["ok"]
+
+
+@pytest.mark.slow  # a process and a small web server
+def test_the_site_is_checked_when_one_is_set(tmp_path, fake, built):
+    import http.server
+    import socket
+    import threading
+
+    class Robots(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200 if self.path == "/robots.txt" else 404)
+            self.end_headers()
+            self.wfile.write(b"User-agent: *\nDisallow:\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Robots)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        code, ready, checks = _check(tmp_path, fake, built, site=f"http://127.0.0.1:{server.server_port}")
+        assert code == 0 and checks["site"]["ok"] and "robots.txt answered 200" in checks["site"]["detail"]
+    finally:
+        server.shutdown()
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    code, ready, checks = _check(tmp_path, fake, built, site=f"http://127.0.0.1:{closed}")
+    assert code == 1 and not checks["site"]["ok"] and "cannot be reached" in checks["site"]["detail"]
+    assert "site" not in _check(tmp_path, fake, built)[2]  # no BOT_SITE: no such point

@@ -15,7 +15,7 @@ import time
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatAction, MessageEntityType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
                           Defaults, InlineQueryHandler, MessageHandler, filters)
 
@@ -174,7 +174,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 # --- wiring ---------------------------------------------------------------------------------------
 
 async def _post_init(application: Application) -> None:
-    await application.bot.set_my_commands(list(texts.COMMANDS.items()))
+    try:  # the menu is a comfort: a Bot API that refuses it must not keep the bot from answering
+        await application.bot.set_my_commands(list(texts.COMMANDS.items()))
+    except InvalidToken:
+        raise
+    except TelegramError as e:
+        log.warning("could not set the command menu (%s); answering without it", type(e).__name__)
     s = services_of(application)
     index = s.answerer.index
     log.info("started as @%s with %d articles, %d passages", application.bot.username,
