@@ -437,16 +437,26 @@ def test_an_unreachable_bot_api_is_retried_with_one_line_a_failure_and_no_traceb
            "BOT_LOG_LEVEL": "INFO", "BOT_RELOAD_SECONDS": "0"}
     process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    import threading
+
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
     try:
-        time.sleep(6)
-        assert process.poll() is None, "it keeps trying"
+        # two failures said means it retried; waited for, not slept on (a loaded machine starts slowly)
+        deadline = time.monotonic() + 90
+        while sum("failed (NetworkError)" in line for line in lines) < 2 and time.monotonic() < deadline:
+            assert process.poll() is None, "it keeps trying: " + "".join(lines)
+            time.sleep(0.2)
         process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=20)
+        process.wait(timeout=20)
+        reader.join(timeout=5)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert "failed (NetworkError)" in out and "Traceback" not in out, out
+    out = "".join(lines)
+    assert sum("failed (NetworkError)" in line for line in lines) >= 2 and "Traceback" not in out, out
     assert FakeBotAPI.TOKEN not in out and FakeBotAPI.TOKEN.split(":")[1] not in out
 
 
