@@ -571,6 +571,21 @@ def test_get_updates_faults_lose_nothing_and_double_nothing(fake, config, sample
     run(scenario)
 
 
+def test_without_a_transport_the_bot_talks_http_through_the_librarys_own_client(fake, config, sample_index):
+    """What `run` builds: calls and getUpdates over python-telegram-bot's HTTPXRequest, getUpdates screened;
+    FakeRequest only when a test hands it in."""
+    from telegram.request import HTTPXRequest
+
+    from bot.telegram.updates import ScreenedUpdatesRequest
+
+    running = build_application(config, Answerer(sample_index, config.answer)).bot
+    polls = running._request[0]  # noqa: SLF001 - the library keeps the getUpdates request there
+    assert type(running.request) is HTTPXRequest and isinstance(polls, ScreenedUpdatesRequest)
+    assert type(polls.inner) is HTTPXRequest and polls.inner is not running.request
+    tested = build_application(config, Answerer(sample_index, config.answer), transport=transport(fake)).bot
+    assert type(tested.request) is FakeRequest and type(tested._request[0].inner) is FakeRequest  # noqa: SLF001
+
+
 @pytest.mark.parametrize("fake", ["http", "in-process"], indirect=True)
 def test_an_update_the_library_cannot_parse_is_skipped_and_the_rest_answered(fake, config, sample_index, caplog):
     """A poll without its required fields (as after a Bot API change) in the middle of a batch: screened on its
