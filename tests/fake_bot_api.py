@@ -44,8 +44,7 @@ from typing import Any, Callable
 
 from tests import tdlib
 
-__all__ = ["FakeBotAPI", "ApiError", "bad_request", "visible_text", "decode_field", "CONNECTION_FAULTS",
-           "MAX_TEXT_LENGTH"]
+__all__ = ["FakeBotAPI", "ApiError", "bad_request", "visible_text", "decode_field", "CONNECTION_FAULTS"]
 
 MAX_TEXT_LENGTH = 4096  # UTF-16 units of the text after entity parsing
 MAX_ENTITIES = 100  # Telegram keeps the formatting of the first 100 entities of a message, drops the rest
@@ -251,8 +250,6 @@ class FakeBotAPI:
         self.rejected: list[tuple[str, dict, int, str]] = []
         #: bugs in the fake itself, or calls it cannot answer as asked (a test may assert this stays empty)
         self.server_errors: list[str] = []
-        #: updates POSTed by post_to_webhook: (url, update, HTTP status)
-        self.webhook_deliveries: list[tuple[str, dict, int]] = []
         #: tdlib's verdict on every parse_mode=HTML text: {"method", "units", "entities", "links", "error"}
         self.judged: list[dict] = []
 
@@ -567,10 +564,6 @@ class FakeBotAPI:
                  "retry_after": retry_after, "delay": delay}
             )
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
     def take_fault(self, method: str) -> dict | None:
         """The fault injected for this call to ``method``, if any, counted as served."""
         with self._lock:
@@ -619,8 +612,6 @@ class FakeBotAPI:
         except urllib.error.HTTPError as exc:
             status = exc.code
             exc.close()
-        with self._lock:
-            self.webhook_deliveries.append((url, update, status))
         return status
 
     # ---------------------------------------------------------------- answering a call (either way in)
