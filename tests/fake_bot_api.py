@@ -1,41 +1,42 @@
 """A local fake of the Telegram Bot API, for end-to-end tests of the bot.
 
-Standard library only. It listens on 127.0.0.1 (a free port) and answers the way
-api.telegram.org does, closely enough for python-telegram-bot (PTB) to be pointed at it
-with ``Bot(token, base_url=fake.base_url)`` or ``ApplicationBuilder().base_url(...)``:
+It answers the calls the bot and python-telegram-bot (PTB) make, and no others, the way api.telegram.org
+does: getMe, getUpdates, deleteWebhook and setWebhook (PTB's start-up), sendMessage, sendChatAction,
+answerCallbackQuery, answerInlineQuery, editMessageReplyMarkup and setMyCommands (the bot). Any other
+method gets Telegram's own answer, 404 "Not Found: method not found", so a bot calling something new fails
+loudly in the tests until the fake learns it. Two ways in, one Telegram:
+
+* in-process, through PTB's request layer (tests/fake_request.py: no socket): for everything but what
+  only HTTP shows;
+* over HTTP on 127.0.0.1 (tests/fake_http.py: ``with FakeBotAPI() as fake``, then ``fake.base_url``): for
+  faults on the wire (timeouts, dropped connections, 5xx and 429 answers), a bot run as a process, the webhook.
+
+Either way:
 
 * every answer carries the real HTTP status; errors have the body
   ``{"ok": false, "error_code": N, "description": "..."}`` (PTB reads the status, not "ok");
-* requests are read the way PTB sends them: form fields (urlencoded or multipart) where
-  strings are sent as they are and every other value JSON-encoded; a JSON body works too;
-* ``parse_mode=HTML`` texts are judged by tdlib, Telegram's own parser (tests/tdlib: refused
-  with "can't parse entities" as Telegram refuses them, "message is too long" over 4,096 UTF-16
-  units of parsed text, and only the first 100 entities kept, as Telegram keeps them); every
-  verdict is recorded in ``FakeBotAPI.judged`` so tests can assert on lengths and entity counts.
-  They are also parsed by the fake's own parser, which must agree with tdlib, and which,
-  stricter than Telegram, refuses a bare ``&`` too (see ``FakeBotAPI.strict_html``), so
-  escaping bugs fail loudly in tests.
+* fields are read as PTB sends them (a form: strings as they are, every other value JSON-encoded);
+* ``parse_mode=HTML`` texts are judged by tdlib, Telegram's own parser (tests/tdlib): refused with
+  "can't parse entities" as Telegram refuses them, "message is too long" over 4,096 UTF-16 units of parsed
+  text, and only the first 100 entities kept, as Telegram keeps them; every verdict is recorded in
+  ``FakeBotAPI.judged`` so tests can assert on lengths and entity counts. Stricter than Telegram, a bare
+  ``&`` is refused too (see ``FakeBotAPI.strict_html``), so escaping bugs fail loudly.
 
 Usage::
 
-    with FakeBotAPI() as fake:
-        fake.push_command("/start")
-        ...run the bot against fake.base_url...
-        [params] = fake.wait_for("sendMessage")
+    fake = FakeBotAPI()
+    fake.push_command("/start")
+    ...run the bot with FakeRequest(fake), or against fake.base_url inside ``with fake:``...
+    [params] = fake.wait_for("sendMessage")
 """
 
 from __future__ import annotations
 
 import copy
-import email.parser
-import email.policy
-import http.server
 import json
 import re
-import socket
 import threading
 import time
-import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -43,292 +44,48 @@ from typing import Any, Callable
 
 from tests import tdlib
 
-__all__ = ["FakeBotAPI", "HTMLParseError", "parse_html", "visible_text", "MAX_TEXT_LENGTH"]
+__all__ = ["FakeBotAPI", "ApiError", "bad_request", "visible_text", "decode_field", "CONNECTION_FAULTS"]
 
 MAX_TEXT_LENGTH = 4096  # UTF-16 units of the text after entity parsing
 MAX_ENTITIES = 100  # Telegram keeps the formatting of the first 100 entities of a message, drops the rest
 _LONG_POLL_CAP = 5.0  # seconds a getUpdates may block, whatever `timeout` asks for
 
 # --------------------------------------------------------------------------------------
-# Telegram HTML
+# Telegram HTML, as tdlib parses it
 # --------------------------------------------------------------------------------------
 
-
-class HTMLParseError(ValueError):
-    """The text is not valid Telegram HTML. ``str(exc)`` is what follows
-    "Bad Request: can't parse entities: " in the server's answer."""
-
-
-_SPACE = " \t\r\n\v\f"
-_SUPPORTED_TAGS = frozenset(
-    {
-        "a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del",
-        "code", "pre", "tg-spoiler", "span", "blockquote", "tg-emoji",
-    }
-)
-_SIMPLE_ENTITY_TYPES = {
-    "b": "bold", "strong": "bold",
-    "i": "italic", "em": "italic",
-    "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "tg-spoiler": "spoiler", "span": "spoiler",
+# tdlib's entity types as the Bot API names them in a Message (those Telegram HTML can make but a mention)
+_ENTITY_TYPES = {
+    "textEntityTypeBold": "bold", "textEntityTypeItalic": "italic", "textEntityTypeUnderline": "underline",
+    "textEntityTypeStrikethrough": "strikethrough", "textEntityTypeSpoiler": "spoiler",
+    "textEntityTypeCode": "code", "textEntityTypePre": "pre", "textEntityTypePreCode": "pre",
+    "textEntityTypeTextUrl": "text_link", "textEntityTypeBlockQuote": "blockquote",
+    "textEntityTypeExpandableBlockQuote": "expandable_blockquote", "textEntityTypeCustomEmoji": "custom_emoji",
 }
-_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_HEX = frozenset("0123456789abcdefABCDEF")
-_DEC = frozenset("0123456789")
+_ENTITY_FIELDS = {"url": "url", "language": "language", "custom_emoji_id": "custom_emoji_id"}
+# a "&" that starts none of the entities Telegram HTML has (&lt; &gt; &amp; &quot; and numeric ones), with ";"
+_BARE_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});)")
 
 
 def _utf16_len(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
-def _byte_offset(text: str, index: int) -> int:
-    return len(text[:index].encode("utf-8", "surrogatepass"))
-
-
-def _decode_html_entity(text: str, i: int, strict: bool) -> tuple[str | None, int]:
-    """``text[i] == "&"``. Returns (character, index after the entity) or (None, i)."""
-    n = len(text)
-    j = i + 1
-    if j < n and text[j] == "#":
-        j += 1
-        if j < n and text[j] in "xX":
-            j += 1
-            start, digits_ok, base = j, _HEX, 16
-        else:
-            start, digits_ok, base = j, _DEC, 10
-        while j < n and text[j] in digits_ok:
-            j += 1
-        digits = text[start:j]
-        if not digits or len(digits) > 7:
-            return None, i
-        value = int(digits, base)
-        if value == 0 or value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
-            return None, i
-        char = chr(value)
-    else:
-        start = j
-        while j < n and text[j].isascii() and text[j].isalpha():
-            j += 1
-        char = _NAMED_ENTITIES.get(text[start:j])
-        if char is None:
-            return None, i
-    if j < n and text[j] == ";":
-        return char, j + 1
-    if strict:  # Telegram takes "&lt" without ";"; the strict fake wants well-formed HTML
-        return None, i
-    return char, j
-
-
-def _bad_ampersand(text: str, i: int) -> HTMLParseError:
-    return HTMLParseError(
-        f'Character "&" at byte offset {_byte_offset(text, i)} does not start an HTML entity '
-        '(only &lt; &gt; &amp; &quot; and numeric ones are supported); escape it as "&amp;"'
-    )
-
-
-def parse_html(html: str, *, strict: bool = True) -> tuple[str, list[dict]]:
-    """Parse Telegram HTML into (visible text, list of MessageEntity dicts).
-
-    Follows tdlib's parser (supported tags only, end tags must match the innermost open tag,
-    unknown attributes ignored, a bare ">" is text). With ``strict`` (the default) a "&"
-    that does not start &lt; &gt; &amp; &quot; or a numeric entity, with its ";", is an
-    error; Telegram itself would show it as a literal "&". Raises HTMLParseError.
-    Entity offsets and lengths are in UTF-16 code units, like Telegram's.
-    """
-    out: list[str] = []
-    entities: list[dict] = []
-    stack: list[dict] = []
-    utf16 = 0
-    n = len(html)
-    i = 0
-    while i < n:
-        c = html[i]
-        if c == "&":
-            char, j = _decode_html_entity(html, i, strict)
-            if char is not None:
-                out.append(char)
-                utf16 += _utf16_len(char)
-                i = j
-                continue
-            if strict:
-                raise _bad_ampersand(html, i)
-        if c != "<":
-            out.append(c)
-            utf16 += 2 if ord(c) > 0xFFFF else 1
-            i += 1
-            continue
-
-        begin = i
-        i += 1
-        if i < n and html[i] == "/":  # end tag
-            if not stack:
-                raise HTMLParseError(f"Unexpected end tag at byte offset {_byte_offset(html, begin)}")
-            i += 1
-            j = i
-            while j < n and html[j] not in _SPACE and html[j] != ">":
-                j += 1
-            end_name = html[i:j].lower()
-            while j < n and html[j] in _SPACE:
-                j += 1
-            if j >= n or html[j] != ">":
-                raise HTMLParseError(f"Unclosed end tag at byte offset {_byte_offset(html, begin)}")
-            i = j + 1
-            top = stack.pop()
-            if end_name and end_name != top["tag"]:
-                raise HTMLParseError(
-                    f"Unmatched end tag at byte offset {_byte_offset(html, begin)}, "
-                    f'expected "</{top["tag"]}>", found "</{end_name}>"'
-                )
-            _close_entity(top, utf16, out, entities)
-            continue
-
-        # start tag
-        j = i
-        while j < n and html[j] not in _SPACE and html[j] != ">":
-            j += 1
-        if j >= n:
-            raise HTMLParseError(f"Unclosed start tag at byte offset {_byte_offset(html, begin)}")
-        tag = html[i:j].lower()
-        if tag not in _SUPPORTED_TAGS:
-            raise HTMLParseError(
-                f'Unsupported start tag "{tag}" at byte offset {_byte_offset(html, begin)}'
-            )
-        attrs: dict[str, str] = {}
-        i = j
-        while True:
-            while i < n and html[i] in _SPACE:
-                i += 1
-            if i >= n:
-                raise HTMLParseError(
-                    f'Unclosed start tag "{tag}" at byte offset {_byte_offset(html, begin)}'
-                )
-            if html[i] == ">":
-                i += 1
-                break
-            name_start = i
-            while i < n and html[i] not in _SPACE and html[i] not in "=>":
-                i += 1
-            name = html[name_start:i].lower()
-            if not name:
-                raise HTMLParseError(
-                    f'Empty attribute name in the tag "{tag}" at byte offset {_byte_offset(html, begin)}'
-                )
-            while i < n and html[i] in _SPACE:
-                i += 1
-            if i >= n:
-                raise HTMLParseError(
-                    f'Unclosed start tag "{tag}" at byte offset {_byte_offset(html, begin)}'
-                )
-            if html[i] != "=":
-                if tag == "blockquote" and name == "expandable":
-                    attrs[name] = ""
-                    continue
-                raise HTMLParseError(
-                    f'Expected equal sign in declaration of an attribute of the tag "{tag}" '
-                    f"at byte offset {_byte_offset(html, begin)}"
-                )
-            i += 1
-            while i < n and html[i] in _SPACE:
-                i += 1
-            if i >= n:
-                raise HTMLParseError(
-                    f'Unclosed start tag "{tag}" at byte offset {_byte_offset(html, begin)}'
-                )
-            quote = html[i]
-            if quote in "\"'":
-                i += 1
-                value_chars: list[str] = []
-                while i < n and html[i] != quote:
-                    if html[i] == "&":
-                        char, j = _decode_html_entity(html, i, strict)
-                        if char is not None:
-                            value_chars.append(char)
-                            i = j
-                            continue
-                        if strict:
-                            raise _bad_ampersand(html, i)
-                    value_chars.append(html[i])
-                    i += 1
-                if i >= n:
-                    raise HTMLParseError(
-                        f"Unclosed start tag at byte offset {_byte_offset(html, begin)}"
-                    )
-                i += 1
-                value = "".join(value_chars)
-            else:  # a name token
-                token_start = i
-                while i < n and ((html[i].isascii() and html[i].isalnum()) or html[i] in ".-"):
-                    i += 1
-                value = html[token_start:i].lower()
-                if i >= n or (html[i] not in _SPACE and html[i] != ">"):
-                    raise HTMLParseError(
-                        f"Unexpected end of name token at byte offset {_byte_offset(html, token_start)}"
-                    )
-            attrs[name] = value
-        if tag == "span" and attrs.get("class") != "tg-spoiler":
-            raise HTMLParseError(
-                f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(html, begin)}'
-            )
-        if tag == "tg-emoji" and not attrs.get("emoji-id"):
-            raise HTMLParseError(
-                f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset {_byte_offset(html, begin)}'
-            )
-        stack.append({"tag": tag, "attrs": attrs, "offset": utf16, "out_pos": len(out)})
-
-    if stack:
-        raise HTMLParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1]["tag"]}"')
-    for entity in entities:
-        entity.pop("_language", None)
-    entities.sort(key=lambda e: (e["offset"], -e["length"]))
-    return "".join(out), entities
-
-
-def _close_entity(top: dict, utf16: int, out: list[str], entities: list[dict]) -> None:
-    offset = top["offset"]
-    length = utf16 - offset
-    if length <= 0:
-        return
-    tag, attrs = top["tag"], top["attrs"]
-    if tag in _SIMPLE_ENTITY_TYPES:
-        entities.append({"type": _SIMPLE_ENTITY_TYPES[tag], "offset": offset, "length": length})
-    elif tag == "a":
-        url = attrs.get("href") or "".join(out[top["out_pos"]:])
-        entities.append({"type": "text_link", "offset": offset, "length": length, "url": url})
-    elif tag == "blockquote":
-        kind = "expandable_blockquote" if "expandable" in attrs else "blockquote"
-        entities.append({"type": kind, "offset": offset, "length": length})
-    elif tag == "tg-emoji":
-        entities.append(
-            {"type": "custom_emoji", "offset": offset, "length": length,
-             "custom_emoji_id": attrs["emoji-id"]}
-        )
-    elif tag == "code":
-        cls = attrs.get("class", "")
-        language = cls[len("language-"):] if cls.startswith("language-") else ""
-        last = entities[-1] if entities else None
-        if (last and last["type"] == "pre" and language and last["offset"] == offset
-                and last["length"] == length):
-            last["language"] = language
-        else:
-            entity = {"type": "code", "offset": offset, "length": length}
-            if language:
-                entity["_language"] = language
-            entities.append(entity)
-    elif tag == "pre":
-        last = entities[-1] if entities else None
-        if (last and last["type"] == "code" and last.get("_language")
-                and last["offset"] == offset and last["length"] == length):
-            last["type"] = "pre"
-            last["language"] = last.pop("_language")
-        else:
-            entities.append({"type": "pre", "offset": offset, "length": length})
-
-
 def visible_text(html: str) -> str:
-    """The text a user sees for ``html`` sent with parse_mode=HTML (tags removed, entities
-    decoded); Telegram's limit of 4,096 UTF-16 units applies to this. Raises HTMLParseError."""
-    return parse_html(html)[0]
+    """The text a user sees for ``html`` sent with parse_mode=HTML, as tdlib parses it (tags removed,
+    entities decoded); Telegram's limit of 4,096 UTF-16 units applies to this. Raises TdlibParseError."""
+    return tdlib.parse_html(html).text
+
+
+def _message_entities(parsed: tdlib.Parsed) -> list[dict]:
+    """tdlib's entities as Bot API MessageEntity dicts, the first 100 (the ones Telegram keeps)."""
+    entities = []
+    for entity in sorted(parsed.entities, key=lambda e: e["offset"])[:MAX_ENTITIES]:
+        kind = entity["type"]
+        converted = {"type": _ENTITY_TYPES[kind["@type"]], "offset": entity["offset"], "length": entity["length"]}
+        converted.update({ours: kind[theirs] for theirs, ours in _ENTITY_FIELDS.items() if theirs in kind})
+        entities.append(converted)
+    return entities
 
 
 def _strip_formatted(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
@@ -347,23 +104,15 @@ def _strip_formatted(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
 
 
 # --------------------------------------------------------------------------------------
-# Request decoding
+# Request decoding, answers
 # --------------------------------------------------------------------------------------
 
-# Fields PTB (and Telegram) treat as plain strings: never JSON-decoded.
+# The string parameters of the methods the fake answers: PTB sends them as they are, never JSON-encoded.
 TEXT_FIELDS = frozenset(
     {
-        "text", "caption", "parse_mode", "secret_token", "url", "callback_query_id",
-        "inline_query_id", "query", "switch_pm_text", "switch_pm_parameter", "next_offset",
-        "action", "description", "short_description", "name", "language_code",
-        "inline_message_id", "ip_address", "emoji", "title", "business_connection_id",
-        "message_effect_id", "data", "game_short_name", "question", "explanation",
-        "first_name", "last_name", "phone_number", "vcard", "address", "foursquare_id",
-        "foursquare_type", "google_place_id", "google_place_type", "payload",
-        "provider_token", "currency", "start_parameter", "sticker", "photo", "document",
-        "video", "audio", "voice", "animation", "video_note", "thumbnail", "file_id",
-        "custom_description", "sticker_set_name", "custom_title", "invite_link",
-        "explanation_parse_mode", "question_parse_mode", "caption_parse_mode",
+        "text", "parse_mode", "action", "callback_query_id", "inline_query_id", "next_offset", "url",
+        "secret_token", "ip_address", "language_code", "business_connection_id", "message_effect_id",
+        "inline_message_id",
     }
 )
 
@@ -373,7 +122,7 @@ def _reject_constant(name: str) -> Any:
 
 
 def decode_field(name: str, raw: str) -> Any:
-    """Decode one form field as PTB encodes it: strings verbatim, anything else as JSON."""
+    """Decode one field as PTB encodes it (RequestData.json_parameters): strings verbatim, the rest JSON."""
     if name in TEXT_FIELDS:
         return raw
     try:
@@ -382,11 +131,9 @@ def decode_field(name: str, raw: str) -> Any:
         return raw
 
 
-class _BadRequestBody(Exception):
-    pass
+class ApiError(Exception):
+    """An error answer: its HTTP status and the Bot API's error body."""
 
-
-class _ApiError(Exception):
     def __init__(self, status: int, description: str, parameters: dict | None = None):
         super().__init__(description)
         self.status = status
@@ -408,8 +155,9 @@ class _Ok:
         self.description = description
 
 
-def _bad(description: str) -> _ApiError:
-    return _ApiError(400, f"Bad Request: {description}")
+def bad_request(description: str) -> ApiError:
+    """Telegram's 400."""
+    return ApiError(400, f"Bad Request: {description}")
 
 
 _PATH_RE = re.compile(r"/bot([^/]*)/([^/]*)")
@@ -425,13 +173,14 @@ _CHAT_ACTIONS = frozenset(
 )
 _DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _MESSAGE_KEYS = ("message", "edited_message", "channel_post", "edited_channel_post", "business_message")
-FAULTS = frozenset({"429", "500", "502", "403", "400", "timeout", "drop", "hang", "slow"})
+#: faults only a connection can have: served by the HTTP server, refused in-process
+CONNECTION_FAULTS = frozenset({"timeout", "drop", "hang", "slow"})
 _FAULT_ERRORS = {
     "400": (400, "Bad Request: injected fault"),
-    "403": (403, "Forbidden: bot was blocked by the user"),
     "500": (500, "Internal Server Error"),
     "502": (502, "Bad Gateway"),
 }
+FAULTS = CONNECTION_FAULTS | {"429"} | set(_FAULT_ERRORS)
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -447,52 +196,11 @@ def _as_int(value: Any, default: int) -> int:
     if value is None or value == "":
         return default
     if isinstance(value, bool):
-        raise _bad("wrong parameter type")
+        raise bad_request("wrong parameter type")
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise _bad("wrong parameter type") from None
-
-
-# --------------------------------------------------------------------------------------
-# HTTP plumbing
-# --------------------------------------------------------------------------------------
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    fake: "FakeBotAPI"
-
-    def handle_error(self, request, client_address):  # noqa: ARG002 - never print, never die
-        exc = traceback.format_exc()
-        if "ConnectionResetError" not in exc and "BrokenPipeError" not in exc:
-            self.fake.server_errors.append(exc)
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "FakeBotAPI/1.0"
-    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms stalls
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.fake._track_connection(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.fake._track_connection(self.connection, False)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
-        pass
-
-    def do_POST(self) -> None:  # noqa: N802
-        self.server.fake._serve(self)
-
-    do_GET = do_POST
+        raise bad_request("wrong parameter type") from None
 
 
 # --------------------------------------------------------------------------------------
@@ -501,14 +209,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class FakeBotAPI:
-    """A fake Telegram Bot API server on 127.0.0.1. See the module docstring."""
+    """A fake Telegram Bot API, in-process or on 127.0.0.1. See the module docstring."""
 
     # Shaped like a real token (the bot checks the shape), written in two parts so that secret scanners
     # looking for real tokens in the repository are not set off by it.
     TOKEN = "123456789:" + "AAFakeTokenForTestsOnly_abcdefghijkl"
 
     #: Refuse a bare "&" in parse_mode=HTML texts (Telegram shows it literally). Set to False
-    #: on an instance to parse exactly as leniently as Telegram.
+    #: on an instance to take them as leniently as Telegram.
     strict_html: bool = True
 
     def __init__(self, token: str = TOKEN, username: str = "recovery_test_bot", bot_id: int = 999000):
@@ -532,28 +240,21 @@ class FakeBotAPI:
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
         self._stopped = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._connections: set[socket.socket] = set()
+        self._http: Any = None  # tests/fake_http.py's HTTPServing while it serves HTTP
 
         # what the bot did
         self.calls: list[tuple[str, dict]] = []
         self.sent_messages: list[dict] = []
         self.faults_served: list[tuple[str, str]] = []
-        #: error answers the server gave on its own (not injected): (method, params, status, description)
+        #: error answers the fake gave on its own (not injected): (method, params, status, description)
         self.rejected: list[tuple[str, dict, int, str]] = []
-        #: tracebacks of bugs in the fake itself (a test may assert this stays empty)
+        #: bugs in the fake itself, or calls it cannot answer as asked (a test may assert this stays empty)
         self.server_errors: list[str] = []
-        #: updates POSTed by post_to_webhook: (url, update, HTTP status)
-        self.webhook_deliveries: list[tuple[str, dict, int]] = []
         #: tdlib's verdict on every parse_mode=HTML text: {"method", "units", "entities", "links", "error"}
         self.judged: list[dict] = []
 
         # Telegram's state
         self.webhook: dict | None = None
-        self.commands: dict[tuple[str, str], list[dict]] = {}
-        self.descriptions: dict[str, str] = {}
-        self.short_descriptions: dict[str, str] = {}
         self._updates: list[dict] = []
         self._next_update_id = 1
         self._next_message_id = 1
@@ -570,25 +271,14 @@ class FakeBotAPI:
         self._handlers: dict[str, Callable[[dict], Any]] = {
             "getMe": self._m_get_me,
             "getUpdates": self._m_get_updates,
+            "deleteWebhook": self._m_delete_webhook,
+            "setWebhook": self._m_set_webhook,
             "sendMessage": self._m_send_message,
             "sendChatAction": self._m_send_chat_action,
             "answerCallbackQuery": self._m_answer_callback_query,
             "answerInlineQuery": self._m_answer_inline_query,
-            "editMessageText": self._m_edit_message_text,
             "editMessageReplyMarkup": self._m_edit_message_reply_markup,
-            "deleteMessage": self._m_delete_message,
             "setMyCommands": self._m_set_my_commands,
-            "getMyCommands": self._m_get_my_commands,
-            "deleteMyCommands": self._m_delete_my_commands,
-            "setWebhook": self._m_set_webhook,
-            "deleteWebhook": self._m_delete_webhook,
-            "getWebhookInfo": self._m_get_webhook_info,
-            "setMyDescription": self._m_set_my_description,
-            "getMyDescription": self._m_get_my_description,
-            "setMyShortDescription": self._m_set_my_short_description,
-            "getMyShortDescription": self._m_get_my_short_description,
-            "close": self._m_true,
-            "logOut": self._m_true,
         }
         # Telegram's method names are case-insensitive
         self._method_names = {name.lower(): name for name in self._handlers}
@@ -596,39 +286,26 @@ class FakeBotAPI:
     # ---------------------------------------------------------------- lifecycle
 
     def start(self) -> "FakeBotAPI":
-        if self._server is not None:
-            return self
-        self._stopped.clear()
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05},
-            name="FakeBotAPI", daemon=True,
-        )
-        self._thread.start()
+        """Serve HTTP on 127.0.0.1, a free port (tests/fake_http.py). Not needed in-process (tests/fake_request.py)."""
+        from tests.fake_http import HTTPServing  # here: it imports this module
+
+        if self._http is None:
+            self._stopped.clear()
+            self._http = HTTPServing(self)
         return self
 
     def stop(self) -> None:
-        server = self._server
-        if server is None:
-            return
+        """End every waiting long poll and pause; stop serving HTTP if it does."""
         self._stopped.set()
         with self._cond:
             self._cond.notify_all()
-        server.shutdown()
-        server.server_close()
-        with self._lock:
-            connections = list(self._connections)
-        for conn in connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        if self._thread is not None:
-            self._thread.join(timeout=1.0)
-        self._server = None
-        self._thread = None
+        http, self._http = self._http, None
+        if http is not None:
+            http.stop()
+
+    def pause(self, seconds: float | None) -> None:
+        """Wait `seconds` (None: until stop()), cut short by stop()."""
+        self._stopped.wait(seconds)
 
     def __enter__(self) -> "FakeBotAPI":
         return self.start()
@@ -637,22 +314,20 @@ class FakeBotAPI:
         self.stop()
 
     @property
+    def serving(self) -> bool:
+        """Whether it serves HTTP (start() or ``with``)."""
+        return self._http is not None
+
+    @property
     def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("FakeBotAPI is not started")
-        return self._server.server_address[1]
+        if self._http is None:
+            raise RuntimeError("FakeBotAPI is not serving HTTP: start() it, or reach it with FakeRequest")
+        return self._http.port
 
     @property
     def base_url(self) -> str:
         """For PTB's ``base_url``: PTB appends the token, then ``/<method>``."""
         return f"http://127.0.0.1:{self.port}/bot"
-
-    def _track_connection(self, conn: socket.socket, opened: bool) -> None:
-        with self._lock:
-            if opened:
-                self._connections.add(conn)
-            else:
-                self._connections.discard(conn)
 
     # ---------------------------------------------------------------- sending updates
 
@@ -800,7 +475,7 @@ class FakeBotAPI:
             return copy.deepcopy(self._updates)
 
     def get_message(self, chat_id: Any, message_id: int) -> dict | None:
-        """The current state of a message the server knows (after edits), or None."""
+        """The current state of a message the fake knows (after edits), or None."""
         with self._lock:
             message = self._messages.get((chat_id, message_id))
             return copy.deepcopy(message) if message is not None else None
@@ -871,10 +546,10 @@ class FakeBotAPI:
                delay: float = 0.0) -> None:
         """Make the next ``times`` calls to ``method`` ("*": any method but getUpdates) fail.
 
-        fault: "429" (with parameters.retry_after), "500", "502", "403" (bot blocked),
-        "400"; "drop" (connection closed, no answer); "timeout" (wait ``delay`` s, then
-        close without answering); "hang" (no answer until stop()); "slow" (wait ``delay`` s,
-        then perform the call and answer normally). ``delay`` also delays the error answers.
+        fault: "429" (with parameters.retry_after), "500", "502", "400"; and, over HTTP only (see
+        CONNECTION_FAULTS), "drop" (connection closed, no answer), "timeout" (wait ``delay`` s, then
+        close without answering), "hang" (no answer until stop()), "slow" (wait ``delay`` s, then
+        perform the call and answer normally). ``delay`` also delays the error answers.
         Except for "slow", the call is not performed and not recorded in ``calls``; every
         served fault is recorded in ``faults_served`` as (method, fault).
         """
@@ -889,11 +564,8 @@ class FakeBotAPI:
                  "retry_after": retry_after, "delay": delay}
             )
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def _take_fault(self, method: str) -> dict | None:
+    def take_fault(self, method: str) -> dict | None:
+        """The fault injected for this call to ``method``, if any, counted as served."""
         with self._lock:
             for fault in self._faults:
                 if fault["method"] == method or (fault["method"] == "*" and method != "getUpdates"):
@@ -905,28 +577,16 @@ class FakeBotAPI:
                     return fault
         return None
 
-    def _serve_fault(self, handler: _Handler, method: str, fault: dict) -> bool:
-        """Serve an injected fault. True if the request is done with."""
-        kind, delay = fault["fault"], fault["delay"]
-        if kind == "hang":
-            self._stopped.wait()
-            handler.close_connection = True
-            return True
-        if delay:
-            self._stopped.wait(delay)
-        if kind == "slow":
-            return False
-        if kind in ("drop", "timeout"):
-            handler.close_connection = True
-            return True
-        if kind == "429":
+    def fault_answer(self, fault: dict) -> tuple[int, dict]:
+        """The status and body of an injected error answer ("429", "500", "502", "400"), after its delay."""
+        if fault["delay"]:
+            self.pause(fault["delay"])
+        if fault["fault"] == "429":
             retry_after = fault["retry_after"]
-            error = _ApiError(429, f"Too Many Requests: retry after {retry_after}",
-                              {"retry_after": retry_after})
+            error = ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
         else:
-            error = _ApiError(*_FAULT_ERRORS[kind])
-        self._send_json(handler, error.status, error.payload())
-        return True
+            error = ApiError(*_FAULT_ERRORS[fault["fault"]])
+        return error.status, error.payload()
 
     # ---------------------------------------------------------------- webhook helper
 
@@ -952,129 +612,26 @@ class FakeBotAPI:
         except urllib.error.HTTPError as exc:
             status = exc.code
             exc.close()
-        with self._lock:
-            self.webhook_deliveries.append((url, update, status))
         return status
 
-    # ---------------------------------------------------------------- request handling
+    # ---------------------------------------------------------------- answering a call (either way in)
 
-    def _send_json(self, handler: _Handler, status: int, payload: dict) -> None:
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-        handler.wfile.flush()
-
-    def _serve(self, handler: _Handler) -> None:
-        try:
-            self._serve_request(handler)
-        except OSError:  # the client went away, or stop() cut the connection
-            handler.close_connection = True
-        except Exception:  # a bug in the fake: answer 500, record it, keep serving
-            self.server_errors.append(traceback.format_exc())
-            handler.close_connection = True
-            try:
-                self._send_json(handler, 500, {"ok": False, "error_code": 500,
-                                               "description": "Internal Server Error (bug in FakeBotAPI)"})
-            except Exception:
-                pass
-
-    @staticmethod
-    def _read_body(handler: _Handler) -> bytes:
-        if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
-            while True:
-                size_line = handler.rfile.readline(65537)
-                size = int(size_line.split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while handler.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(handler.rfile.read(size))
-                handler.rfile.readline(65537)
-        length = int(handler.headers.get("Content-Length") or 0)
-        return handler.rfile.read(length) if length > 0 else b""
-
-    @staticmethod
-    def _parse_params(handler: _Handler, query: str, body: bytes) -> dict:
-        params: dict[str, Any] = {}
-        for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
-            params[key] = decode_field(key, value)
-        if not body:
-            return params
-        content_type = handler.headers.get("Content-Type", "")
-        mime = content_type.split(";")[0].strip().lower()
-        if mime == "application/json":
-            try:
-                data = json.loads(body.decode("utf-8"))
-            except (ValueError, UnicodeDecodeError):
-                raise _BadRequestBody("can't parse JSON object") from None
-            if not isinstance(data, dict):
-                raise _BadRequestBody("can't parse JSON object")
-            for key, value in data.items():
-                params[key] = decode_field(key, value) if isinstance(value, str) else value
-        elif mime == "multipart/form-data":
-            head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
-            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-            if not message.is_multipart():
-                raise _BadRequestBody("can't parse multipart/form-data")
-            for part in message.iter_parts():
-                name = part.get_param("name", header="content-disposition")
-                if not name:
-                    continue
-                payload = part.get_payload(decode=True) or b""
-                filename = part.get_filename()
-                if filename is not None:
-                    params[name] = {"filename": filename, "content_type": part.get_content_type(),
-                                    "size": len(payload), "content": payload}
-                else:
-                    params[name] = decode_field(name, payload.decode("utf-8", "replace"))
-        else:  # application/x-www-form-urlencoded, or no type at all
-            text = body.decode("utf-8", "replace")
-            for key, value in urllib.parse.parse_qsl(text, keep_blank_values=True):
-                params[key] = decode_field(key, value)
-        return params
-
-    def _serve_request(self, handler: _Handler) -> None:
-        parts = urllib.parse.urlsplit(handler.path)
-        try:
-            body = self._read_body(handler)
-        except ValueError:  # a malformed Content-Length or chunk size: the client's fault
-            handler.close_connection = True
-            self._send_json(handler, 400, _bad("can't read the request body").payload())
-            return
-        match = _PATH_RE.fullmatch(parts.path)
+    def route(self, path: str) -> str:
+        """The method ``/bot<token>/<method>`` calls. Raises ApiError with Telegram's answer to a path
+        that is not one (404) or a token that is not the bot's (401 if shaped like one, else 404)."""
+        match = _PATH_RE.fullmatch(path)
         if not match:
-            self._send_json(handler, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
-            return
+            raise ApiError(404, "Not Found")
         token, name = match.groups()
         if token != self.token:
-            if _TOKEN_RE.fullmatch(token):
-                error = _ApiError(401, "Unauthorized")
-            else:
-                error = _ApiError(404, "Not Found")
+            error = ApiError(401, "Unauthorized") if _TOKEN_RE.fullmatch(token) else ApiError(404, "Not Found")
             with self._lock:
                 self.rejected.append((name, {}, error.status, error.description))
-            self._send_json(handler, error.status, error.payload())
-            return
-        method = self._method_names.get(name.lower(), name)
-        try:
-            params = self._parse_params(handler, parts.query, body)
-        except _BadRequestBody as exc:
-            error = _bad(str(exc))
-            with self._lock:
-                self.rejected.append((method, {}, error.status, error.description))
-            self._send_json(handler, error.status, error.payload())
-            return
-        fault = self._take_fault(method)
-        if fault is not None and self._serve_fault(handler, method, fault):
-            return
-        status, payload = self._dispatch(method, params)
-        self._send_json(handler, status, payload)
+            raise error
+        return self._method_names.get(name.lower(), name)
 
-    def _dispatch(self, method: str, params: dict) -> tuple[int, dict]:
+    def dispatch(self, method: str, params: dict) -> tuple[int, dict]:
+        """Perform a call and record it: the HTTP status and JSON body Telegram would answer."""
         method_handler = self._handlers.get(method)
         recorded = copy.deepcopy(params)
         with self._cond:
@@ -1084,14 +641,14 @@ class FakeBotAPI:
                 self._cond.notify_all()
             try:
                 if method_handler is None:
-                    raise _ApiError(404, "Not Found: method not found")
+                    raise ApiError(404, "Not Found: method not found")  # what Telegram answers
                 result = method_handler(params)
                 if isinstance(result, _Ok):
                     status, payload = 200, {"ok": True, "result": result.result,
                                             "description": result.description}
                 else:
                     status, payload = 200, {"ok": True, "result": result}
-            except _ApiError as error:
+            except ApiError as error:
                 status, payload = error.status, error.payload()
                 self.rejected.append((method, recorded, error.status, error.description))
             if not record_first:
@@ -1104,20 +661,11 @@ class FakeBotAPI:
     def _chat(self, params: dict) -> dict:
         chat_id = params.get("chat_id")
         if chat_id is None or chat_id == "":
-            raise _bad("chat_id is empty")
-        if isinstance(chat_id, bool) or not isinstance(chat_id, (int, str)):
-            raise _bad("chat not found")
-        if isinstance(chat_id, str):
-            if re.fullmatch(r"-?\d+", chat_id):
-                chat_id = int(chat_id)
-            elif re.fullmatch(r"@[A-Za-z0-9_]{4,32}", chat_id):
-                for chat in self._chats.values():
-                    if chat.get("username", "").lower() == chat_id[1:].lower():
-                        return dict(chat)
-                return {"id": -1000000000000 - (sum(map(ord, chat_id)) % 10**9), "type": "channel",
-                        "title": chat_id[1:], "username": chat_id[1:]}
-            else:
-                raise _bad("chat not found")
+            raise bad_request("chat_id is empty")
+        if isinstance(chat_id, str) and re.fullmatch(r"-?\d+", chat_id):
+            chat_id = int(chat_id)
+        if isinstance(chat_id, bool) or not isinstance(chat_id, int):
+            raise bad_request("the fake Bot API knows numeric chat ids only (the bot writes to no @username)")
         known = self._chats.get(chat_id)
         if known is not None:
             return dict(known)
@@ -1134,75 +682,64 @@ class FakeBotAPI:
         except tdlib.TdlibParseError as exc:
             message = str(exc)
             self.judged.append({"method": method, "units": None, "entities": None, "links": [], "error": message})
-            raise _bad(message[:1].lower() + message[1:]) from None  # "can't parse entities: Can't find ..."
+            raise bad_request(message[:1].lower() + message[1:]) from None  # "can't parse entities: Can't find ..."
         self.judged.append({"method": method, "units": parsed.units, "entities": len(parsed.entities),
                             "links": parsed.links(), "error": None})
         if parsed.units > MAX_TEXT_LENGTH:
-            raise _bad("message is too long")
+            raise bad_request("message is too long")
         return parsed
 
     def _formatted_text(self, params: dict, field: str = "text", method: str = "sendMessage") -> tuple[str, list[dict]]:
         raw = params.get(field)
         if raw is None or raw == "":
-            raise _bad("message text is empty")
+            raise bad_request("message text is empty")
         if not isinstance(raw, str):
             raw = json.dumps(raw)
         parse_mode = params.get("parse_mode")
         mode = parse_mode.lower() if isinstance(parse_mode, str) else ""
         if mode == "html":
-            judged = self._judge(method, raw)
-            try:
-                text, entities = parse_html(raw, strict=self.strict_html)
-            except HTMLParseError as exc:
-                raise _bad(f"can't parse entities: {exc}") from None
-            if text != judged.text or len(entities) != len(judged.entities):
-                self.server_errors.append(f"the fake's HTML parser disagrees with tdlib on {raw!r}: "
-                                          f"{text!r} {entities} vs {judged.text!r} {list(judged.entities)}")
-            entities = sorted(entities, key=lambda e: e["offset"])[:MAX_ENTITIES]
+            parsed = self._judge(method, raw)
+            bare = _BARE_AMPERSAND.search(raw) if self.strict_html else None
+            if bare:  # Telegram would show it as it is; the bot meant to escape it
+                offset = len(raw[:bare.start()].encode("utf-8"))
+                raise bad_request(f'can\'t parse entities: Character "&" at byte offset {offset} does not start an HTML '
+                           'entity (only &lt; &gt; &amp; &quot; and numeric ones are supported); escape it as "&amp;"')
+            text, entities = parsed.text, _message_entities(parsed)
         elif mode == "":
             text = raw
             entities = [dict(e) for e in params.get("entities") or [] if isinstance(e, dict)]
-        elif mode in ("markdown", "markdownv2"):
-            text, entities = raw, []  # not parsed by the fake: the length check uses the raw text
-        else:
-            raise _bad("unsupported parse_mode")
+        else:  # the bot sends HTML only: any other mode is news the fake should hear of
+            raise bad_request(f"the fake Bot API judges parse_mode HTML only, not {parse_mode!r}")
         if _utf16_len(text) > MAX_TEXT_LENGTH:
-            raise _bad("message is too long")
+            raise bad_request("message is too long")
         if not text.strip():
-            raise _bad("message text is empty")
+            raise bad_request("message text is empty")
         return _strip_formatted(text, entities)
 
     @staticmethod
     def _inline_markup(params: dict) -> dict | None:
         markup = params.get("reply_markup")
-        if isinstance(markup, dict) and "inline_keyboard" in markup:
-            if not isinstance(markup["inline_keyboard"], list):
-                raise _bad("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
-            for row in markup["inline_keyboard"]:
-                if not isinstance(row, list):
-                    raise _bad("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
-                for button in row:
-                    if not isinstance(button, dict) or not button.get("text"):
-                        raise _bad("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
-                    data = button.get("callback_data")
-                    if data is not None and not (1 <= len(str(data).encode("utf-8")) <= 64):
-                        raise _bad("BUTTON_DATA_INVALID")
-            return copy.deepcopy(markup)
-        if markup is not None and not isinstance(markup, dict):
-            raise _bad("can't parse reply keyboard markup JSON object")
-        return None
+        if markup is None:
+            return None
+        if not isinstance(markup, dict) or not isinstance(markup.get("inline_keyboard"), list):
+            raise bad_request("the fake Bot API knows inline keyboards only (the bot sends no other markup)")
+        for row in markup["inline_keyboard"]:
+            if not isinstance(row, list):
+                raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
+            for button in row:
+                if not isinstance(button, dict) or not button.get("text"):
+                    raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+                data = button.get("callback_data")
+                if data is not None and not (1 <= len(str(data).encode("utf-8")) <= 64):
+                    raise bad_request("BUTTON_DATA_INVALID")
+        return copy.deepcopy(markup)
 
     def _reply_target(self, params: dict, chat: dict) -> dict | None:
         reply_parameters = params.get("reply_parameters")
-        chat_id, message_id = chat["id"], None
-        if isinstance(reply_parameters, dict):
-            message_id = reply_parameters.get("message_id")
-            chat_id = reply_parameters.get("chat_id", chat_id)
-        elif params.get("reply_to_message_id") is not None:
-            message_id = params["reply_to_message_id"]
-        if message_id is None:
+        if not isinstance(reply_parameters, dict):
             return None
-        stored = self._messages.get((chat_id, message_id))
+        key = (reply_parameters.get("chat_id", chat["id"]), reply_parameters.get("message_id"))
+        stored = self._messages.get(key)
         if stored is None:
             return None
         reply = copy.deepcopy(stored)
@@ -1212,35 +749,22 @@ class FakeBotAPI:
     def _bot_sender(self) -> dict:
         return {key: self.bot_user[key] for key in ("id", "is_bot", "first_name", "username")}
 
-    def _stored_message(self, params: dict, verb: str) -> dict:
-        chat = self._chat(params)
-        message_id = params.get("message_id")
-        if message_id is None or message_id == "":
-            raise _bad("message identifier is not specified")
-        stored = self._messages.get((chat["id"], message_id))
-        if stored is None:
-            raise _bad(f"message to {verb} not found")
-        return stored
-
     # ---------------------------------------------------------------- methods
-    # Each runs with the lock held and returns the "result" (or raises _ApiError).
-
-    def _m_true(self, params: dict) -> bool:
-        return True
+    # Each runs with the lock held and returns the "result" (or raises ApiError).
 
     def _m_get_me(self, params: dict) -> dict:
         return copy.deepcopy(self.bot_user)
 
     def _m_get_updates(self, params: dict) -> list[dict]:
         if self.webhook is not None:
-            raise _ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                 "use deleteWebhook to delete the webhook first")
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
         offset = _as_int(params.get("offset"), 0)
         limit = min(100, max(1, _as_int(params.get("limit"), 100)))
         try:
             timeout = max(0.0, float(params.get("timeout") or 0))
         except (TypeError, ValueError):
-            raise _bad("wrong parameter type") from None
+            raise bad_request("wrong parameter type") from None
         allowed = params.get("allowed_updates")
         if isinstance(allowed, list):
             self._allowed_updates = {str(kind) for kind in allowed} or None
@@ -1258,8 +782,8 @@ class FakeBotAPI:
             if batch or self._stopped.is_set():
                 return copy.deepcopy(batch)
             if generation != self._poll_generation:
-                raise _ApiError(409, "Conflict: terminated by other getUpdates request; "
-                                     "make sure that only one bot instance is running")
+                raise ApiError(409, "Conflict: terminated by other getUpdates request; "
+                                    "make sure that only one bot instance is running")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
@@ -1275,6 +799,31 @@ class FakeBotAPI:
         self._updates = [u for u in self._updates if allowed(u)]  # unwanted ones never arrive
         return self._updates[:limit]
 
+    def _m_delete_webhook(self, params: dict) -> Any:
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        was_set = self.webhook is not None
+        self.webhook = None
+        return _Ok(True, "Webhook was deleted" if was_set else "Webhook is already deleted")
+
+    def _m_set_webhook(self, params: dict) -> Any:
+        url = params.get("url")
+        if not url:
+            return self._m_delete_webhook({})
+        parts = urllib.parse.urlsplit(str(url))
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_RE.fullmatch(str(secret)):
+            raise bad_request("secret token contains unallowed characters")
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = {str(kind) for kind in allowed} or None
+        self.webhook = copy.deepcopy(params)
+        return _Ok(True, "Webhook was set")
+
     def _m_send_message(self, params: dict) -> dict:
         chat = self._chat(params)
         text, entities = self._formatted_text(params)
@@ -1286,10 +835,10 @@ class FakeBotAPI:
             "date": int(time.time()),
             "text": text,
         }
+        reply = self._reply_target(params, chat)
         self._next_message_id += 1
         if entities:
             message["entities"] = entities
-        reply = self._reply_target(params, chat)
         if reply is not None:
             message["reply_to_message"] = reply
         if markup is not None:
@@ -1303,43 +852,22 @@ class FakeBotAPI:
     def _m_send_chat_action(self, params: dict) -> bool:
         self._chat(params)
         if params.get("action") not in _CHAT_ACTIONS:
-            raise _bad("wrong parameter action in request")
+            raise bad_request("wrong parameter action in request")
         return True
 
-    def _m_edit_message_text(self, params: dict) -> Any:
-        if params.get("inline_message_id"):
-            self._formatted_text(params, method="editMessageText")
-            return True
-        stored = self._stored_message(params, "edit")
-        if stored.get("from", {}).get("id") != self.bot_id:
-            raise _bad("message can't be edited")
-        if "text" not in stored:
-            raise _bad("there is no text in the message to edit")
-        text, entities = self._formatted_text(params, method="editMessageText")
-        markup = self._inline_markup(params)  # no reply_markup: the keyboard goes away
-        if (text == stored["text"] and entities == stored.get("entities", [])
-                and markup == stored.get("reply_markup")):
-            raise _bad(_NOT_MODIFIED)
-        stored["text"] = text
-        for key, value in (("entities", entities), ("reply_markup", markup)):
-            if value:
-                stored[key] = value
-            else:
-                stored.pop(key, None)
-        stored["edit_date"] = int(time.time())
-        self.sent_messages.append(copy.deepcopy(stored))
-        return copy.deepcopy(stored)
-
     def _m_edit_message_reply_markup(self, params: dict) -> Any:
-        if params.get("inline_message_id"):
-            self._inline_markup(params)
-            return True
-        stored = self._stored_message(params, "edit")
+        chat = self._chat(params)
+        message_id = params.get("message_id")
+        if message_id is None or message_id == "":
+            raise bad_request("message identifier is not specified")
+        stored = self._messages.get((chat["id"], message_id))
+        if stored is None:
+            raise bad_request("message to edit not found")
         if stored.get("from", {}).get("id") != self.bot_id:
-            raise _bad("message can't be edited")
-        markup = self._inline_markup(params)
+            raise bad_request("message can't be edited")
+        markup = self._inline_markup(params)  # none: the keyboard goes away
         if markup == stored.get("reply_markup"):
-            raise _bad(_NOT_MODIFIED)
+            raise bad_request(_NOT_MODIFIED)
         if markup:
             stored["reply_markup"] = markup
         else:
@@ -1347,42 +875,37 @@ class FakeBotAPI:
         stored["edit_date"] = int(time.time())
         return copy.deepcopy(stored)
 
-    def _m_delete_message(self, params: dict) -> bool:
-        stored = self._stored_message(params, "delete")
-        del self._messages[(stored["chat"]["id"], stored["message_id"])]
-        return True
-
     def _m_answer_callback_query(self, params: dict) -> bool:
         query_id = str(params.get("callback_query_id") or "")
         if query_id not in self._open_callback_queries:
-            raise _bad(_QUERY_TOO_OLD)
+            raise bad_request(_QUERY_TOO_OLD)
         text = params.get("text")
         if text is not None and len(str(text)) > 200:
-            raise _bad("MESSAGE_TOO_LONG")
+            raise bad_request("MESSAGE_TOO_LONG")
         self._open_callback_queries.discard(query_id)
         return True
 
     def _m_answer_inline_query(self, params: dict) -> bool:
         query_id = str(params.get("inline_query_id") or "")
         if query_id not in self._open_inline_queries:
-            raise _bad(_QUERY_TOO_OLD)
+            raise bad_request(_QUERY_TOO_OLD)
         results = params.get("results")
         if not isinstance(results, list):
-            raise _bad("results must be an Array")
+            raise bad_request("results must be an Array")
         if len(results) > 50:
-            raise _bad("RESULTS_TOO_MUCH")
+            raise bad_request("RESULTS_TOO_MUCH")
         seen: set[str] = set()
         for result in results:
             if not isinstance(result, dict) or not result.get("type") or not result.get("id"):
-                raise _bad("can't parse InlineQueryResult: field \"type\"/\"id\" must be a non-empty String")
+                raise bad_request("can't parse InlineQueryResult: field \"type\"/\"id\" must be a non-empty String")
             result_id = str(result["id"])
             if len(result_id.encode("utf-8")) > 64:
-                raise _bad("RESULT_ID_INVALID")
+                raise bad_request("RESULT_ID_INVALID")
             if result_id in seen:
-                raise _bad("RESULT_ID_DUPLICATE")
+                raise bad_request("RESULT_ID_DUPLICATE")
             seen.add(result_id)
             if result["type"] == "article" and not result.get("title"):
-                raise _bad("RESULT_TITLE_EMPTY")
+                raise bad_request("RESULT_TITLE_EMPTY")
             content = result.get("input_message_content")
             if isinstance(content, dict) and "message_text" in content:
                 try:
@@ -1390,105 +913,20 @@ class FakeBotAPI:
                         {"text": content.get("message_text"), "parse_mode": content.get("parse_mode"),
                          "entities": content.get("entities")}, method="answerInlineQuery"
                     )
-                except _ApiError as error:
-                    raise _bad(f"result {result_id}: {error.description.removeprefix('Bad Request: ')}") from None
+                except ApiError as error:
+                    raise bad_request(f"result {result_id}: {error.description.removeprefix('Bad Request: ')}") from None
         self._open_inline_queries.discard(query_id)
         return True
-
-    @staticmethod
-    def _commands_key(params: dict) -> tuple[str, str]:
-        scope = params.get("scope") or {"type": "default"}
-        return json.dumps(scope, sort_keys=True), str(params.get("language_code") or "")
 
     def _m_set_my_commands(self, params: dict) -> bool:
         commands = params.get("commands")
         if not isinstance(commands, list):
-            raise _bad("commands must be an Array")
+            raise bad_request("commands must be an Array")
         if len(commands) > 100:
-            raise _bad("BOT_COMMANDS_TOO_MUCH")
-        clean = []
+            raise bad_request("BOT_COMMANDS_TOO_MUCH")
         for command in commands:
             if not isinstance(command, dict) or not _COMMAND_RE.fullmatch(str(command.get("command", ""))):
-                raise _bad("BOT_COMMAND_INVALID")
-            description = str(command.get("description", ""))
-            if not 1 <= len(description) <= 256:
-                raise _bad("BOT_COMMAND_DESCRIPTION_INVALID")
-            clean.append({"command": command["command"], "description": description})
-        key = self._commands_key(params)
-        if clean:
-            self.commands[key] = clean
-        else:
-            self.commands.pop(key, None)
+                raise bad_request("BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description", ""))) <= 256:
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
         return True
-
-    def _m_get_my_commands(self, params: dict) -> list[dict]:
-        return copy.deepcopy(self.commands.get(self._commands_key(params), []))
-
-    def _m_delete_my_commands(self, params: dict) -> bool:
-        self.commands.pop(self._commands_key(params), None)
-        return True
-
-    def _m_set_webhook(self, params: dict) -> Any:
-        url = params.get("url")
-        if not url:
-            was_set = self.webhook is not None
-            self.webhook = None
-            return _Ok(True, "Webhook was deleted" if was_set else "Webhook is already deleted")
-        parts = urllib.parse.urlsplit(str(url))
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
-        secret = params.get("secret_token")
-        if secret is not None and not _SECRET_RE.fullmatch(str(secret)):
-            raise _bad("secret token contains unallowed characters")
-        if params.get("drop_pending_updates"):
-            self._updates.clear()
-        allowed = params.get("allowed_updates")
-        if isinstance(allowed, list):
-            self._allowed_updates = {str(kind) for kind in allowed} or None
-        webhook = {key: copy.deepcopy(value) for key, value in params.items()
-                   if key != "certificate"}
-        webhook["has_custom_certificate"] = "certificate" in params
-        self.webhook = webhook
-        return _Ok(True, "Webhook was set")
-
-    def _m_delete_webhook(self, params: dict) -> Any:
-        if params.get("drop_pending_updates"):
-            self._updates.clear()
-        was_set = self.webhook is not None
-        self.webhook = None
-        return _Ok(True, "Webhook was deleted" if was_set else "Webhook is already deleted")
-
-    def _m_get_webhook_info(self, params: dict) -> dict:
-        info: dict[str, Any] = {
-            "url": "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
-        }
-        if self.webhook is not None:
-            info["url"] = self.webhook["url"]
-            info["has_custom_certificate"] = self.webhook["has_custom_certificate"]
-            info["max_connections"] = self.webhook.get("max_connections", 40)
-            for key in ("ip_address", "allowed_updates"):
-                if key in self.webhook:
-                    info[key] = copy.deepcopy(self.webhook[key])
-        return info
-
-    def _m_set_my_description(self, params: dict) -> bool:
-        description = str(params.get("description") or "")
-        if len(description) > 512:
-            raise _bad("description is too long")
-        self.descriptions[str(params.get("language_code") or "")] = description
-        return True
-
-    def _m_get_my_description(self, params: dict) -> dict:
-        return {"description": self.descriptions.get(str(params.get("language_code") or ""), "")}
-
-    def _m_set_my_short_description(self, params: dict) -> bool:
-        description = str(params.get("short_description") or "")
-        if len(description) > 120:
-            raise _bad("short description is too long")
-        self.short_descriptions[str(params.get("language_code") or "")] = description
-        return True
-
-    def _m_get_my_short_description(self, params: dict) -> dict:
-        return {"short_description": self.short_descriptions.get(str(params.get("language_code") or ""), "")}

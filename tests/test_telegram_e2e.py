@@ -1,4 +1,8 @@
-"""The real python-telegram-bot Application against a fake Bot API on 127.0.0.1, as a user would meet it."""
+"""The real python-telegram-bot Application against the fake Bot API, as a user would meet it.
+
+The bot's calls reach the fake in-process, through python-telegram-bot's request layer (tests/fake_request.py);
+a test marked `over_http` reaches it over HTTP on 127.0.0.1 instead, for what only HTTP shows: timeouts,
+dropped connections and error answers on the wire, the bot run as a process, the webhook."""
 from __future__ import annotations
 
 import asyncio
@@ -25,6 +29,7 @@ from bot.telegram.app import build_application
 from bot.telegram.retry import RetryingRateLimiter
 from tests.conftest import ROOT, SAMPLE_CORPUS
 from tests.fake_bot_api import FakeBotAPI, visible_text
+from tests.fake_request import BASE_URL, FakeRequest
 
 SEED_URL = "https://www.opium.org/naltrexone-as-an-opium-addiction-treatment.html"
 QUESTION = "can i take naltrexone while im still detoxing?"
@@ -38,11 +43,25 @@ def sample_index(sample) -> SearchIndex:
 
 
 @pytest.fixture
-def fake():
-    with FakeBotAPI() as server:
-        yield server
+def fake(request):
+    """The fake Bot API: reached in-process (FakeRequest), or served on 127.0.0.1 for a test marked over_http."""
+    server = FakeBotAPI()
+    if request.node.get_closest_marker("over_http") or getattr(request, "param", None) == "http":
+        server.start()
+    yield server
+    server.stop()
     assert server.server_errors == []
     assert_telegram_took_every_message(server)
+
+
+def api_url(fake: FakeBotAPI) -> str:
+    """TELEGRAM_API_BASE_URL for the bot: the fake's HTTP server if it serves one, else the in-process one."""
+    return fake.base_url if fake.serving else BASE_URL
+
+
+def transport(fake: FakeBotAPI):
+    """build_application's transport: None (python-telegram-bot's HTTP client) if the fake serves HTTP."""
+    return None if fake.serving else (lambda: FakeRequest(fake))
 
 
 def assert_telegram_took_every_message(fake: FakeBotAPI) -> None:
@@ -54,16 +73,17 @@ def assert_telegram_took_every_message(fake: FakeBotAPI) -> None:
 
 @pytest.fixture
 def config(fake, tmp_path) -> Config:
-    return Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
+    return Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": api_url(fake),
                             "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
                             "BOT_DATABASE": str(tmp_path / "state" / "bot.sqlite3")})
 
 
 @contextlib.asynccontextmanager
-async def polling(config: Config, index: SearchIndex, answerer: Answerer | None = None):
+async def polling(fake: FakeBotAPI, config: Config, index: SearchIndex, answerer: Answerer | None = None):
     application = build_application(config, answerer or Answerer(index, config.answer),
                                     rate_limiter=RetryingRateLimiter(backoff=0.05,
-                                                                     messages_per_second=config.messages_per_second))
+                                                                     messages_per_second=config.messages_per_second),
+                                    transport=transport(fake))
     await application.initialize()
     await application.post_init(application)
     await application.start()
@@ -106,7 +126,7 @@ def assert_nothing_personal(database, ids, text: str) -> None:
 
 def test_start_registers_commands_and_introduces_the_bot(fake, config, sample_index):
     async def scenario():
-        async with polling(config, sample_index):
+        async with polling(fake, config, sample_index):
             fake.push_command("start")
             [sent] = await wait(fake, "sendMessage")
             assert sent["parse_mode"] == "HTML"
@@ -124,7 +144,7 @@ def test_start_registers_commands_and_introduces_the_bot(fake, config, sample_in
 
 def test_a_question_gets_quoted_linked_passages_with_buttons(fake, config, sample_index):
     async def scenario():
-        async with polling(config, sample_index):
+        async with polling(fake, config, sample_index):
             asked = fake.push_message(QUESTION, chat_id=4242, user_id=4242)
             [sent] = await wait(fake, "sendMessage")
             assert fake.calls_to("sendChatAction")[0]["action"] == "typing"
@@ -143,7 +163,7 @@ def test_a_question_gets_quoted_linked_passages_with_buttons(fake, config, sampl
 
 def test_helpful_counts_once_and_forged_buttons_change_nothing(fake, config, sample_index):
     async def scenario():
-        async with polling(config, sample_index):
+        async with polling(fake, config, sample_index):
             fake.push_message(QUESTION)
             await wait(fake, "sendMessage")
             message = fake.sent_messages[-1]
@@ -179,7 +199,7 @@ def test_more_shows_the_next_passages(fake, config, sample_index, monkeypatch):
     monkeypatch.setattr(Answerer, "_citations", lambda self, *a, **k: searches.append(1) or real(self, *a, **k))
 
     async def scenario():
-        async with polling(config, sample_index):
+        async with polling(fake, config, sample_index):
             fake.push_message("opium addiction treatment")
             await wait(fake, "sendMessage")
             first = fake.sent_messages[-1]
@@ -197,7 +217,7 @@ def test_more_shows_the_next_passages(fake, config, sample_index, monkeypatch):
 
 def test_inline_query_offers_passages_to_share(fake, config, sample_index):
     async def scenario():
-        async with polling(config, sample_index):
+        async with polling(fake, config, sample_index):
             fake.push_inline_query("naltrexone detox")
             [answered] = await wait(fake, "answerInlineQuery")
             results = answered["results"]
@@ -216,7 +236,7 @@ def test_groups_answer_only_when_addressed(fake, config, sample_index):
     group = {"chat_id": -100200, "chat_type": "supergroup", "user_id": 5}
 
     async def scenario():
-        async with polling(config, sample_index):
+        async with polling(fake, config, sample_index):
             fake.push_message("naltrexone and detox, anyone?", **group)
             fake.push_mention(QUESTION, **group)
             [sent] = await wait(fake, "sendMessage")
@@ -239,7 +259,7 @@ def test_groups_answer_only_when_addressed(fake, config, sample_index):
 ])
 def test_odd_messages_get_a_short_kind_reply(fake, config, sample_index, fields, expected):
     async def scenario():
-        async with polling(config, sample_index):
+        async with polling(fake, config, sample_index):
             if "command" in fields:
                 fake.push_command(fields["command"])
             else:
@@ -253,7 +273,7 @@ def test_odd_messages_get_a_short_kind_reply(fake, config, sample_index, fields,
 
 def test_very_long_and_html_laden_questions(fake, config, sample_index):
     async def scenario():
-        async with polling(config, sample_index):
+        async with polling(fake, config, sample_index):
             fake.push_message("<b>naltrexone</b> & \"detox\" <script>alert(1)</script> " + "x" * 6000)
             sent = await wait(fake, "sendMessage")
             assert "first 1,000 characters" in sent[0]["text"]
@@ -264,10 +284,11 @@ def test_very_long_and_html_laden_questions(fake, config, sample_index):
     run(scenario)
 
 
+@pytest.mark.over_http
 @pytest.mark.parametrize("fault", ["429", "500", "502", "drop", "timeout"])
 def test_flood_control_and_server_errors_are_retried_without_doubling(fake, config, sample_index, fault):
     async def scenario():
-        async with polling(config, sample_index):
+        async with polling(fake, config, sample_index):
             fake.inject("sendMessage", fault, retry_after=1, delay=0.3 if fault == "timeout" else 0.0)
             fake.push_message(QUESTION)
             await wait(fake, "sendMessage")
@@ -283,7 +304,7 @@ def test_a_failure_gets_a_kind_fixed_message_and_the_log_gets_the_traceback(fake
             raise RuntimeError("secret internal detail")
 
     async def scenario():
-        async with polling(config, sample_index, Broken(sample_index, config.answer)):
+        async with polling(fake, config, sample_index, Broken(sample_index, config.answer)):
             fake.push_message(QUESTION)
             [sent] = await wait(fake, "sendMessage")
             assert "went wrong" in sent["text"] and "secret internal detail" not in sent["text"]
@@ -300,6 +321,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.over_http
 def test_webhook_accepts_the_right_secret_and_refuses_a_wrong_one(fake, config, sample_index):
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
@@ -343,7 +365,7 @@ def test_a_button_from_before_the_articles_changed_is_refused(fake, config, samp
     (other / "c.md").write_text("---\ntitle: Cake\nurl: https://example.org/c\n---\n\nCake is sweet.\n")
 
     async def scenario():
-        async with polling(config, sample_index) as application:
+        async with polling(fake, config, sample_index) as application:
             fake.push_message(QUESTION)
             await wait(fake, "sendMessage")
             message = fake.sent_messages[-1]
@@ -358,6 +380,7 @@ def test_a_button_from_before_the_articles_changed_is_refused(fake, config, samp
     run(scenario)
 
 
+@pytest.mark.over_http
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_a_signal(fake, tmp_path, stop_signal):
@@ -409,6 +432,7 @@ def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_a_si
         assert secret not in output, f"{secret!r} leaked into the log"
 
 
+@pytest.mark.over_http
 def test_a_rejected_token_ends_the_process_with_one_line_that_never_holds_it(fake, tmp_path):
     wrong = "123456789:" + "A" * 35
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": wrong,
@@ -424,6 +448,7 @@ def test_a_rejected_token_ends_the_process_with_one_line_that_never_holds_it(fak
         assert secret not in output
 
 
+@pytest.mark.over_http
 @pytest.mark.slow
 def test_an_unreachable_bot_api_is_retried_with_one_line_a_failure_and_no_traceback(tmp_path):
     import socket
@@ -460,6 +485,7 @@ def test_an_unreachable_bot_api_is_retried_with_one_line_a_failure_and_no_traceb
     assert FakeBotAPI.TOKEN not in out and FakeBotAPI.TOKEN.split(":")[1] not in out
 
 
+@pytest.mark.over_http
 @pytest.mark.slow
 def test_a_token_revoked_while_running_ends_the_process_with_one_line(fake, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.TOKEN,
@@ -491,7 +517,7 @@ def test_every_reply_a_user_can_receive_carries_the_disclaimer_and_the_helpline(
     config = dataclasses.replace(config, chat_limit=100, chat_per_minute=1000)
 
     async def scenario():
-        async with polling(config, sample_index):
+        async with polling(fake, config, sample_index):
             expected_messages = 0
             for command in ("start", "help", "helpline", "about", "privacy", "frobnicate"):
                 fake.push_command(command)
@@ -530,6 +556,7 @@ def test_every_reply_a_user_can_receive_carries_the_disclaimer_and_the_helpline(
     assert [r for r in fake.rejected if r[0] != "getUpdates"] == []  # every reply was valid Telegram HTML
 
 
+@pytest.mark.over_http
 @pytest.mark.parametrize("fault", ["hang", "500", "drop", "429"])
 def test_get_updates_faults_lose_nothing_and_double_nothing(fake, config, sample_index, fault):
     async def scenario():
@@ -554,10 +581,28 @@ def test_get_updates_faults_lose_nothing_and_double_nothing(fake, config, sample
     run(scenario)
 
 
+def test_without_a_transport_the_bot_talks_http_through_the_librarys_own_client(fake, config, sample_index):
+    """What `run` builds: calls and getUpdates over python-telegram-bot's HTTPXRequest, getUpdates screened;
+    FakeRequest only when a test hands it in."""
+    from telegram.request import HTTPXRequest
+
+    from bot.telegram.updates import ScreenedUpdatesRequest
+
+    running = build_application(config, Answerer(sample_index, config.answer)).bot
+    polls = running._request[0]  # noqa: SLF001 - the library keeps the getUpdates request there
+    assert type(running.request) is HTTPXRequest and isinstance(polls, ScreenedUpdatesRequest)
+    assert type(polls.inner) is HTTPXRequest and polls.inner is not running.request
+    tested = build_application(config, Answerer(sample_index, config.answer), transport=transport(fake)).bot
+    assert type(tested.request) is FakeRequest and type(tested._request[0].inner) is FakeRequest  # noqa: SLF001
+
+
+@pytest.mark.parametrize("fake", ["http", "in-process"], indirect=True)
 def test_an_update_the_library_cannot_parse_is_skipped_and_the_rest_answered(fake, config, sample_index, caplog):
-    """A poll without its required fields (as after a Bot API change) in the middle of a batch."""
+    """A poll without its required fields (as after a Bot API change) in the middle of a batch: screened on its
+    way from python-telegram-bot's HTTP client, as when running, and from the in-process one."""
     async def scenario():
-        application = build_application(config, Answerer(sample_index, config.answer), poll_read_timeout=1.0)
+        application = build_application(config, Answerer(sample_index, config.answer), poll_read_timeout=1.0,
+                                        transport=transport(fake))
         await application.initialize()
         await application.start()
         fake.push_message(f"{QUESTION} first", chat_id=601, user_id=601)
@@ -589,7 +634,7 @@ def test_a_rebuilt_index_is_swapped_in_while_questions_keep_coming(fake, tmp_pat
 
     corpus = tmp_path / "corpus"
     shutil.copytree(SAMPLE_CORPUS, corpus)
-    config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
+    config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": api_url(fake),
                               "BOT_CORPUS": str(corpus), "BOT_INDEX": str(tmp_path / "index"),
                               "BOT_RELOAD_SECONDS": "0.1", "BOT_FEEDBACK_FILE": str(tmp_path / "fb.json"),
                               "BOT_DATABASE": str(tmp_path / "bot.sqlite3")})
@@ -599,7 +644,7 @@ def test_a_rebuilt_index_is_swapped_in_while_questions_keep_coming(fake, tmp_pat
     questions = 120
 
     async def scenario():
-        async with polling(config, answerer.index, answerer) as application:
+        async with polling(fake, config, answerer.index, answerer) as application:
             async def ask_throughout():
                 for n in range(questions):
                     fake.push_message("what are fentanyl test strips" if n % 2 else QUESTION,
@@ -644,7 +689,7 @@ def test_a_running_bot_refuses_damaged_builds_keeps_serving_and_keeps_watching(f
 
     corpus = tmp_path / "corpus"
     shutil.copytree(SAMPLE_CORPUS, corpus)
-    config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
+    config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": api_url(fake),
                               "BOT_INDEX": str(tmp_path / "index"), "BOT_RELOAD_SECONDS": "0.05",
                               "BOT_FEEDBACK_FILE": str(tmp_path / "fb.json")})
     analyzer = Analyzer()
@@ -688,7 +733,7 @@ def test_a_running_bot_refuses_damaged_builds_keeps_serving_and_keeps_watching(f
         assert_footer(sent["text"])
 
     async def scenario():
-        async with polling(config, live) as application:
+        async with polling(fake, config, live) as application:
             services = application.bot_data["services"]
             steps = [("build-flipped", flip, "weights.npy is damaged (its contents do not match the build's sha256)"),
                      (None, None, "CURRENT is damaged (not UTF-8 text, so it names no build)"),
@@ -724,6 +769,7 @@ LOAD_QUESTIONS = [QUESTION, "how does naltrexone work", "can i take vivitrol whi
                   "does insurance cover rehab", "what is the weather in paris", "can i use kratom for withdrawl"]
 
 
+@pytest.mark.over_http
 @pytest.mark.slow
 def test_a_burst_of_2000_questions_from_500_users_gets_exactly_one_answer_each(fake, tmp_path, sample_index, capsys):
     """The bot's own capacity: Telegram's 30 messages a second is lifted for the fake server."""
@@ -749,7 +795,7 @@ def test_a_burst_of_2000_questions_from_500_users_gets_exactly_one_answer_each(f
     async def scenario():
         import threading
 
-        async with polling(config, sample_index):
+        async with polling(fake, config, sample_index):
             stop = threading.Event()
             watcher = threading.Thread(target=watch, args=(stop,), daemon=True)
             watcher.start()

@@ -14,7 +14,7 @@ from tests.fake_bot_api import FakeBotAPI
 from tests import test_telegram_e2e as e2e
 from tests.test_telegram_e2e import polling, run, wait
 
-fake, config = e2e.fake, e2e.config  # the end-to-end tests' fixtures: tdlib judges every message sent
+fake, config = e2e.fake, e2e.config  # the end-to-end tests' fixtures: in-process, tdlib judging every message
 
 EMOJI = ["\U0001F48A", "\U0001F6AB", "\U0001F60C", "\U0001F4AA", "\U0001F9E0", "\U0001F64F", "\U0001F31F"]
 
@@ -48,7 +48,7 @@ def highlighted_corpus(folder: Path) -> Path:
 def ask(fake: FakeBotAPI, config, answerer: Answerer, question: str) -> list[dict]:
     """The question asked in a private chat; every message of the reply, as sent."""
     async def scenario():
-        async with polling(config, answerer.index, answerer):
+        async with polling(fake, config, answerer.index, answerer):
             fake.push_message(question, chat_id=4711, user_id=4711)
             await wait(fake, "sendMessage", where=lambda p: "reply_markup" in p)  # the buttons come last
     run(scenario)

@@ -11,31 +11,17 @@ import logging
 import threading
 import time
 
-import pytest
 
 from bot.answering.answer import Answerer
-from bot.config import Config
 from bot.state.feedback import FeedbackStore
 from bot.telegram.buttons import ButtonCodec
+from tests import test_telegram_e2e as e2e
 from tests.conftest import write
 from tests.fake_bot_api import FakeBotAPI
 from tests.test_telegram_e2e import DISCLAIMER, HELPLINE, QUESTION, SEED_URL, polling, run, wait
 
 ARTICLE = "naltrexone-as-an-opium-addiction-treatment"
-
-
-@pytest.fixture
-def fake():
-    with FakeBotAPI() as server:
-        yield server
-    assert server.server_errors == []
-
-
-@pytest.fixture
-def config(fake, tmp_path) -> Config:
-    return Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
-                            "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
-                            "BOT_DATABASE": str(tmp_path / "state" / "bot.sqlite3")})
+fake, config = e2e.fake, e2e.config  # the end-to-end tests' fixtures: in-process, tdlib judging every message
 
 
 def answer_to(fake: FakeBotAPI, chat_id: int) -> dict:
@@ -53,7 +39,7 @@ def popups(fake: FakeBotAPI) -> list[str]:
 
 def test_a_vote_counts_once_and_another_chats_or_future_dated_data_changes_nothing(fake, config, sample):
     async def scenario():
-        async with polling(config, sample):
+        async with polling(fake, config, sample):
             for chat in (4242, 4343):  # the same question in two chats: the same passages, the same digest
                 fake.push_message(QUESTION, chat_id=chat, user_id=chat)
                 await wait(fake, "sendMessage", where=lambda p, c=chat: p["chat_id"] == c)
@@ -93,7 +79,7 @@ def test_a_corrupt_database_and_an_invalid_old_file_are_set_aside_and_the_bot_st
     write(config.feedback_file, "{")
     with caplog.at_level(logging.INFO):
         async def scenario():
-            async with polling(config, sample):
+            async with polling(fake, config, sample):
                 fake.push_message(QUESTION)
                 [sent] = await wait(fake, "sendMessage")
                 fake.push_callback(data_of(sent, "Helpful"), fake.sent_messages[-1])
@@ -126,7 +112,7 @@ def test_a_chat_flooding_the_bot_does_not_delay_another_chats_answer(fake, confi
     limit = config.chat_limit
 
     async def scenario():
-        async with polling(config, sample, gated):
+        async with polling(fake, config, sample, gated):
             fake.push_message(QUESTION, chat_id=FLOOD, user_id=FLOOD)  # answered before the flood
             await wait(fake, "sendMessage", where=lambda p: p["chat_id"] == FLOOD)
             earlier = answer_to(fake, FLOOD)
@@ -164,7 +150,7 @@ def test_past_its_messages_a_minute_a_chat_is_asked_to_wait_once(fake, config, s
     config = dataclasses.replace(config, chat_per_minute=3)
 
     async def scenario():
-        async with polling(config, sample):
+        async with polling(fake, config, sample):
             for n in range(8):
                 fake.push_message(None, chat_id=FLOOD, user_id=FLOOD,
                                   sticker={"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1,

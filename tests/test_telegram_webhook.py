@@ -24,6 +24,7 @@ from tests.conftest import ROOT, SAMPLE_CORPUS
 from tests.test_telegram_e2e import QUESTION, SEED_URL, free_port, run, wait
 
 fake, config = e2e.fake, e2e.config  # the end-to-end tests' fixtures: tdlib judges every message sent
+pytestmark = pytest.mark.over_http  # the webhook: the fake is served on 127.0.0.1
 SECRET = "right-secret"
 BAD_POLL = {"poll": {"id": "p1", "question": "secret words of a poll"}}  # a poll without its required fields
 

@@ -12,12 +12,14 @@ import contextlib
 import logging
 import signal
 import time
+from typing import Callable
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatAction, MessageEntityType, ParseMode
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
                           Defaults, InlineQueryHandler, MessageHandler, filters)
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.telegram import texts
 from bot.answering.answer import MAX_QUESTION_CHARS, Answerer
@@ -206,8 +208,10 @@ async def _post_shutdown(application: Application) -> None:
 
 
 def build_application(config: Config, answerer: Answerer, feedback: FeedbackStore | None = None,
-                      rate_limiter: RetryingRateLimiter | None = None,
-                      poll_read_timeout: float | None = None) -> Application:
+                      rate_limiter: RetryingRateLimiter | None = None, poll_read_timeout: float | None = None,
+                      transport: Callable[[], BaseRequest] | None = None) -> Application:
+    """The bot, wired. `transport` makes the requests that carry the Bot API calls: by default (running)
+    python-telegram-bot's HTTP client; the tests hand in one answered in-process (tests/fake_request.py)."""
     token = config.telegram.require_token()
     builder = (
         ApplicationBuilder()
@@ -221,10 +225,15 @@ def build_application(config: Config, answerer: Answerer, feedback: FeedbackStor
     )
     # Updates the library cannot parse are skipped, polled (getUpdates through a screening request,
     # bot/telegram/updates.py) or posted to the webhook (bot/telegram/webhook.py), counted once a run;
-    # poll_read_timeout: how long a silent getUpdates is waited for before asking again
+    # poll_read_timeout: how long the HTTP client waits for a silent getUpdates before asking again
     screen = UpdateScreen()
-    timeouts = {"read_timeout": poll_read_timeout} if poll_read_timeout is not None else {}
-    builder = builder.get_updates_request(ScreenedUpdatesRequest(connection_pool_size=1, screen=screen, **timeouts))
+    if transport is None:  # the library's own client for calls, as it builds it; one connection for getUpdates
+        timeouts = {"read_timeout": poll_read_timeout} if poll_read_timeout is not None else {}
+        polls: BaseRequest = HTTPXRequest(connection_pool_size=1, **timeouts)
+    else:
+        builder = builder.request(transport())
+        polls = transport()
+    builder = builder.get_updates_request(ScreenedUpdatesRequest(polls, screen))
     application = builder.build()
     application.updater = ScreenedUpdater(application.bot, application.update_queue, screen)
     if feedback is None:

@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +57,29 @@ class UpdateScreen:
         return out
 
 
-class ScreenedUpdatesRequest(HTTPXRequest):
-    """The request used for getUpdates only; every other call goes through the ordinary one."""
+class ScreenedUpdatesRequest(BaseRequest):
+    """The request used for getUpdates only, around the one that carries it (python-telegram-bot's HTTPXRequest
+    when running; tests hand in one answered in-process); every other call goes through the ordinary one."""
 
-    def __init__(self, *args: Any, screen: UpdateScreen | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, inner: BaseRequest, screen: UpdateScreen | None = None) -> None:
+        self.inner = inner
         self.screen = screen or UpdateScreen()
 
-    async def post(self, url: str, *args: Any, **kwargs: Any) -> Any:
-        result = await super().post(url, *args, **kwargs)
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        return await self.inner.do_request(*args, **kwargs)
+
+    async def post(self, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        result = await self.inner.post(url, *args, **kwargs)
         if isinstance(result, list) and url.rstrip("/").endswith("/getUpdates"):
             result = self.screen.screen(result)
         return result
