@@ -57,7 +57,7 @@ def test_a_running_bot_picks_up_the_sites_changes_by_itself(fake, site, tmp_path
     answerer = open_answerer(config)
 
     async def scenario():
-        async with polling(config, answerer.index, answerer) as application:
+        async with polling(fake, config, answerer.index, answerer) as application:
             services = application.bot_data["services"]
             fake.push_message(STRIPS, chat_id=1, user_id=1)
             [before] = await wait(fake, "sendMessage")
