@@ -33,7 +33,7 @@ def test_build_writes_plain_arrays_json_and_a_manifest(tmp_path):
     for npy in folder.glob("*.npy"):
         np.load(npy, allow_pickle=False)  # loads without pickle
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == 4
     assert set(manifest["files"]) == names - {"manifest.json"}
     for name, entry in manifest["files"].items():
         data = (folder / name).read_bytes()
@@ -205,6 +205,26 @@ def test_an_index_from_before_checksums_loads_marked_unchecked_and_its_types_are
     (folder / "docs.npy").write_bytes(data.replace(b"'<i4'", b"'<f4'", 1))  # the size check cannot see this
     with pytest.raises(IndexLoadError, match=r"docs.npy holds float32, not integers"):
         SearchIndex.load(tmp_path / "index", Analyzer())
+
+
+def test_an_index_from_before_term_bounds_loads_and_finds_the_same(tmp_path):
+    """Format 3 had no term_max.npy: the bounds are computed on load, and the answers do not change."""
+    from bot.search import storage
+
+    built, _ = build(tmp_path)
+    folder = current_build(tmp_path / "index")
+    (folder / "term_max.npy").unlink()
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format_version"] = 3
+    del manifest["files"]["term_max.npy"]
+    path.write_text(json.dumps(storage.seal({k: v for k, v in manifest.items() if k != "sha256"})))
+    old = SearchIndex.load(tmp_path / "index", Analyzer())
+    assert old.checksums is True
+    np.testing.assert_array_equal(old.bm25.term_max, built.bm25.term_max)
+    for question in ("naltrexone detox", "how long does methadone withdrawal last", "relapse help"):
+        terms = Analyzer().terms(question)
+        assert old.search(terms, 10) == built.search(terms, 10)
 
 
 @pytest.mark.parametrize("content, expected", [

@@ -21,18 +21,19 @@ import numpy as np
 
 from bot.search import storage
 from bot.search.analysis import Analyzer
-from bot.search.bm25 import FILES as BM25_FILES, BM25Index, BM25Params
+from bot.search.bm25 import FILES as BM25_FILES, OLD_FILES as OLD_BM25_FILES, BM25Index, BM25Params
 from bot.search.chunking import Chunk, ChunkSettings, chunk_article
 from bot.search.storage import IndexLoadError, IndexWriteError, rebuild_hint  # noqa: F401 (imported from here too)
 from bot.corpus.articles import Article, Corpus, CorpusError, Problem, corpus_fingerprint, load_corpus
 
 FORMAT = "recovery-answers-index"
-FORMAT_VERSION = 3  # 3: each file's sha256 in the manifest; 2: articles without their blocks
-READABLE_VERSIONS = (2, 3)  # a format-2 index is read with a warning: only its files' sizes can be checked
+FORMAT_VERSION = 4  # 4: each term's largest contribution; 3: each file's sha256; 2: articles without blocks
+READABLE_VERSIONS = (2, 3, 4)  # a format-2 index is read with a warning: only its files' sizes can be checked
 POINTER = storage.POINTER
 BUILD_WAIT_SECONDS = 600.0
 _CHUNK_ARRAYS = ("chunk_article", "chunk_start", "chunk_end", "chunk_section")
 _FILES = tuple(f"{name}.npy" for name in _CHUNK_ARRAYS) + ("sections.json", "articles.jsonl") + BM25_FILES
+_OLD_FILES = tuple(f for f in _FILES if f not in BM25_FILES) + OLD_BM25_FILES  # formats 2 and 3: no term_max
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,8 @@ class SearchIndex:
         if differences:
             raise IndexLoadError(f"{index_dir} was built with other analyzer settings ({differences}); "
                                  f"{rebuild_hint(index_dir)}")
-        storage.verify_files(build, manifest.get("files"), _FILES, index_dir, checksums)
+        storage.verify_files(build, manifest.get("files"), _FILES if version >= 4 else _OLD_FILES, index_dir,
+                             checksums)
         try:
             settings = _settings_from(manifest["settings"])
             arrays = {name: np.load(build / f"{name}.npy", allow_pickle=False) for name in _CHUNK_ARRAYS}
@@ -265,7 +267,7 @@ class SearchIndex:
                     r = json.loads(line)
                     articles.append(Article(r["id"], r["title"], r["url"], r["text"], (), r["source"],
                                             r["date"], r["excerpt"]))
-            bm25 = BM25Index.load(build, settings.bm25)
+            bm25 = BM25Index.load(build, settings.bm25, with_bounds=version >= 4)
         except IndexLoadError:
             raise
         except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
