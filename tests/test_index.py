@@ -328,3 +328,48 @@ def test_a_build_removes_what_a_killed_build_left(tmp_path):
     assert not leftover.exists()
     assert said == [f"removed 1 unfinished build left in {tmp_path / 'index'} by a build that was stopped "
                     "(.building-abcd1234)"]
+
+
+@pytest.mark.parametrize("pages", [0, 40])
+def test_the_sentences_kept_in_the_index_are_the_ones_punkt_finds(tmp_path, pages):
+    """Answers read sentences from the index instead of splitting them again: the same spans, for a chunk,
+    for a chunk and what follows it (cut mid-sentence), and for what comes before one; on the sample
+    articles and on real health pages (MedQuAD's first ones)."""
+    import itertools
+
+    from bot.search.chunking import sentence_spans
+    from tests.conftest import SHARED_DATA
+
+    if pages:
+        with open(SHARED_DATA / "medquad" / "articles.jsonl", encoding="utf-8") as f:
+            write(tmp_path / "pages" / "pages.jsonl", "".join(itertools.islice(f, pages)))
+        build(tmp_path, tmp_path / "pages")
+    else:
+        build(tmp_path)
+    index = SearchIndex.load(tmp_path / "index", Analyzer())
+    assert index.sentences is not None
+    checked = 0
+    for i in range(index.chunk_count):
+        chunk = index.chunk(i)
+        text = index.articles[chunk.article].text
+        end = index.section_end(i)
+        for lo, hi in ((chunk.start, chunk.end), (chunk.start, min(end, chunk.end + 157)), (chunk.start, end)):
+            assert index.sentences_in(chunk.article, lo, hi) == sentence_spans(text, lo, hi), (i, lo, hi)
+            checked += 1
+        # Looking back, only the sentence just before the chunk is read. (Split again, a window that
+        # starts inside a sentence can split that piece differently: the kept sentences are the true ones.)
+        lo = max(0, chunk.start - 300)
+        assert index.sentences_in(chunk.article, lo, chunk.start)[-1:] == sentence_spans(text, lo, chunk.start)[-1:]
+    assert checked > (1000 if pages else 30)
+
+
+def test_answers_are_the_same_with_kept_sentences_and_split_ones(tmp_path):
+    from bot.answering.answer import Answerer
+
+    built, _ = build(tmp_path)
+    kept = Answerer(built)
+    split = Answerer(SearchIndex.load(tmp_path / "index", Analyzer()))
+    split.index.sentences = None
+    for question in ("can i take naltrexone while im still detoxing", "how long does methadone withdrawal last",
+                     "what is suboxone", "relapse what now", "how often is vivitrol given"):
+        assert kept.answer(question, 5).to_json() == split.answer(question, 5).to_json(), question

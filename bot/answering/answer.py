@@ -297,7 +297,8 @@ class Answerer:
             follow_to = index.section_end(chunk_no)
             context = frozenset(title | set(index.analyzer.terms(chunk.section)))
             start, end, value = scored_passage(text, chunk.start, chunk.end, weights, index.analyzer, cues=cues,
-                                               follow_to=follow_to, context=context)
+                                               follow_to=follow_to, context=context,
+                                               sentences=lambda s_, e_: index.sentences_in(article_no, s_, e_))
             if asked and not self._about(asked, context, set(index.analyzer.terms(text[start:end]))):
                 continue
             found.append((-round(value, 9), order, chunk_no, score, start, end))

@@ -75,10 +75,19 @@ def sections(article: Article) -> list[tuple[str, list[tuple[int, int]]]]:
     return [(heading, paras) for heading, paras in out if paras]
 
 
-def chunk_article(article: Article, index: int, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
+def chunk_article(article: Article, index: int, settings: ChunkSettings = ChunkSettings(),
+                  sentences_found: list[tuple[int, int]] | None = None) -> list[Chunk]:
+    """The article's chunks; every sentence found on the way, and the headings', is added to `sentences_found`
+    when given (what an answer would otherwise split again)."""
     chunks: list[Chunk] = []
+    if sentences_found is not None:
+        for block in article.blocks:
+            if block.kind == HEADING:
+                sentences_found.extend(sentence_spans(article.text, block.start, block.end))
     for heading, paragraphs in sections(article):
         sentences = [span for start, end in paragraphs for span in sentence_spans(article.text, start, end)]
+        if sentences_found is not None:
+            sentences_found.extend(sentences)
         for first, last in _windows([e - s for s, e in sentences], settings):
             chunks.append(Chunk(f"{article.id}#{len(chunks)}", index, heading,
                                 sentences[first][0], sentences[last][1]))

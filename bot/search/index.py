@@ -22,18 +22,20 @@ import numpy as np
 from bot.search import storage
 from bot.search.analysis import Analyzer
 from bot.search.bm25 import FILES as BM25_FILES, OLD_FILES as OLD_BM25_FILES, BM25Index, BM25Params
-from bot.search.chunking import Chunk, ChunkSettings, chunk_article
+from bot.search.chunking import Chunk, ChunkSettings, chunk_article, sentence_spans
+from bot.search.sentences import FILES as SENTENCE_FILES, SentenceTable
 from bot.search.storage import IndexLoadError, IndexWriteError, rebuild_hint  # noqa: F401 (imported from here too)
 from bot.corpus.articles import Article, Corpus, CorpusError, Problem, corpus_fingerprint, load_corpus
 
 FORMAT = "recovery-answers-index"
-FORMAT_VERSION = 4  # 4: each term's largest contribution; 3: each file's sha256; 2: articles without blocks
+FORMAT_VERSION = 4  # 4: term bounds, sentences; 3: each file's sha256; 2: articles without their blocks
 READABLE_VERSIONS = (2, 3, 4)  # a format-2 index is read with a warning: only its files' sizes can be checked
 POINTER = storage.POINTER
 BUILD_WAIT_SECONDS = 600.0
 _CHUNK_ARRAYS = ("chunk_article", "chunk_start", "chunk_end", "chunk_section")
 _FILES = tuple(f"{name}.npy" for name in _CHUNK_ARRAYS) + ("sections.json", "articles.jsonl") + BM25_FILES
 _OLD_FILES = tuple(f for f in _FILES if f not in BM25_FILES) + OLD_BM25_FILES  # formats 2 and 3: no term_max
+_FILES += SENTENCE_FILES  # nor sentences
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,13 @@ class SearchIndex:
 
     def __init__(self, articles: list[Article], chunk_article: np.ndarray, chunk_start: np.ndarray,
                  chunk_end: np.ndarray, chunk_section: np.ndarray, sections: list[str], bm25: BM25Index,
-                 analyzer: Analyzer, settings: IndexSettings, manifest: dict) -> None:
+                 analyzer: Analyzer, settings: IndexSettings, manifest: dict,
+                 sentences: SentenceTable | None = None) -> None:
         self.articles = articles
         self.chunk_article, self.chunk_start, self.chunk_end = chunk_article, chunk_start, chunk_end
         self.chunk_section, self.sections = chunk_section, sections
         self.bm25, self.analyzer, self.settings, self.manifest = bm25, analyzer, settings, manifest
+        self.sentences = sentences  # None for an index of format 3 or older: split when asked
         self.build: str | None = None  # the folder under index/ this was loaded from or saved to
         self.checksums = True  # False for a format-2 index: damage that keeps a file's size goes unseen
         # The first chunk of each article, to name chunks "<article id>#<n>" without storing the names.
@@ -121,6 +125,13 @@ class SearchIndex:
                 found.add(term)
         return found
 
+    def sentences_in(self, article: int, start: int, end: int) -> list[tuple[int, int]]:
+        """The sentences of an article's text[start:end], as sentence_spans() splits them: read from the index."""
+        text = self.articles[article].text
+        if self.sentences is None:
+            return sentence_spans(text, start, end)
+        return self.sentences.spans(article, text, start, end)
+
     def section_end(self, i: int) -> int:
         """Where the section of chunk i ends: how far a passage may grow past the chunk (never into the
         next heading)."""
@@ -148,11 +159,13 @@ class SearchIndex:
         rows: list[tuple[int, int, int, int]] = []
         documents: list[list[str]] = []
         articles: list[Article] = []
+        sentences: list[list[tuple[int, int]]] = []
         for article in corpus.articles:
+            found: list[tuple[int, int]] = []
             try:
                 chunks = [(chunk, _document_terms(analyzer, article.title, chunk.section,
                                                   article.text[chunk.start:chunk.end], settings.index_titles))
-                          for chunk in chunk_article(article, len(articles), settings.chunking)]
+                          for chunk in chunk_article(article, len(articles), settings.chunking, found)]
             except TimeoutError:  # nltk 3.10 gives each regex 5 s; a huge paragraph must not stop the build
                 problem = Problem(article.source, f"its text took nltk's sentence splitter over its time limit "
                                                   f"({len(article.text):,} characters); split it into paragraphs")
@@ -165,6 +178,7 @@ class SearchIndex:
                 rows.append((len(articles), chunk.start, chunk.end, section))
                 documents.append(terms)
             articles.append(article)
+            sentences.append(found)
         if not articles:
             skipped = len(corpus.problems)
             detail = "" if not skipped else (f" ({skipped} skipped, each named above)" if say else
@@ -189,7 +203,7 @@ class SearchIndex:
         for s, i in section_ids.items():
             sections[i] = s
         return cls(articles, table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(),
-                   table[:, 3].copy(), sections, bm25, analyzer, settings, manifest)
+                   table[:, 3].copy(), sections, bm25, analyzer, settings, manifest, SentenceTable.build(sentences))
 
     # --- saving and loading ---------------------------------------------------------------------
 
@@ -230,6 +244,8 @@ class SearchIndex:
                           "source": a.source, "text": a.text}
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.bm25.save(work)
+        if self.sentences is not None:
+            self.sentences.save(work)
         files = storage.describe_files(work)
         storage.write_json(work / "manifest.json", storage.seal({**self.manifest, "files": files}))
 
@@ -268,6 +284,7 @@ class SearchIndex:
                     articles.append(Article(r["id"], r["title"], r["url"], r["text"], (), r["source"],
                                             r["date"], r["excerpt"]))
             bm25 = BM25Index.load(build, settings.bm25, with_bounds=version >= 4)
+            sentence_table = SentenceTable.load(build, len(articles)) if version >= 4 else None
         except IndexLoadError:
             raise
         except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
@@ -280,7 +297,8 @@ class SearchIndex:
                                  f"{rebuild_hint(index_dir)}")
         if bm25.doc_count != n or any(arrays[a].shape != (n,) for a in _CHUNK_ARRAYS):
             raise IndexLoadError(f"{build}: chunk tables and postings disagree ({n} vs {bm25.doc_count} chunks)")
-        index = cls(articles, *(arrays[a] for a in _CHUNK_ARRAYS), sections, bm25, analyzer, settings, manifest)
+        index = cls(articles, *(arrays[a] for a in _CHUNK_ARRAYS), sections, bm25, analyzer, settings, manifest,
+                    sentence_table)
         index.build = build.name
         index.checksums = checksums
         return index
