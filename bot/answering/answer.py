@@ -6,6 +6,7 @@ quoted from its article's own text and cited; nothing is generated.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache, partial
 
 from bot import safety
 from bot.answering import coverage, intents, subjects
@@ -18,6 +19,7 @@ from bot.search.index import SearchIndex
 from bot.search.query import Query, Speller, understand
 
 CHUNKS_READ = 4  # chunks of one article whose passages are compared
+SENTENCES_CACHED = 50_000  # sentences whose terms are kept (about 20 MB at most)
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read from its start; the rest adds cost, not sense
 
 
@@ -108,6 +110,9 @@ class Answerer:
         self.safety = rules or safety.load_rules()
         self.speller = Speller(index) if settings.spelling else None
         self.subjects = subjects.subject_terms(index.analyzer)
+        # what a sentence of an article is indexed under: the same sentences come back question after question
+        # (bound to the index, not to self: no reference cycle keeps a replaced index and its open files alive)
+        self._sentence_terms = lru_cache(maxsize=SENTENCES_CACHED)(partial(_terms_of_span, index))
 
     def answer(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
         """The best `top_k` passages; with `offset`, the next ones after the first `offset` (ranks go on)."""
@@ -224,18 +229,18 @@ class Answerer:
         each cited article's few best chunks are read and their passages ranked by what they hold.
         """
         index, s = self.index, self.settings
-        hits = index.search(query.terms, max(top_k, 1) * 8 + 16)
+        hits = index.search_with_terms(query.terms, max(top_k, 1) * 8 + 16)
         if not hits or top_k <= 0:
             return ()
         floor = max(s.min_score, s.relative_floor * hits[0][1])
         weighed = coverage.weigh(query, index.bm25, without=missing or ())
         slots: list[int] = []  # the article of each citation, in order
         candidates: dict[int, list[tuple[int, float]]] = {}
-        for chunk_no, score in hits:
+        for chunk_no, score, held in hits:
             if score <= floor:
                 break
-            article_no = index.chunk(chunk_no).article
-            present = index.terms_in_chunk(chunk_no, set(weighed.weight))
+            article_no = int(index.chunk_article[chunk_no])
+            present = set(held.intersection(weighed.weight))
             # the first passage decides whether there is an answer at all; once there is, a passage that
             # matches less of the question can still be the next-best article (a long question's second half)
             needed = s.min_coverage * weighed.length_share * (1.0 if not slots else s.later_coverage)
@@ -298,7 +303,8 @@ class Answerer:
             context = frozenset(title | set(index.analyzer.terms(chunk.section)))
             start, end, value = scored_passage(text, chunk.start, chunk.end, weights, index.analyzer, cues=cues,
                                                follow_to=follow_to, context=context,
-                                               sentences=lambda s_, e_: index.sentences_in(article_no, s_, e_))
+                                               sentences=lambda s_, e_: index.sentences_in(article_no, s_, e_),
+                                               terms_of=lambda s_, e_: self._sentence_terms(article_no, s_, e_))
             if asked and not self._about(asked, context, set(index.analyzer.terms(text[start:end]))):
                 continue
             found.append((-round(value, 9), order, chunk_no, score, start, end))
@@ -307,3 +313,7 @@ class Answerer:
             if not any(start < e and s_ < end for _, _, s_, e in out):  # overlapping chunks share sentences
                 out.append((chunk_no, score, start, end))
         return out
+
+
+def _terms_of_span(index: SearchIndex, article_no: int, start: int, end: int) -> frozenset[str]:
+    return frozenset(index.analyzer.terms(index.articles[article_no].text[start:end]))

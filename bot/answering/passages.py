@@ -65,17 +65,20 @@ def cues_for(question: str) -> tuple[Cue, ...]:
 def scored_passage(text: str, start: int, end: int, query_weights: dict[str, float], analyzer: Analyzer,
                    max_sentences: int = MAX_SENTENCES, cues: tuple[Cue, ...] = (), follow_to: int | None = None,
                    context: frozenset[str] = frozenset(),
-                   sentences: Callable[[int, int], list[tuple[int, int]]] | None = None) -> tuple[int, int, float]:
+                   sentences: Callable[[int, int], list[tuple[int, int]]] | None = None,
+                   terms_of: Callable[[int, int], frozenset[str]] | None = None) -> tuple[int, int, float]:
     """Span of the sentences that answer best, and how well: the question's weight covered (`context`: the
     terms of the section heading and title over them, which say what "the drug" is), a cue's kind of answer;
     then grown to what the sentences introduce or lean on, up to `follow_to` (the next heading). Fewer
-    sentences win ties. `sentences(start, end)`: the sentences of text[start:end] (the index keeps them)."""
+    sentences win ties. `sentences(start, end)`: the sentences of text[start:end] (the index keeps them);
+    `terms_of(start, end)`: the terms of text[start:end] (the answerer keeps them)."""
     if sentences is None:
         sentences = lambda s_, e_: sentence_spans(text, s_, e_)  # noqa: E731
     follow = min(len(text), end + FOLLOW_CHARS) if follow_to is None else max(end, min(follow_to, end + FOLLOW_CHARS))
     spans = sentences(start, follow) or [(start, end)]
     inside = sum(1 for s, _ in spans if s < end) or 1  # a passage starts inside its chunk
-    sentence_terms = [set(analyzer.terms(text[s:e])) for s, e in spans]
+    sentence_terms = ([terms_of(s, e) for s, e in spans] if terms_of is not None
+                      else [frozenset(analyzer.terms(text[s:e])) for s, e in spans])
     top = max(query_weights.values(), default=0.0)
     cued_at = [any(c.holds.search(text[s:e]) for c in cues) for s, e in spans]
     best = (-1.0, 0, 0)  # (score, -length, -first)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
-from nltk.tokenize import RegexpTokenizer
+from nltk.tokenize.regexp import RegexpTokenizer
 
 from bot.text import fuzzy, normal, slang
 

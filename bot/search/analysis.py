@@ -15,11 +15,11 @@ from typing import Iterator
 
 import regex
 import yaml
-from bot.text import normal, slang
+from bot.text import normal, slang, yamlfile
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
-from nltk.stem import PorterStemmer
+from nltk.stem.porter import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
-from nltk.tokenize import RegexpTokenizer
+from nltk.tokenize.regexp import RegexpTokenizer
 
 ANALYZER_VERSION = 1
 
@@ -130,7 +130,7 @@ class Analyzer:
     def _load_synonyms(self, text: str, source: str) -> None:
         """Every name of a concept becomes one term: the stem of its single-word name, or its words joined."""
         try:
-            data = yaml.safe_load(text) or {}
+            data = yamlfile.safe_load(text) or {}
         except yaml.YAMLError as e:
             raise ValueError(f"{source}: not valid YAML ({e})") from None
         if not isinstance(data, dict):

@@ -12,7 +12,6 @@ from functools import lru_cache
 from importlib import resources
 
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
 from bot.corpus.articles import HEADING, Article
 
@@ -44,7 +43,10 @@ class Chunk:
 
 
 @lru_cache(maxsize=1)
-def _punkt() -> PunktSentenceTokenizer:
+def _punkt():
+    """Imported when first needed: building, or an index without its sentences (a tenth of a second)."""
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
     text = resources.files("bot.data").joinpath("abbreviations.txt").read_text(encoding="utf-8")
     params = PunktParameters()
     params.abbrev_types = {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}

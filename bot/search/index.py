@@ -94,6 +94,10 @@ class SearchIndex:
     def search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
         return self.bm25.search(terms, k)
 
+    def search_with_terms(self, terms: list[str], k: int) -> list[tuple[int, float, frozenset[str]]]:
+        """search(), with the query's terms each chunk holds (what terms_in_chunk would say, for free)."""
+        return self.bm25.search_with_terms(terms, k)
+
     def surface(self, term: str) -> str | None:
         """A word as the articles write it, for a term (lowercased): "buprenorphine" for buprenorphin."""
         t = self.bm25.vocab.get(term)
