@@ -43,12 +43,59 @@ class RuleReading:
     evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
+class _Lazy:
+    """A phrase's pattern, compiled the first time a text could match it.
+
+    The shipped phrases make about a thousand patterns, and compiling them took most of a second at every
+    start; most messages hold none of their words. A pattern can only match a text that holds every literal
+    word of one of its alternatives, so a text without them is answered "no match" without the pattern,
+    which is compiled the first time a text passes that check. The results are the compiled pattern's.
+    """
+
+    __slots__ = ("_source", "_needs", "_compiled")
+
+    def __init__(self, source: str, needs: list[tuple[str, ...]] | None) -> None:
+        self._source = source
+        self._needs = needs  # None: no check (an alternative of word lists only); else one tuple per alternative
+        self._compiled: re.Pattern | None = None
+
+    def _pattern(self, text: str) -> re.Pattern | None:
+        if self._needs is not None:  # plain loops: this runs for every pattern on every clause
+            for words in self._needs:
+                for word in words:
+                    if word not in text:
+                        break
+                else:
+                    break  # this alternative's words are all there
+            else:
+                return None
+        if self._compiled is None:
+            self._compiled = re.compile(self._source)
+        return self._compiled
+
+    def search(self, text: str):
+        p = self._pattern(text)
+        return p.search(text) if p is not None else None
+
+    def match(self, text: str):
+        p = self._pattern(text)
+        return p.match(text) if p is not None else None
+
+    def finditer(self, text: str):
+        p = self._pattern(text)
+        return p.finditer(text) if p is not None else iter(())
+
+    def sub(self, replacement: str, text: str) -> str:
+        p = self._pattern(text)
+        return p.sub(replacement, text) if p is not None else text
+
+
 @dataclass
 class _Kind:
-    signs: list[re.Pattern]
-    questions: list[re.Pattern]
-    topics: list[re.Pattern]
-    together: list[tuple[re.Pattern, re.Pattern]] = field(default_factory=list)
+    signs: list[_Lazy]
+    questions: list[_Lazy]
+    topics: list[_Lazy]
+    together: list[tuple[_Lazy, _Lazy]] = field(default_factory=list)
 
 
 class SafetyRules:
@@ -91,9 +138,8 @@ class SafetyRules:
         self.idioms = [self._compile(p) for p in data.get("idioms") or []]
         self.laughing = self._compile_any(data.get("laughing") or [])
         self.denials = [self._compile(p) for p in data.get("denials") or []]
-        self.asking = [re.compile(r"^" + self._sequence(self._phrase(p), p) + r"(?!\S)") for p in data.get("asking") or []]
-        self.asking_ahead = [re.compile(r"^" + self._sequence(self._phrase(p), p) + r"(?!\S)")
-                             for p in data.get("asking_ahead") or []]
+        self.asking = [self._compile(p, start="^") for p in data.get("asking") or []]
+        self.asking_ahead = [self._compile(p, start="^") for p in data.get("asking_ahead") or []]
         tolerance = (data.get("kinds") or {}).get("lost_tolerance") or {}
         self.tolerance_use = [self._compile(p) for p in tolerance.get("use") or []]
         self.tolerance_after = [self._compile(p) for p in tolerance.get("after") or []]
@@ -111,23 +157,37 @@ class SafetyRules:
     def _spelled(self, text: str) -> str:
         """Folded, slang replaced, apostrophes gone: what messages and phrases alike become."""
         text = re.sub(r"(?<=\w)'s\b", " s", self._fold(text))  # he's -> he s (the "s" is in the <be> list)
-        for pattern, plain in self._replacement_res:
-            text = pattern.sub(plain, text)
+        for (written, _), (pattern, plain) in zip(self.replacements, self._replacement_res):
+            if written in text:  # a pattern cannot match without it; four hundred regex passes cost more
+                text = pattern.sub(plain, text)
         return text.replace("'", "")
 
     def _phrase(self, phrase: str) -> str:
         """A phrase read as messages are: "od at" is written as people write it and matches "overdose at"."""
         return " ".join(self._spelled(phrase).split())
 
-    def _compile(self, phrase: str) -> re.Pattern:
-        return re.compile(r"(?<!\S)" + self._sequence(self._phrase(phrase), phrase) + r"(?!\S)")
+    def _compile(self, phrase: str, start: str = r"(?<!\S)") -> _Lazy:
+        words = self._phrase(phrase)
+        return _Lazy(start + self._sequence(words, phrase) + r"(?!\S)", self._needs([words]))
 
-    def _compile_any(self, phrases: list[str]) -> re.Pattern:
+    def _compile_any(self, phrases: list[str]) -> _Lazy:
         """Many phrases as one pattern: cues are checked on every message, so one pass each."""
         if not phrases:
-            return re.compile(r"(?!)")  # matches nothing
-        alternatives = sorted((self._sequence(self._phrase(p), p) for p in phrases), key=len, reverse=True)
-        return re.compile(r"(?<!\S)(?:" + "|".join(alternatives) + r")(?!\S)")
+            return _Lazy(r"(?!)", [])  # matches nothing
+        spelled = [self._phrase(p) for p in phrases]
+        alternatives = sorted((self._sequence(w, p) for w, p in zip(spelled, phrases)), key=len, reverse=True)
+        return _Lazy(r"(?<!\S)(?:" + "|".join(alternatives) + r")(?!\S)", self._needs(spelled))
+
+    @staticmethod
+    def _needs(alternatives: list[str]) -> list[tuple[str, ...]] | None:
+        """The literal words each alternative cannot match without; None when one has none (lists only)."""
+        needs = []
+        for words in alternatives:
+            literal = tuple(w for w in words.split() if w != "*" and not re.fullmatch(r"<\w+>", w))
+            if not literal:
+                return None
+            needs.append(literal)
+        return needs
 
     def _sequence(self, words: str, phrase: str, depth: int = 0) -> str:
         """Words as a regex: <name> is a word list, * is up to three other words."""
@@ -180,7 +240,7 @@ class SafetyRules:
                 return True
         return False
 
-    def _first_sign(self, name: str, signs: list[re.Pattern], kind: _Kind, clauses: list[str], urgent: bool,
+    def _first_sign(self, name: str, signs: list[_Lazy], kind: _Kind, clauses: list[str], urgent: bool,
                     resolved: bool, evidence: list[str]) -> bool:
         """Whether a sign is there, not denied and not part of a question about the topic."""
         for clause in clauses:
@@ -197,7 +257,7 @@ class SafetyRules:
                         return True
         return False
 
-    def _present(self, patterns: list[re.Pattern], clauses: list[str]) -> list[str]:
+    def _present(self, patterns: list[_Lazy], clauses: list[str]) -> list[str]:
         """Phrases found and not denied right before."""
         found = []
         for clause in clauses:
