@@ -21,6 +21,7 @@ LONG_MESSAGE_WORDS = 60
 MEND_RATIO = 85  # how alike (0-100) a typo must be to a sign's word: stricter than the search's speller
 _CLAUSE_BREAK = re.compile(r"[.!?;,:\n()\"]+|\s(?:but|and then|though)\s")
 _TOKENIZER = RegexpTokenizer(r"[a-z0-9]+")
+_LIST_NAME = re.compile(r"<(\w+)>")
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class SafetyRules:
         for kind, phrases in (data.get("concern") or {}).items():
             words.setdefault(f"concern_{kind}", [self._phrase(p) for p in phrases or []])
         self._words = words
+        self._lists: dict[tuple[str, int], str] = {}
         self.negations = [self._phrase(n).split() for n in data.get("negations") or []]
         self.urgent = [self._compile(u) for u in data.get("urgent") or []]
         self.resolved = [self._compile(u) for u in data.get("resolved") or []]
@@ -183,7 +185,7 @@ class SafetyRules:
         """The literal words each alternative cannot match without; None when one has none (lists only)."""
         needs = []
         for words in alternatives:
-            literal = tuple(w for w in words.split() if w != "*" and not re.fullmatch(r"<\w+>", w))
+            literal = tuple(w for w in words.split() if w != "*" and not _LIST_NAME.fullmatch(w))
             if not literal:
                 return None
             needs.append(literal)
@@ -196,18 +198,23 @@ class SafetyRules:
             if token == "*":
                 pattern += r"(?:\S+ ){0,3}"
                 continue
-            m = re.fullmatch(r"<(\w+)>", token)
+            m = _LIST_NAME.fullmatch(token)
             pattern += (self._list_pattern(m.group(1), phrase, depth) if m else re.escape(token)) + " "
         return pattern.rstrip()
 
     def _list_pattern(self, name: str, phrase: str, depth: int) -> str:
         """A word list as a regex alternation; entries may name other lists ("my <relation>")."""
+        known = self._lists.get((name, depth))  # the same list in many phrases: built once per depth
+        if known is not None:
+            return known
         if name not in self._words:
             raise ValueError(f"safety.yaml: {phrase!r} names an unknown word list <{name}>")
         if depth > 3:
             raise ValueError(f"safety.yaml: word list <{name}> refers to itself")
         entries = sorted(self._words[name], key=len, reverse=True)
-        return "(?:" + "|".join(self._sequence(e, phrase, depth + 1) for e in entries) + ")"
+        built = "(?:" + "|".join(self._sequence(e, phrase, depth + 1) for e in entries) + ")"
+        self._lists[(name, depth)] = built
+        return built
 
     # --- reading a message ----------------------------------------------------------------------
 
