@@ -83,14 +83,18 @@ def scored_passage(text: str, start: int, end: int, query_weights: dict[str, flo
     cued_at = [any(c.holds.search(text[s:e]) for c in cues) for s, e in spans]
     best = (-1.0, 0, 0)  # (score, -length, -first)
     best_span = (0, 0)
+    # only the question's terms weigh anything: the sums run over those few, not every word of the sentences
+    asked = frozenset(query_weights)
+    asked_in = [terms & asked for terms in sentence_terms]
+    context_asked = context & asked
     for first in range(inside):
         covered: set[str] = set()
         cued = False
         for last in range(first, min(first + max_sentences, len(spans))):
-            covered |= sentence_terms[last]
+            covered |= asked_in[last]
             cued = cued or cued_at[last]
-            weight = (sum(query_weights.get(t, 0.0) for t in covered)
-                      + CONTEXT_SHARE * sum(query_weights.get(t, 0.0) for t in context - covered)
+            weight = (sum(query_weights[t] for t in covered)
+                      + CONTEXT_SHARE * sum(query_weights[t] for t in context_asked - covered)
                       + CUE_BONUS * top * cued)
             key = (round(weight, 9), -(last - first), -first)
             if key > best:

@@ -60,16 +60,21 @@ class _Lazy:
         self._needs = needs  # None: no check (an alternative of word lists only); else one tuple per alternative
         self._compiled: re.Pattern | None = None
 
-    def _pattern(self, text: str) -> re.Pattern | None:
-        if self._needs is not None:  # plain loops: this runs for every pattern on every clause
-            for words in self._needs:
-                for word in words:
-                    if word not in text:
-                        break
-                else:
-                    break  # this alternative's words are all there
+    def possible(self, text: str) -> bool:
+        """Whether text holds the words of one of the alternatives (else it cannot match)."""
+        if self._needs is None:
+            return True
+        for words in self._needs:  # plain loops: this runs for every pattern on every message
+            for word in words:
+                if word not in text:
+                    break
             else:
-                return None
+                return True
+        return False
+
+    def _pattern(self, text: str) -> re.Pattern | None:
+        if not self.possible(text):
+            return None
         if self._compiled is None:
             self._compiled = re.compile(self._source)
         return self._compiled
@@ -250,6 +255,8 @@ class SafetyRules:
     def _first_sign(self, name: str, signs: list[_Lazy], kind: _Kind, clauses: list[str], urgent: bool,
                     resolved: bool, evidence: list[str]) -> bool:
         """Whether a sign is there, not denied and not part of a question about the topic."""
+        whole = " ".join(clauses)
+        signs = [sign for sign in signs if sign.possible(whole)]  # what no clause can match, in none is looked for
         for clause in clauses:
             for sign in signs:
                 for m in sign.finditer(clause):
@@ -267,6 +274,8 @@ class SafetyRules:
     def _present(self, patterns: list[_Lazy], clauses: list[str]) -> list[str]:
         """Phrases found and not denied right before."""
         found = []
+        whole = " ".join(clauses)
+        patterns = [pattern for pattern in patterns if pattern.possible(whole)]
         for clause in clauses:
             for pattern in patterns:
                 for m in pattern.finditer(clause):

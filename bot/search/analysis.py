@@ -19,7 +19,6 @@ from bot.text import normal, slang, yamlfile
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
 from nltk.stem.porter import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
-from nltk.tokenize.regexp import RegexpTokenizer
 
 ANALYZER_VERSION = 1
 
@@ -74,11 +73,10 @@ class Token:
 
 
 class Analyzer:
-    """Turns text into BM25 terms: normalise, tokenize (nltk), drop stopwords, stem (nltk)."""
+    """Turns text into BM25 terms: normalise, tokenize (nltk's pattern), drop stopwords, stem (nltk)."""
 
     def __init__(self, settings: AnalyzerSettings | None = None, synonyms_file: str | Path | None = None) -> None:
         self.settings = settings or AnalyzerSettings()
-        self._tokenizer = RegexpTokenizer(_WORD_PATTERN)
         stop_lines = _data_lines("stopwords.txt")
         self._stopwords = frozenset(stop_lines) if self.settings.stopwords else frozenset()
         override_lines = _data_lines("stem_overrides.txt")
@@ -175,10 +173,11 @@ class Analyzer:
         """Terms with the character span of the word they came from, for highlighting; in text order."""
         out: list[Token] = []
         flat: list[tuple[str, int, int, int]] = []  # every word part with its word's span and index
-        for n, (start, end) in enumerate(self._tokenizer.span_tokenize(text)):
-            parts = self._word_parts(text[start:end])
-            out.extend(Token(term, start, end) for term in self._parts_terms(parts))
-            flat.extend((p, start, end, n) for p in parts if p)
+        for n, match in enumerate(self._word_re.finditer(text)):  # nltk's tokenizer's pattern and engine
+            start, end = match.span()
+            terms, parts = self._known(match.group())
+            out.extend(Token(term, start, end) for term in terms)
+            flat.extend((p, start, end, n) for p in parts)
         if self._phrases:
             for first, last, term in self._phrase_matches([p for p, *_ in flat], [f[3] for f in flat]):
                 out.append(Token(term, flat[first][1], flat[last][2]))
@@ -198,10 +197,7 @@ class Analyzer:
         for word in self._word_re.findall(text):
             known = cache.get(word)
             if known is None:
-                parts = self._word_parts(word)
-                known = (tuple(self._parts_terms(parts)), tuple(p for p in parts if p))
-                if len(cache) < 500_000:
-                    cache[word] = known
+                known = self._known(word)
             out.extend(known[0])
             parts_of_words.append(known[1])
         if self._phrases:
@@ -209,6 +205,16 @@ class Analyzer:
             parts = [part for parts in parts_of_words for part in parts]
             out.extend(term for _, _, term in self._phrase_matches(parts, words))
         return out
+
+    def _known(self, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A word's terms and its non-empty parts, kept for the next time it is seen."""
+        known = self._word_cache.get(word)
+        if known is None:
+            parts = self._word_parts(word)
+            known = (tuple(self._parts_terms(parts)), tuple(p for p in parts if p))
+            if len(self._word_cache) < 500_000:
+                self._word_cache[word] = known
+        return known
 
     def _phrase_matches(self, parts: list[str], words: list[int]) -> Iterator[tuple[int, int, str]]:
         """(first part, last part, concept) of each synonym phrase in a run of word parts; a phrase must
