@@ -20,6 +20,7 @@ from bot.search.query import Query, Speller, understand
 
 CHUNKS_READ = 4  # chunks of one article whose passages are compared
 SENTENCES_CACHED = 50_000  # sentences whose terms are kept (about 20 MB at most)
+PASSAGES_CACHED = 4_096  # passages whose tokens are kept, for highlighting (a few MB)
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read from its start; the rest adds cost, not sense
 
 
@@ -113,6 +114,7 @@ class Answerer:
         # what a sentence of an article is indexed under: the same sentences come back question after question
         # (bound to the index, not to self: no reference cycle keeps a replaced index and its open files alive)
         self._sentence_terms = lru_cache(maxsize=SENTENCES_CACHED)(partial(_terms_of_span, index))
+        self._passage_tokens = lru_cache(maxsize=PASSAGES_CACHED)(partial(_tokens_of_span, index))
 
     def answer(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
         """The best `top_k` passages; with `offset`, the next ones after the first `offset` (ranks go on)."""
@@ -268,15 +270,16 @@ class Answerer:
                 quoted.add(said)
                 citations.append(Citation(len(citations) + 1, article.id, chunk.id, article.title, chunk.section,
                                           article.url, passage_link(article.url, passage), passage,
-                                          round(score, 6), article.excerpt, self._highlights(passage, asked_terms)))
+                                          round(score, 6), article.excerpt,
+                                          self._highlights(article_no, start, end, asked_terms)))
                 break
         return tuple(citations)
 
-    def _highlights(self, passage: str, terms: set[str]) -> tuple[tuple[int, int], ...]:
+    def _highlights(self, article_no: int, start: int, end: int, terms: set[str]) -> tuple[tuple[int, int], ...]:
         """Where the question's words are in a passage, as the analyzer matched them (stems, synonyms,
         spelling corrections): computed once here, so no renderer needs the analyzer."""
         spans: list[tuple[int, int]] = []
-        for token in self.index.analyzer.tokens(passage):
+        for token in self._passage_tokens(article_no, start, end):
             if token.term in terms and (not spans or token.start >= spans[-1][1]):
                 spans.append((token.start, token.end))
         return tuple(spans)
@@ -317,3 +320,7 @@ class Answerer:
 
 def _terms_of_span(index: SearchIndex, article_no: int, start: int, end: int) -> frozenset[str]:
     return frozenset(index.analyzer.terms(index.articles[article_no].text[start:end]))
+
+
+def _tokens_of_span(index: SearchIndex, article_no: int, start: int, end: int) -> tuple:
+    return tuple(index.analyzer.tokens(index.articles[article_no].text[start:end]))

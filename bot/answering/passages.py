@@ -80,7 +80,8 @@ def scored_passage(text: str, start: int, end: int, query_weights: dict[str, flo
     sentence_terms = ([terms_of(s, e) for s, e in spans] if terms_of is not None
                       else [frozenset(analyzer.terms(text[s:e])) for s, e in spans])
     top = max(query_weights.values(), default=0.0)
-    cued_at = [any(c.holds.search(text[s:e]) for c in cues) for s, e in spans]
+    cued_at = ([any(c.holds.search(text[s:e]) for c in cues) for s, e in spans] if cues
+               else [False] * len(spans))
     best = (-1.0, 0, 0)  # (score, -length, -first)
     best_span = (0, 0)
     # only the question's terms weigh anything: the sums run over those few, not every word of the sentences

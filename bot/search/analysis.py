@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import regex
 import yaml
@@ -65,8 +65,9 @@ class AnalyzerSettings:
             raise ValueError(f"unknown stemmer {self.stemmer!r} (choose from {', '.join(STEMMERS)})")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """A term and the span of the word it came from (a tuple: made by the thousand for every answer)."""
+
     term: str
     start: int
     end: int
@@ -95,6 +96,7 @@ class Analyzer:
         self._word_cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         # the engine nltk's RegexpTokenizer uses, so both paths split words alike ("x²y" included)
         self._word_re = regex.compile(_WORD_PATTERN)
+        self._ascii_word_re = re.compile(_WORD_PATTERN)
         self._concepts: dict[str, str] = {}  # one word -> its concept's term
         self._names: dict[str, str] = {}  # a concept's term -> the name the articles use ("buprenorphine")
         self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # first word -> (words, term)
@@ -173,7 +175,8 @@ class Analyzer:
         """Terms with the character span of the word they came from, for highlighting; in text order."""
         out: list[Token] = []
         flat: list[tuple[str, int, int, int]] = []  # every word part with its word's span and index
-        for n, match in enumerate(self._word_re.finditer(text)):  # nltk's tokenizer's pattern and engine
+        words = (self._ascii_word_re if text.isascii() else self._word_re).finditer(text)  # as in terms()
+        for n, match in enumerate(words):
             start, end = match.span()
             terms, parts = self._known(match.group())
             out.extend(Token(term, start, end) for term in terms)
@@ -194,16 +197,19 @@ class Analyzer:
         out: list[str] = []
         cache = self._word_cache
         parts_of_words = []
-        for word in self._word_re.findall(text):
+        # ASCII text: the standard library's engine finds the same words (the two differ only on what
+        # counts as a letter or digit beyond ASCII, "²" say), and faster
+        for word in (self._ascii_word_re if text.isascii() else self._word_re).findall(text):
             known = cache.get(word)
             if known is None:
                 known = self._known(word)
             out.extend(known[0])
             parts_of_words.append(known[1])
         if self._phrases:
-            words = [n for n, parts in enumerate(parts_of_words) for _ in parts]
             parts = [part for parts in parts_of_words for part in parts]
-            out.extend(term for _, _, term in self._phrase_matches(parts, words))
+            if not self._phrases.keys().isdisjoint(parts):  # most texts hold no phrase's first word
+                words = [n for n, parts in enumerate(parts_of_words) for _ in parts]
+                out.extend(term for _, _, term in self._phrase_matches(parts, words))
         return out
 
     def _known(self, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
