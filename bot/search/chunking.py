@@ -45,12 +45,14 @@ class Chunk:
 @lru_cache(maxsize=1)
 def _punkt():
     """Imported when first needed: building, or an index without its sentences (a tenth of a second)."""
-    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+    from bot.search import punkt_fast
 
+    return punkt_fast.tokenizer(abbreviations())
+
+
+def abbreviations() -> set[str]:
     text = resources.files("bot.data").joinpath("abbreviations.txt").read_text(encoding="utf-8")
-    params = PunktParameters()
-    params.abbrev_types = {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
-    return PunktSentenceTokenizer(params)
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

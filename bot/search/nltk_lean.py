@@ -19,6 +19,22 @@ _UNUSED = ("scipy", "sklearn")
 _BARE = ("nltk", "nltk.stem", "nltk.tokenize", "nltk.corpus")  # their __init__ files import everything else
 
 
+def _submodule(package: str):
+    """A bare package's attributes are its submodules, imported when first asked for (PEP 562)."""
+    import importlib
+
+    def attribute(name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return importlib.import_module(f"{package}.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"{package} has no {name!r} here: the bot loads nltk's modules one by one "
+                                 f"(bot/search/nltk_lean.py); import nltk before the bot for all of it") from None
+
+    return attribute
+
+
 class _NoCorpus:
     def __getattr__(self, name):
         raise ImportError("nltk's corpora are not loaded in the bot (bot/search/nltk_lean.py): import nltk first")
@@ -37,6 +53,7 @@ try:
             _bare.__path__ = [_root + _package[len("nltk"):].replace(".", "/")]
             _bare.__spec__ = importlib.machinery.ModuleSpec(_package, None, is_package=True)
             _bare.__spec__.submodule_search_locations = _bare.__path__
+            _bare.__getattr__ = _submodule(_package)  # type: ignore[attr-defined]  # `nltk.data` still works
             sys.modules[_package] = _bare
         # Snowball imports the stopword corpus for ignore_stopwords=True, which the analyzer never asks for
         sys.modules["nltk.corpus"].stopwords = _NoCorpus()  # type: ignore[attr-defined]
