@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -343,6 +344,10 @@ def test_the_fast_punkt_splits_real_pages_as_nltk_does():
     assert len(lines) > 2000
     for line in lines:
         assert list(fast.span_tokenize(line)) == list(reference.span_tokenize(line)), line
+    for text in texts:  # and sentence_spans, which skips punkt for a line without ".", "?" or "!"
+        expected = [(m.start() + s, m.start() + e) for m in re.finditer(r"[^\n]+", text)
+                    for s, e in reference.span_tokenize(m.group()) if m.group()[s:e].strip()]
+        assert sentence_spans(text) == expected
 
 
 PUNKT_WORDS = st.sampled_from(["Dr.", "J.", "e.g.", "etc.", "U.S.", "12.", "3.5", "mg.", "no.", "Fig.", "vs.",

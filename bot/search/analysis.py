@@ -9,6 +9,7 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 from functools import cached_property
+from itertools import chain
 from importlib import resources
 from pathlib import Path
 from typing import Iterator, NamedTuple
@@ -194,22 +195,19 @@ class Analyzer:
         linear pattern does not need it), and a cache of each distinct word's terms; tests hold it equal to
         tokens() on real and on generated text.
         """
-        out: list[str] = []
-        cache = self._word_cache
-        parts_of_words = []
         # ASCII text: the standard library's engine finds the same words (the two differ only on what
         # counts as a letter or digit beyond ASCII, "²" say), and faster
-        for word in (self._ascii_word_re if text.isascii() else self._word_re).findall(text):
-            known = cache.get(word)
-            if known is None:
-                known = self._known(word)
-            out.extend(known[0])
-            parts_of_words.append(known[1])
+        words = (self._ascii_word_re if text.isascii() else self._word_re).findall(text)
+        known = list(map(self._word_cache.get, words))  # each word's (terms, parts), looked up in C
+        if None in known:
+            known = [k if k is not None else self._known(w) for k, w in zip(known, words)]
+        out = list(chain.from_iterable([k[0] for k in known]))
         if self._phrases:
-            parts = [part for parts in parts_of_words for part in parts]
+            parts_of_words = [k[1] for k in known]
+            parts = list(chain.from_iterable(parts_of_words))
             if not self._phrases.keys().isdisjoint(parts):  # most texts hold no phrase's first word
-                words = [n for n, parts in enumerate(parts_of_words) for _ in parts]
-                out.extend(term for _, _, term in self._phrase_matches(parts, words))
+                numbers = [n for n, p in enumerate(parts_of_words) for _ in p]
+                out.extend(term for _, _, term in self._phrase_matches(parts, numbers))
         return out
 
     def _known(self, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -16,6 +16,7 @@ from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and s
 from bot.corpus.articles import HEADING, Article
 
 _LINE_RE = re.compile(r"[^\n]+")
+_ENDS = re.compile(r"[.?!]")  # punkt's sentence-ending characters
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,13 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     punkt = _punkt()
     for line in _LINE_RE.finditer(text, start, end):
         offset = line.start()
-        for s, e in punkt.span_tokenize(line.group()):
+        words = line.group()
+        if not _ENDS.search(words):  # no ".", "?" or "!": punkt's one sentence, found without it
+            kept = len(words.rstrip())
+            if kept and words.strip():
+                spans.append((offset, offset + kept))
+            continue
+        for s, e in punkt.span_tokenize(words):
             if text[offset + s:offset + e].strip():
                 spans.append((offset + s, offset + e))
     return spans

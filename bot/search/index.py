@@ -166,9 +166,11 @@ class SearchIndex:
         sentences: list[list[tuple[int, int]]] = []
         for article in corpus.articles:
             found: list[tuple[int, int]] = []
+            headings: dict[str, list[str]] = {}  # the title's and each section's terms, once per article
             try:
                 chunks = [(chunk, _document_terms(analyzer, article.title, chunk.section,
-                                                  article.text[chunk.start:chunk.end], settings.index_titles))
+                                                  article.text[chunk.start:chunk.end], settings.index_titles,
+                                                  headings))
                           for chunk in chunk_article(article, len(articles), settings.chunking, found)]
             except TimeoutError:  # nltk 3.10 gives each regex 5 s; a huge paragraph must not stop the build
                 problem = Problem(article.source, f"its text took nltk's sentence splitter over its time limit "
@@ -308,10 +310,17 @@ class SearchIndex:
         return index
 
 
-def _document_terms(analyzer: Analyzer, title: str, section: str, text: str, with_titles: bool) -> list[str]:
+def _document_terms(analyzer: Analyzer, title: str, section: str, text: str, with_titles: bool,
+                    headings: dict[str, list[str]] | None = None) -> list[str]:
     if not with_titles:
         return analyzer.terms(text)
-    return analyzer.terms(title) + analyzer.terms(section) + analyzer.terms(text)
+    if headings is None:
+        return analyzer.terms(title) + analyzer.terms(section) + analyzer.terms(text)
+    if "\0title" not in headings:
+        headings["\0title"] = analyzer.terms(title)
+    if section not in headings:
+        headings[section] = analyzer.terms(section)
+    return headings["\0title"] + headings[section] + analyzer.terms(text)
 
 
 def _settings_from(d: dict) -> IndexSettings:
