@@ -210,6 +210,20 @@ class Analyzer:
                 out.extend(term for _, _, term in self._phrase_matches(parts, numbers))
         return out
 
+    def document_terms(self, title: str, section: str, text: str, with_titles: bool,
+                       headings: dict[str, list[str]] | None = None) -> list[str]:
+        """What a chunk is indexed under: its title's, section's and text's terms (`headings` keeps the
+        first two for the chunks of one article)."""
+        if not with_titles:
+            return self.terms(text)
+        if headings is None:
+            return self.terms(title) + self.terms(section) + self.terms(text)
+        if "\0title" not in headings:
+            headings["\0title"] = self.terms(title)
+        if section not in headings:
+            headings[section] = self.terms(section)
+        return headings["\0title"] + headings[section] + self.terms(text)
+
     def _known(self, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """A word's terms and its non-empty parts, kept for the next time it is seen."""
         known = self._word_cache.get(word)

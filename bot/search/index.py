@@ -149,8 +149,8 @@ class SearchIndex:
         """The terms chunk i was indexed under (its title and heading too, when those are indexed)."""
         chunk = self.chunk(i)
         article = self.articles[chunk.article]
-        return _document_terms(self.analyzer, article.title, chunk.section,
-                               article.text[chunk.start:chunk.end], self.settings.index_titles)
+        return self.analyzer.document_terms(article.title, chunk.section, article.text[chunk.start:chunk.end],
+                                            self.settings.index_titles)
 
     # --- building -------------------------------------------------------------------------------
 
@@ -168,9 +168,9 @@ class SearchIndex:
             found: list[tuple[int, int]] = []
             headings: dict[str, list[str]] = {}  # the title's and each section's terms, once per article
             try:
-                chunks = [(chunk, _document_terms(analyzer, article.title, chunk.section,
-                                                  article.text[chunk.start:chunk.end], settings.index_titles,
-                                                  headings))
+                chunks = [(chunk, analyzer.document_terms(article.title, chunk.section,
+                                                          article.text[chunk.start:chunk.end],
+                                                          settings.index_titles, headings))
                           for chunk in chunk_article(article, len(articles), settings.chunking, found)]
             except TimeoutError:  # nltk 3.10 gives each regex 5 s; a huge paragraph must not stop the build
                 problem = Problem(article.source, f"its text took nltk's sentence splitter over its time limit "
@@ -209,7 +209,8 @@ class SearchIndex:
         for s, i in section_ids.items():
             sections[i] = s
         return cls(articles, table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(),
-                   table[:, 3].copy(), sections, bm25, analyzer, settings, manifest, SentenceTable.build(sentences))
+                   table[:, 3].copy(), sections, bm25, analyzer, settings, manifest,
+                   SentenceTable.build(sentences))
 
     # --- saving and loading ---------------------------------------------------------------------
 
@@ -308,19 +309,6 @@ class SearchIndex:
         index.build = build.name
         index.checksums = checksums
         return index
-
-
-def _document_terms(analyzer: Analyzer, title: str, section: str, text: str, with_titles: bool,
-                    headings: dict[str, list[str]] | None = None) -> list[str]:
-    if not with_titles:
-        return analyzer.terms(text)
-    if headings is None:
-        return analyzer.terms(title) + analyzer.terms(section) + analyzer.terms(text)
-    if "\0title" not in headings:
-        headings["\0title"] = analyzer.terms(title)
-    if section not in headings:
-        headings[section] = analyzer.terms(section)
-    return headings["\0title"] + headings[section] + analyzer.terms(text)
 
 
 def _settings_from(d: dict) -> IndexSettings:
