@@ -373,3 +373,16 @@ def test_answers_are_the_same_with_kept_sentences_and_split_ones(tmp_path):
     for question in ("can i take naltrexone while im still detoxing", "how long does methadone withdrawal last",
                      "what is suboxone", "relapse what now", "how often is vivitrol given"):
         assert kept.answer(question, 5).to_json() == split.answer(question, 5).to_json(), question
+
+
+def test_a_checked_index_reads_its_articles_when_asked_and_an_unchecked_one_at_load(tmp_path):
+    from bot.search.article_file import ArticleLines
+
+    built, _ = build(tmp_path)
+    loaded = SearchIndex.load(tmp_path / "index", Analyzer())
+    assert isinstance(loaded.articles, ArticleLines) and len(loaded.articles) == len(built.articles)
+    for mine, theirs in zip(loaded.articles, built.articles):
+        assert (mine.id, mine.title, mine.url, mine.text, mine.date) == (theirs.id, theirs.title, theirs.url,
+                                                                          theirs.text, theirs.date)
+    as_format_2(current_build(tmp_path / "index"))
+    assert isinstance(SearchIndex.load(tmp_path / "index", Analyzer()).articles, list)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
-from nltk.tokenize.regexp import RegexpTokenizer
 
 from bot.text import fuzzy, normal, slang
 
@@ -20,7 +18,7 @@ TOLERANCE = "lost_tolerance"
 LONG_MESSAGE_WORDS = 60
 MEND_RATIO = 85  # how alike (0-100) a typo must be to a sign's word: stricter than the search's speller
 _CLAUSE_BREAK = re.compile(r"[.!?;,:\n()\"]+|\s(?:but|and then|though)\s")
-_TOKENIZER = RegexpTokenizer(r"[a-z0-9]+")
+_WORDS = re.compile(r"[a-z0-9]+")  # what nltk's RegexpTokenizer made of this pattern: its matches, in order
 _LIST_NAME = re.compile(r"<(\w+)>")
 
 
@@ -228,7 +226,7 @@ class SafetyRules:
         text = self._spelled(message)
         out = []
         for clause in _CLAUSE_BREAK.split(f" {text} "):
-            tokens = [self._mend(t) for t in _TOKENIZER.tokenize(clause)]
+            tokens = [self._mend(t) for t in _WORDS.findall(clause)]
             line = " ".join(tokens)
             for idiom in self.idioms:  # "the lasagna is to die for": read without the idiom, by phrases and model
                 line = " ".join(idiom.sub(" ", line).split())

@@ -7,7 +7,6 @@ swapped atomically (bot/search/storage.py), so a failed or killed build leaves t
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -15,11 +14,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
-from bot.search import storage
+from bot.search import article_file, storage
 from bot.search.analysis import Analyzer
 from bot.search.bm25 import FILES as BM25_FILES, OLD_FILES as OLD_BM25_FILES, BM25Index, BM25Params
 from bot.search.chunking import Chunk, ChunkSettings, chunk_article, sentence_spans
@@ -65,7 +64,7 @@ class BuildReport:
 class SearchIndex:
     """Articles, chunks and postings, ready to search; immutable once built or loaded."""
 
-    def __init__(self, articles: list[Article], chunk_article: np.ndarray, chunk_start: np.ndarray,
+    def __init__(self, articles: Sequence[Article], chunk_article: np.ndarray, chunk_start: np.ndarray,
                  chunk_end: np.ndarray, chunk_section: np.ndarray, sections: list[str], bm25: BM25Index,
                  analyzer: Analyzer, settings: IndexSettings, manifest: dict,
                  sentences: SentenceTable | None = None) -> None:
@@ -244,12 +243,7 @@ class SearchIndex:
         for name in _CHUNK_ARRAYS:
             np.save(work / f"{name}.npy", getattr(self, name), allow_pickle=False)
         storage.write_json(work / "sections.json", self.sections)
-        with open(work / "articles.jsonl", "w", encoding="utf-8") as f:
-            for a in self.articles:
-                # blocks are for chunking, done by now: a serving bot has no use for them
-                record = {"id": a.id, "title": a.title, "url": a.url, "date": a.date, "excerpt": a.excerpt,
-                          "source": a.source, "text": a.text}
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        article_file.write(work / "articles.jsonl", self.articles)
         self.bm25.save(work)
         if self.sentences is not None:
             self.sentences.save(work)
@@ -284,12 +278,7 @@ class SearchIndex:
             settings = _settings_from(manifest["settings"])
             arrays = {name: np.load(build / f"{name}.npy", allow_pickle=False) for name in _CHUNK_ARRAYS}
             sections = storage.read_json(build / "sections.json", index_dir)
-            articles = []
-            with open(build / "articles.jsonl", encoding="utf-8") as f:
-                for line in f:
-                    r = json.loads(line)
-                    articles.append(Article(r["id"], r["title"], r["url"], r["text"], (), r["source"],
-                                            r["date"], r["excerpt"]))
+            articles = article_file.read(build / "articles.jsonl", lazily=checksums)
             bm25 = BM25Index.load(build, settings.bm25, with_bounds=version >= 4)
             sentence_table = SentenceTable.load(build, len(articles)) if version >= 4 else None
         except IndexLoadError:

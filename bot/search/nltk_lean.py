@@ -2,7 +2,7 @@
 
 `import nltk` runs nltk/__init__.py, which imports nearly all of nltk (parsers, taggers, classifiers, corpus
 readers, and SciPy and scikit-learn where installed): a third of a second to two seconds before a question
-can be answered. The bot needs nltk.tokenize (regex tokenizer, punkt) and nltk.stem (Snowball, Porter),
+can be answered. The bot needs nltk.stem (Snowball, Porter) to answer, and nltk.tokenize.punkt to build,
 which import what they need themselves. So unless nltk is already loaded, it is registered as a bare
 package of its own folder, and `from nltk.stem.snowball import SnowballStemmer` loads those modules alone.
 SciPy and scikit-learn count as absent while this happens. A later `import nltk` elsewhere in the process
@@ -59,7 +59,6 @@ try:
         sys.modules["nltk.corpus"].stopwords = _NoCorpus()  # type: ignore[attr-defined]
     import nltk.stem.porter  # noqa: F401
     import nltk.stem.snowball  # noqa: F401
-    import nltk.tokenize.regexp  # noqa: F401
 finally:
     for _name in _blocked:
         if sys.modules.get(_name, 0) is None:
