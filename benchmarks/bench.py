@@ -200,7 +200,7 @@ def report(chunks: int, pages: int, build_s: float, disk_mb: float, served: dict
         print(f"{name:38} {p50 * 1e3:8.3f} {p95 * 1e3:8.3f} {p50 / ours:7.2f}x {ns:11.2f}  {shown}"
               + (f"  ({len(values)} questions)" if len(values) < len(figures["answer"]) else ""))
         if name != "bot":
-            peers[name] = {"p50_ms": p50 * 1e3, "p95_ms": p95 * 1e3, "exact": bool(exact),
+            peers[name] = {"p50_ms": p50 * 1e3, "p95_ms": p95 * 1e3, "exact": bool(exact), "top_k": exact is not None,
                            "ns_per_posting": ns, "questions": len(values),
                            **({"build_s": figures["builds"][name]} if name in figures["builds"] else {})}
     answer = figures["answer"]
