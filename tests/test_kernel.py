@@ -119,3 +119,13 @@ def test_every_kth_score_from_a_million_postings_is_exact():
         for k in (1, 10, 50):
             compiled, plain = both(index, query, k)
             assert compiled[:3] == plain[:3], (query, k)
+
+
+def test_a_question_repeating_words_past_the_kernels_limit_is_answered_by_numpy_alike(real_chunks):  # noqa: F811
+    index = BM25Index.build(real_chunks, OKAPI)
+    query = ["leukemia", "blood", "cell"] * 400
+    assert len(index.plan(query).occurrences) > topk.MAX_KERNEL_OCCURRENCES
+    ref = BM25Okapi(real_chunks).get_scores(query)
+    hits = index.search(query, 10)
+    assert [d for d, _ in hits] == reference_ranking(ref)[:10]
+    assert [s for _, s in hits] == [float(ref[d]) for d in reference_ranking(ref)[:10]]

@@ -17,6 +17,7 @@ except ImportError:  # installed without a C compiler: the numpy path gives the 
     _kernel = None
 
 MAX_KERNEL_TERMS = 64  # a result's terms come back as a 64-bit mask; longer questions take the numpy path
+MAX_KERNEL_OCCURRENCES = 1024  # the kernel's fixed array of the question's terms in order
 
 
 def compiled() -> bool:
@@ -67,7 +68,9 @@ def top(docs: np.ndarray, weights: np.ndarray, p: Plan, k: int, scratch: Callabl
     scratch() gives the numpy path a zeroed float buffer with an entry per document, left zeroed."""
     if k <= 0 or not p.terms:
         return [], [], [], 0
-    if use_kernel and _kernel is not None and len(p.terms) <= MAX_KERNEL_TERMS:
+    if (use_kernel and _kernel is not None and len(p.terms) <= MAX_KERNEL_TERMS
+            and len(p.occurrences) <= MAX_KERNEL_OCCURRENCES and docs.flags.c_contiguous
+            and weights.flags.c_contiguous):
         terms = tuple((lo, hi, b) for (lo, hi), b in zip(p.spans, p.bounds))
         return _kernel.topk(docs, weights, terms, p.occurrences, k)
     found, scores = _exhaustive(docs, weights, p, k, scratch())
