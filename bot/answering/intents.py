@@ -7,7 +7,6 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-
 from bot.text import normal, yamlfile
 
 GREETING, THANKS, HELP_SEEKING, RELAPSE, ABOUT = "greeting", "thanks", "help_seeking", "relapse", "about"

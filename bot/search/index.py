@@ -94,7 +94,7 @@ class SearchIndex:
         return self.bm25.search(terms, k)
 
     def search_with_terms(self, terms: list[str], k: int) -> list[tuple[int, float, frozenset[str]]]:
-        """search(), with the query's terms each chunk holds (what terms_in_chunk would say, for free)."""
+        """search(), with the query's terms each chunk holds (told by the same search, not read again)."""
         return self.bm25.search_with_terms(terms, k)
 
     def surface(self, term: str) -> str | None:
@@ -114,19 +114,6 @@ class SearchIndex:
                         seen[word] = seen.get(word, 0) + 1
         # the most used spelling; among equals the shortest ("work" rather than "works")
         return min(seen, key=lambda w: (-seen[w], len(w))) if seen else None
-
-    def terms_in_chunk(self, i: int, terms: set[str]) -> set[str]:
-        """Which of these terms chunk i was indexed under, read from the postings (no re-analysis)."""
-        found = set()
-        for term in terms:
-            t = self.bm25.vocab.get(term)
-            if t is None:
-                continue
-            lo, hi = int(self.bm25.offsets[t]), int(self.bm25.offsets[t + 1])
-            at = lo + int(np.searchsorted(self.bm25.docs[lo:hi], i))
-            if at < hi and int(self.bm25.docs[at]) == i:
-                found.add(term)
-        return found
 
     def sentences_in(self, article: int, start: int, end: int) -> list[tuple[int, int]]:
         """The sentences of an article's text[start:end], as sentence_spans() splits them: read from the index."""
