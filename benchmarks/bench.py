@@ -1,16 +1,18 @@
-"""Speed, size and memory of the bot's index, side by side with its peers, on real text.
+"""Speed, size and memory of the bot's index, side by side with its peers, in one process, on real text.
 
-    python benchmarks/bench.py                      # 10k and 100k chunks (a few minutes)
-    python benchmarks/bench.py --sizes 10000,100000,1000000
+    python benchmarks/bench.py                          # 100k chunks
+    python benchmarks/bench.py --sizes 10000,100000,1000000 --json
 
-MedQuAD's pages (../shared/data/medquad/) are repeated with fresh ids up to each size. For each size it
-measures: building the index from article files (analysis included), its size on disk, loading it and
-the memory of a process serving from it (in a fresh process), and per-question latency (p50/p95/p99)
-of retrieval alone and of the whole answer path (triage, analysis, retrieval, passages, Telegram HTML)
-over MedQuAD's questions. The same questions go through rank_bm25's BM25Okapi.get_scores (where it
-finishes in reasonable time; its scores are checked equal to ours), bm25s and tantivy (where they
-install): the table gives each one's p50 and its ratio to ours. Figures vary with the machine's load;
-the ratios, measured in the same run, less so.
+MedQuAD's pages (../shared/data/medquad/) are repeated with fresh ids up to each size. For each size:
+building the index from article files (analysis included), its size on disk; in fresh processes, loading it
+and the memory of a process serving from it, `python -m bot ask` from a cold start, and `python -m bot run`
+until it has answered a question waiting for it (against the fake Bot API in tests/); then, in this one
+process, every system on the same analysed questions, interleaved question by question (the order rotating),
+each peer at its best: rank-bm25-rs (rank_bm25's scores in Rust, numpy top 10), tantivy, bm25s with numba,
+rank_bm25 (a sample of the questions: it takes 0.1 to 1 s each). Per system: p50 and p95 of the top 10,
+its ratio to the bot, nanoseconds per posting the question owns, and whether its top 10 (documents and
+scores) is exactly the bot's. The whole answer path (triage, analysis, spelling, retrieval, passages,
+Telegram HTML) is timed in the same loop. Figures vary with the machine's load; ratios from one run less.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import argparse
 import gc
 import itertools
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -29,12 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data" / "medquad"
+RANK_BM25_SAMPLE = (30, 5)  # questions rank_bm25 is timed on: up to 200k chunks, and beyond
 
 
-def percentiles(values: list[float]) -> tuple[float, float, float]:
+def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return pick(0.50), pick(0.95), pick(0.99)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 def make_corpus(target_chunks: int, folder: Path) -> tuple[Path, int]:
@@ -55,136 +58,165 @@ def questions(count: int) -> list[str]:
 
 
 def serve(index_dir: str, questions_file: str) -> None:
-    """In a fresh process: load, then answer every question; print figures as JSON."""
+    """In a fresh process: load, answer the questions; print the load time and the process's memory."""
     import psutil
 
-    from bot.search.analysis import Analyzer
+    started = time.perf_counter()
     from bot.answering.answer import Answerer
+    from bot.search.analysis import Analyzer
     from bot.search.index import SearchIndex
     from bot.safety import load_rules
-    from bot.telegram.html import answer_html
 
-    rules = load_rules()
-    process = psutil.Process()
-    before = process.memory_info().rss
-    started = time.perf_counter()
     index = SearchIndex.load(Path(index_dir), Analyzer())
     load_seconds = time.perf_counter() - started
-    answerer = Answerer(index, rules=rules)
-    asked = json.loads(Path(questions_file).read_text())
-    analyzed = [index.analyzer.terms(q) for q in asked]
-    retrieval, whole = [], []
-    for terms in analyzed:
+    answerer = Answerer(index, rules=load_rules())
+    for q in json.loads(Path(questions_file).read_text()):
+        answerer.answer(q)
+    print(json.dumps({"load": load_seconds, "rss_mb": psutil.Process().memory_info().rss / 2**20}))
+
+
+def cold_ask(index_dir: Path, question: str, runs: int = 3) -> float:
+    """Median wall time of `python -m bot ask --index DIR QUESTION` in a new process."""
+    times = []
+    env = {**os.environ, "BOT_ENV_FILE": os.devnull, "BOT_BM25_IDF": "okapi"}
+    for _ in range(runs):
         t = time.perf_counter()
-        index.search(terms, 10)
-        retrieval.append(time.perf_counter() - t)
-    for q in asked:
-        t = time.perf_counter()
-        answer_html(answerer.answer(q), index.analyzer)
-        whole.append(time.perf_counter() - t)
-    print(json.dumps({"load": load_seconds, "rss_mb": process.memory_info().rss / 2**20,
-                      "index_rss_mb": (process.memory_info().rss - before) / 2**20,
-                      "retrieval": percentiles(retrieval), "answer": percentiles(whole)}))
+        subprocess.run([sys.executable, "-m", "bot", "ask", "--index", str(index_dir), question], cwd=ROOT, env=env,
+                       check=True, capture_output=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
 
 
-def peers(index_dir: Path, corpus_docs: list[list[str]] | None, asked: list[str], ours_p50: float,
-          exact_check: bool) -> list[tuple[str, str, str]]:
-    """(peer, p50, ratio to ours) for each peer that installs and finishes in reasonable time."""
-    from bot.search.analysis import Analyzer
-    from bot.search.index import SearchIndex
-
-    rows = []
-    index = SearchIndex.load(index_dir, Analyzer())
-    analyzed = [index.analyzer.terms(q) for q in asked]
-    docs = corpus_docs
-    if docs is None:
-        return rows
+def first_answer(index_dir: Path, corpus: Path, question: str) -> float | None:
+    """Seconds from starting `python -m bot run` to its answer of a question already waiting (fake Bot API)."""
     try:
-        from rank_bm25 import BM25Okapi
-        import numpy as np
-
+        from tests.fake_bot_api import FakeBotAPI
+    except ImportError:
+        return None
+    with FakeBotAPI() as fake, tempfile.TemporaryDirectory() as work:
+        fake.push_message(question, chat_id=42, user_id=42)
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.TOKEN, "BOT_ENV_FILE": os.devnull,
+               "BOT_BM25_IDF": "okapi", "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_CORPUS": str(corpus), "BOT_INDEX": str(index_dir),
+               "BOT_RELOAD_SECONDS": "0", "BOT_DATABASE": str(Path(work) / "bot.sqlite3")}
         started = time.perf_counter()
-        reference = BM25Okapi(docs)
-        build = time.perf_counter() - started
-        sample = analyzed[: 30 if len(docs) <= 200_000 else 5]
-        times, worst = [], 0.0
-        for terms in sample:
-            t = time.perf_counter()
-            scores = reference.get_scores(terms)
-            times.append(time.perf_counter() - t)
-            if exact_check:
-                found, ours = index.bm25.scores(terms)
-                dense = np.zeros(len(docs))
-                dense[found] = ours
-                worst = max(worst, float(np.max(np.abs(dense - scores))))
-        p50 = statistics.median(times)
-        rows.append(("rank_bm25 get_scores", f"{p50 * 1000:.1f} ms", f"{p50 / ours_p50:.0f}x slower"
-                     + (f"; same scores (max diff {worst:.1e})" if exact_check else "") + f"; build {build:.1f} s"))
-        del reference
-        gc.collect()
-    except MemoryError:
-        rows.append(("rank_bm25 get_scores", "out of memory", ""))
-    try:
-        import bm25s
-
-        vocab: dict[str, int] = {}
-        ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in docs]
-        retriever = bm25s.BM25(k1=1.5, b=0.75)
-        retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
-        times = []
-        for terms in analyzed:
-            query = [[vocab[t] for t in terms if t in vocab] or [0]]
-            t = time.perf_counter()
-            retriever.retrieve(bm25s.tokenization.Tokenized(ids=query, vocab=vocab), k=10, show_progress=False,
-                               n_threads=1)
-            times.append(time.perf_counter() - t)
-        p50 = statistics.median(times)
-        rows.append(("bm25s retrieve (other scores)", f"{p50 * 1000:.2f} ms", f"{p50 / ours_p50:.1f}x ours"))
-    except Exception as e:  # a peer that does not install or run is left out, and said so
-        rows.append(("bm25s", "not run", f"{type(e).__name__}: {str(e)[:60]}"))
-    try:
-        import tantivy
-
-        builder = tantivy.SchemaBuilder()
-        builder.add_text_field("body", stored=False, tokenizer_name="raw")
-        schema = builder.build()
-        folder = tempfile.mkdtemp(prefix="tantivy-")
-        tindex = tantivy.Index(schema, path=folder)
-        writer = tindex.writer(heap_size=256 * 2**20)
-        for doc in docs:
-            writer.add_document(tantivy.Document(body=doc))
-        writer.commit()
-        tindex.reload()
-        searcher = tindex.searcher()
-        times = []
-        for terms in analyzed:
-            if not terms:
-                continue
-            query = tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t))
-                                                 for t in terms])
-            t = time.perf_counter()
-            searcher.search(query, 10)
-            times.append(time.perf_counter() - t)
-        p50 = statistics.median(times)
-        rows.append(("tantivy (other scores)", f"{p50 * 1000:.2f} ms", f"{p50 / ours_p50:.1f}x ours"))
-        shutil.rmtree(folder, ignore_errors=True)
-    except Exception as e:
-        rows.append(("tantivy", "not run", f"{type(e).__name__}: {str(e)[:60]}"))
-    return rows
+        process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=work, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            fake.wait_for("sendMessage", timeout=120)
+            return time.perf_counter() - started
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
-def chunk_documents(index_dir: Path) -> list[list[str]]:
-    from bot.search.analysis import Analyzer
-    from bot.search.index import SearchIndex
-
-    index = SearchIndex.load(index_dir, Analyzer())
+def chunk_documents(index) -> list[list[str]]:
     return [index.chunk_terms(i) for i in range(index.chunk_count)]
+
+
+def compare(index, answerer, asked: list[str], say) -> dict:
+    """Every system on the same questions, interleaved; their figures and whether each is exact."""
+    from benchmarks import peers
+    from bot.telegram.html import answer_html
+
+    analyzed = [index.analyzer.terms(q) for q in asked]
+    bm25 = index.bm25
+    docs = chunk_documents(index)
+    systems, builds = {}, {}
+    for peer in peers.ALL:
+        try:
+            t = time.perf_counter()
+            systems[peer.name] = peer(docs)
+            builds[peer.name] = time.perf_counter() - t
+        except ImportError as e:
+            say(f"  {peer.name}: not run ({e})")
+        except MemoryError:
+            say(f"  {peer.name}: not run (out of memory)")
+    del docs
+    gc.collect()
+    for q in asked[:20]:  # warm: the speller's candidates, caches, JIT
+        answer_html(answerer.answer(q))
+    sample_every = max(1, len(asked) // RANK_BM25_SAMPLE[index.chunk_count > 200_000])
+
+    def ours(terms):
+        return tuple(zip(*bm25.search(terms, 10))) or ((), ())
+
+    def numpy_path(terms):
+        bm25.use_kernel = False
+        try:
+            return ours(terms)
+        finally:
+            bm25.use_kernel = True
+
+    runs = {"bot": ours, "bot, numpy path": numpy_path}
+    for name, system in systems.items():
+        runs[name] = lambda terms, system=system: system.top(terms, 10)
+        if hasattr(system, "scores_only"):
+            runs[f"{name}, score vector only"] = system.scores_only
+    times = {name: [] for name in runs}
+    per_posting = {name: [] for name in runs}
+    exact = {name: True for name in runs}
+    answer_times = []
+    for n, (question, terms) in enumerate(zip(asked, analyzed)):
+        owned = max(1, bm25.plan(terms).postings)
+        names = list(runs)
+        names = names[n % len(names):] + names[:n % len(names)]
+        results = {}
+        for name in names:
+            if name == "rank_bm25" and n % sample_every:
+                continue
+            t = time.perf_counter()
+            results[name] = runs[name](terms)
+            elapsed = time.perf_counter() - t
+            times[name].append(elapsed)
+            per_posting[name].append(elapsed * 1e9 / owned)
+        t = time.perf_counter()
+        answer_html(answerer.answer(question))
+        answer_times.append(time.perf_counter() - t)
+        reference = (list(results["bot"][0]), list(results["bot"][1]))
+        for name, got in results.items():
+            if got is None:  # a score vector alone has no top 10 to compare
+                exact[name] = None
+                continue
+            same_scores = name.startswith("bot") or getattr(systems.get(name), "same_scores", False)
+            exact[name] = bool(exact[name] and same_scores and (list(got[0]), list(got[1])) == reference)
+    return {"analyzed": analyzed, "times": times, "per_posting": per_posting, "exact": exact,
+            "answer": answer_times, "builds": builds}
+
+
+def report(chunks: int, pages: int, build_s: float, disk_mb: float, served: dict, cold: float,
+           start: float | None, figures: dict) -> dict:
+    times, ours = figures["times"], statistics.median(figures["times"]["bot"])
+    print(f"\n## {chunks:,} chunks ({pages:,} pages)")
+    print(f"build {build_s:.1f} s | {disk_mb:.0f} MB on disk | load {served['load']:.2f} s | serving process "
+          f"{served['rss_mb']:.0f} MB | cold `ask` {cold:.2f} s | `run` to its first answer "
+          + (f"{start:.2f} s" if start is not None else "not measured"))
+    print(f"{'system':38} {'p50 ms':>8} {'p95 ms':>8} {'vs bot':>8} {'ns/posting':>11}  exact top 10")
+    peers = {}
+    for name, values in times.items():
+        p50, p95 = statistics.median(values), pct(values, 0.95)
+        exact = figures["exact"][name]
+        ns = statistics.median(figures["per_posting"][name])
+        shown = "-" if exact is None else ("yes" if exact else "no")
+        print(f"{name:38} {p50 * 1e3:8.3f} {p95 * 1e3:8.3f} {p50 / ours:7.2f}x {ns:11.2f}  {shown}"
+              + (f"  ({len(values)} questions)" if len(values) < len(figures["answer"]) else ""))
+        if name != "bot":
+            peers[name] = {"p50_ms": p50 * 1e3, "p95_ms": p95 * 1e3, "exact": bool(exact), "top_k": exact is not None,
+                           "ns_per_posting": ns, "questions": len(values),
+                           **({"build_s": figures["builds"][name]} if name in figures["builds"] else {})}
+    answer = figures["answer"]
+    print(f"answer path p50/p95/p99 {statistics.median(answer) * 1e3:.2f} / {pct(answer, 0.95) * 1e3:.2f} / "
+          f"{pct(answer, 0.99) * 1e3:.2f} ms")
+    return {"chunks": chunks, "retrieval_p50_ms": ours * 1e3, "retrieval_p95_ms": pct(times["bot"], 0.95) * 1e3,
+            "answer_p50_ms": statistics.median(answer) * 1e3, "answer_p95_ms": pct(answer, 0.95) * 1e3,
+            "build_s": build_s, "load_s": served["load"], "rss_mb": served["rss_mb"], "disk_mb": disk_mb,
+            "cold_ask_s": cold, "first_answer_s": start, "peers": peers}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10000,100000", help="chunk counts, comma-separated")
-    parser.add_argument("--questions", type=int, default=2000)
+    parser.add_argument("--sizes", default="100000", help="chunk counts, comma-separated")
+    parser.add_argument("--questions", type=int, default=300)
+    parser.add_argument("--json", action="store_true", help="also print one JSON object per size")
     parser.add_argument("--serve", nargs=2, metavar=("INDEX", "QUESTIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -192,41 +224,46 @@ def main() -> None:
         return
     if not DATA.exists():
         sys.exit(f"{DATA} not found: the benchmark runs on ../shared/data/medquad")
+    from bot.answering.answer import Answerer
+    from bot.search import topk
     from bot.search.analysis import Analyzer
     from bot.search.bm25 import BM25Params
-    from bot.search.index import IndexSettings, build_index
+    from bot.search.index import IndexSettings, SearchIndex, build_index
+    from bot.safety import load_rules
 
+    if not topk.compiled():
+        print("note: the compiled kernel is not installed; the bot runs its numpy path", file=sys.stderr)
     asked = questions(args.questions)
     work = Path(tempfile.mkdtemp(prefix="bench-"))
-    (work / "questions.json").write_text(json.dumps(asked))
-    table = []
+    (work / "questions.json").write_text(json.dumps(asked[:50]))
+    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    out = []
     try:
         for size in (int(s) for s in args.sizes.split(",")):
             corpus, pages = make_corpus(size, work)
             index_dir = work / f"index-{size}"
             started = time.perf_counter()
             # rank_bm25's own idf, so that its scores can be checked equal to ours
-            index, report = build_index(corpus, index_dir, Analyzer(), IndexSettings(bm25=BM25Params(idf="okapi")))
-            build = time.perf_counter() - started
+            index, _ = build_index(corpus, index_dir, Analyzer(), IndexSettings(bm25=BM25Params(idf="okapi")))
+            build_s = time.perf_counter() - started
             chunks = index.chunk_count
             del index
             gc.collect()
-            size_mb = sum(p.stat().st_size for p in (index_dir / (index_dir / "CURRENT").read_text().strip()).iterdir()) / 2**20
+            live = index_dir / (index_dir / "CURRENT").read_text().strip()
+            disk_mb = sum(p.stat().st_size for p in live.iterdir()) / 2**20
             served = json.loads(subprocess.run(
                 [sys.executable, __file__, "--serve", str(index_dir), str(work / "questions.json")],
                 capture_output=True, text=True, check=True).stdout)
-            ours = served["retrieval"][0]
-            print(f"\n## {chunks:,} chunks ({pages:,} pages)")
-            print(f"build {build:.1f} s | index {size_mb:.0f} MB on disk | load {served['load']:.2f} s | "
-                  f"serving process {served['rss_mb']:.0f} MB (index {served['index_rss_mb']:.0f} MB)")
-            print(f"retrieval p50/p95/p99 {'/'.join(f'{v * 1000:.2f}' for v in served['retrieval'])} ms | "
-                  f"answer path p50/p95/p99 {'/'.join(f'{v * 1000:.2f}' for v in served['answer'])} ms")
-            docs = chunk_documents(index_dir) if chunks <= 1_100_000 else None
-            for name, p50, ratio in peers(index_dir, docs, asked[:300], ours, exact_check=chunks <= 200_000):
-                print(f"  {name:32} {p50:>12}  {ratio}")
-            del docs
+            cold = cold_ask(index_dir, asked[0])
+            start = first_answer(index_dir, corpus, asked[1])
+            index = SearchIndex.load(index_dir, Analyzer())
+            figures = compare(index, Answerer(index, rules=load_rules()), asked, say)
+            result = report(chunks, pages, build_s, disk_mb, served, cold, start, figures)
+            if args.json:
+                print(json.dumps(result))
+            out.append(result)
+            del index, figures
             gc.collect()
-            table.append((chunks, build, size_mb, served))
             shutil.rmtree(index_dir, ignore_errors=True)
             corpus.unlink()
     finally:

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.search.chunking import ChunkSettings, chunk_article, sections, sentence_spans
 from bot.corpus.articles import HEADING, load_corpus
@@ -312,3 +315,51 @@ def test_sample_corpus_seed_article_and_related_excerpts():
     for a in corpus.articles:
         for chunk in chunk_article(a, 0, SMALL):
             assert a.text[chunk.start:chunk.end].strip()
+
+
+# --- the fast punkt against nltk's own --------------------------------------------------------------
+
+def _nltk_punkt():
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+    from bot.search.chunking import abbreviations
+
+    params = PunktParameters()
+    params.abbrev_types = abbreviations()
+    return PunktSentenceTokenizer(params)
+
+
+def test_the_fast_punkt_splits_real_pages_as_nltk_does():
+    """Every line of MedQuAD's first 300 pages and of the sample articles: the same spans as nltk's punkt."""
+    import itertools
+
+    from bot.search.chunking import _punkt
+    from tests.conftest import SHARED_DATA
+
+    fast, reference = _punkt(), _nltk_punkt()
+    texts = [a.text for a in load_corpus(SAMPLE_CORPUS).articles]
+    with open(SHARED_DATA / "medquad" / "articles.jsonl", encoding="utf-8") as f:
+        texts += [json.loads(line)["text"] for line in itertools.islice(f, 300)]
+    lines = [line for text in texts for line in text.split("\n") if line.strip()]
+    assert len(lines) > 2000
+    for line in lines:
+        assert list(fast.span_tokenize(line)) == list(reference.span_tokenize(line)), line
+    for text in texts:  # and sentence_spans, which skips punkt for a line without ".", "?" or "!"
+        expected = [(m.start() + s, m.start() + e) for m in re.finditer(r"[^\n]+", text)
+                    for s, e in reference.span_tokenize(m.group()) if m.group()[s:e].strip()]
+        assert sentence_spans(text) == expected
+
+
+PUNKT_WORDS = st.sampled_from(["Dr.", "J.", "e.g.", "etc.", "U.S.", "12.", "3.5", "mg.", "no.", "Fig.", "vs.",
+                               "...", "..", ".", "?", "!", "?!", "\"", ")", "(", "a.", "A.", "cells.", "Most",
+                               "most", "the", "drug", "1990.", "-", ",", ";", ":", "It", "it", "II.", "x.y.",
+                               "naltrexone.", "Call", "911.", "e.", "St.", "st.", "p.m.", "'", "—", "\n", "\n\n"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(words=st.lists(PUNKT_WORDS, max_size=30), spaces=st.lists(st.sampled_from([" ", "", "  "]), max_size=30))
+def test_the_fast_punkt_splits_generated_text_as_nltk_does(words, spaces):
+    from bot.search.chunking import _punkt
+
+    text = "".join(w + (spaces[i] if i < len(spaces) else " ") for i, w in enumerate(words))
+    assert list(_punkt().span_tokenize(text)) == list(_nltk_punkt().span_tokenize(text)), text

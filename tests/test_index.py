@@ -33,7 +33,7 @@ def test_build_writes_plain_arrays_json_and_a_manifest(tmp_path):
     for npy in folder.glob("*.npy"):
         np.load(npy, allow_pickle=False)  # loads without pickle
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == 4
     assert set(manifest["files"]) == names - {"manifest.json"}
     for name, entry in manifest["files"].items():
         data = (folder / name).read_bytes()
@@ -207,6 +207,26 @@ def test_an_index_from_before_checksums_loads_marked_unchecked_and_its_types_are
         SearchIndex.load(tmp_path / "index", Analyzer())
 
 
+def test_an_index_from_before_term_bounds_loads_and_finds_the_same(tmp_path):
+    """Format 3 had no term_max.npy: the bounds are computed on load, and the answers do not change."""
+    from bot.search import storage
+
+    built, _ = build(tmp_path)
+    folder = current_build(tmp_path / "index")
+    (folder / "term_max.npy").unlink()
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format_version"] = 3
+    del manifest["files"]["term_max.npy"]
+    path.write_text(json.dumps(storage.seal({k: v for k, v in manifest.items() if k != "sha256"})))
+    old = SearchIndex.load(tmp_path / "index", Analyzer())
+    assert old.checksums is True
+    np.testing.assert_array_equal(old.bm25.term_max, built.bm25.term_max)
+    for question in ("naltrexone detox", "how long does methadone withdrawal last", "relapse help"):
+        terms = Analyzer().terms(question)
+        assert old.search(terms, 10) == built.search(terms, 10)
+
+
 @pytest.mark.parametrize("content, expected", [
     (b"\xff\xfe build", r"CURRENT is damaged \(not UTF-8 text, so it names no build\)"),
     (b"../../etc\n", r"CURRENT is damaged \(it should name a build-\* folder, it holds '../../etc'\)"),
@@ -308,3 +328,61 @@ def test_a_build_removes_what_a_killed_build_left(tmp_path):
     assert not leftover.exists()
     assert said == [f"removed 1 unfinished build left in {tmp_path / 'index'} by a build that was stopped "
                     "(.building-abcd1234)"]
+
+
+@pytest.mark.parametrize("pages", [0, 40])
+def test_the_sentences_kept_in_the_index_are_the_ones_punkt_finds(tmp_path, pages):
+    """Answers read sentences from the index instead of splitting them again: the same spans, for a chunk,
+    for a chunk and what follows it (cut mid-sentence), and for what comes before one; on the sample
+    articles and on real health pages (MedQuAD's first ones)."""
+    import itertools
+
+    from bot.search.chunking import sentence_spans
+    from tests.conftest import SHARED_DATA
+
+    if pages:
+        with open(SHARED_DATA / "medquad" / "articles.jsonl", encoding="utf-8") as f:
+            write(tmp_path / "pages" / "pages.jsonl", "".join(itertools.islice(f, pages)))
+        build(tmp_path, tmp_path / "pages")
+    else:
+        build(tmp_path)
+    index = SearchIndex.load(tmp_path / "index", Analyzer())
+    assert index.sentences is not None
+    checked = 0
+    for i in range(index.chunk_count):
+        chunk = index.chunk(i)
+        text = index.articles[chunk.article].text
+        end = index.section_end(i)
+        for lo, hi in ((chunk.start, chunk.end), (chunk.start, min(end, chunk.end + 157)), (chunk.start, end)):
+            assert index.sentences_in(chunk.article, lo, hi) == sentence_spans(text, lo, hi), (i, lo, hi)
+            checked += 1
+        # Looking back, only the sentence just before the chunk is read. (Split again, a window that
+        # starts inside a sentence can split that piece differently: the kept sentences are the true ones.)
+        lo = max(0, chunk.start - 300)
+        assert index.sentences_in(chunk.article, lo, chunk.start)[-1:] == sentence_spans(text, lo, chunk.start)[-1:]
+    assert checked > (1000 if pages else 30)
+
+
+def test_answers_are_the_same_with_kept_sentences_and_split_ones(tmp_path):
+    from bot.answering.answer import Answerer
+
+    built, _ = build(tmp_path)
+    kept = Answerer(built)
+    split = Answerer(SearchIndex.load(tmp_path / "index", Analyzer()))
+    split.index.sentences = None
+    for question in ("can i take naltrexone while im still detoxing", "how long does methadone withdrawal last",
+                     "what is suboxone", "relapse what now", "how often is vivitrol given"):
+        assert kept.answer(question, 5).to_json() == split.answer(question, 5).to_json(), question
+
+
+def test_a_checked_index_reads_its_articles_when_asked_and_an_unchecked_one_at_load(tmp_path):
+    from bot.search.article_file import ArticleLines
+
+    built, _ = build(tmp_path)
+    loaded = SearchIndex.load(tmp_path / "index", Analyzer())
+    assert isinstance(loaded.articles, ArticleLines) and len(loaded.articles) == len(built.articles)
+    for mine, theirs in zip(loaded.articles, built.articles):
+        assert (mine.id, mine.title, mine.url, mine.text, mine.date) == (theirs.id, theirs.title, theirs.url,
+                                                                          theirs.text, theirs.date)
+    as_format_2(current_build(tmp_path / "index"))
+    assert isinstance(SearchIndex.load(tmp_path / "index", Analyzer()).articles, list)

@@ -106,3 +106,12 @@ def test_the_loader_never_crashes_on_random_json(tmp_path_factory, lines):
     for article in corpus.articles:
         for block in article.blocks:
             assert 0 <= block.start < block.end <= len(article.text)
+
+
+@FAST
+@given(text=st.text(st.characters(max_codepoint=127), max_size=400))
+def test_on_ascii_text_the_standard_engine_finds_the_words_the_regex_engine_finds(analyzer, text):
+    """terms() and tokens() read ASCII text with `re` (faster): it must split exactly as `regex` does."""
+    assert analyzer._ascii_word_re.findall(text) == analyzer._word_re.findall(text)
+    assert [m.span() for m in analyzer._ascii_word_re.finditer(text)] == [m.span() for m in
+                                                                         analyzer._word_re.finditer(text)]

@@ -48,3 +48,22 @@ def test_the_search_reads_the_slang_the_triage_reads():
     assert analyzer.terms("bars") != analyzer.terms("xanax")  # triage only: bars of soap, of a song
     assert analyzer.terms("ur") == analyzer.terms("your") == []  # slang for a stop word is one too
     assert analyzer.terms("kno") == analyzer.terms("know")
+
+
+def test_english_zipf_is_wordfreqs_for_every_word_of_its_list_and_for_words_not_in_it():
+    """bot/text/english.py reads wordfreq's list itself for plain words: the values must be wordfreq's."""
+    import re
+
+    from wordfreq import zipf_frequency
+
+    from bot.text import english
+
+    table = english._table()
+    assert table and len(table) > 200_000
+    plain = [w for w in table if re.fullmatch("[a-z]+", w)]
+    missing = ["zzzqx", "naltrexon", "detoxxing", "buprenorphinee"]
+    assert all(w not in table for w in missing)
+    for word in plain[::3] + missing:
+        assert english.zipf(word) == zipf_frequency(word, "en"), word
+    for word in ("12-step", "don't", "café", "x²", "naïve", "", "Hello", "1990s"):  # wordfreq's own path
+        assert english.zipf(word) == zipf_frequency(word, "en"), word

@@ -6,6 +6,7 @@ quoted from its article's own text and cited; nothing is generated.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache, partial
 
 from bot import safety
 from bot.answering import coverage, intents, subjects
@@ -18,6 +19,8 @@ from bot.search.index import SearchIndex
 from bot.search.query import Query, Speller, understand
 
 CHUNKS_READ = 4  # chunks of one article whose passages are compared
+SENTENCES_CACHED = 50_000  # sentences whose terms are kept (about 20 MB at most)
+PASSAGES_CACHED = 4_096  # passages whose tokens are kept, for highlighting (a few MB)
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read from its start; the rest adds cost, not sense
 
 
@@ -108,6 +111,10 @@ class Answerer:
         self.safety = rules or safety.load_rules()
         self.speller = Speller(index) if settings.spelling else None
         self.subjects = subjects.subject_terms(index.analyzer)
+        # what a sentence of an article is indexed under: the same sentences come back question after question
+        # (bound to the index, not to self: no reference cycle keeps a replaced index and its open files alive)
+        self._sentence_terms = lru_cache(maxsize=SENTENCES_CACHED)(partial(_terms_of_span, index))
+        self._passage_tokens = lru_cache(maxsize=PASSAGES_CACHED)(partial(_tokens_of_span, index))
 
     def answer(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
         """The best `top_k` passages; with `offset`, the next ones after the first `offset` (ranks go on)."""
@@ -224,18 +231,18 @@ class Answerer:
         each cited article's few best chunks are read and their passages ranked by what they hold.
         """
         index, s = self.index, self.settings
-        hits = index.search(query.terms, max(top_k, 1) * 8 + 16)
+        hits = index.search_with_terms(query.terms, max(top_k, 1) * 8 + 16)
         if not hits or top_k <= 0:
             return ()
         floor = max(s.min_score, s.relative_floor * hits[0][1])
         weighed = coverage.weigh(query, index.bm25, without=missing or ())
         slots: list[int] = []  # the article of each citation, in order
         candidates: dict[int, list[tuple[int, float]]] = {}
-        for chunk_no, score in hits:
+        for chunk_no, score, held in hits:
             if score <= floor:
                 break
-            article_no = index.chunk(chunk_no).article
-            present = index.terms_in_chunk(chunk_no, set(weighed.weight))
+            article_no = int(index.chunk_article[chunk_no])
+            present = set(held.intersection(weighed.weight))
             # the first passage decides whether there is an answer at all; once there is, a passage that
             # matches less of the question can still be the next-best article (a long question's second half)
             needed = s.min_coverage * weighed.length_share * (1.0 if not slots else s.later_coverage)
@@ -263,15 +270,16 @@ class Answerer:
                 quoted.add(said)
                 citations.append(Citation(len(citations) + 1, article.id, chunk.id, article.title, chunk.section,
                                           article.url, passage_link(article.url, passage), passage,
-                                          round(score, 6), article.excerpt, self._highlights(passage, asked_terms)))
+                                          round(score, 6), article.excerpt,
+                                          self._highlights(article_no, start, end, asked_terms)))
                 break
         return tuple(citations)
 
-    def _highlights(self, passage: str, terms: set[str]) -> tuple[tuple[int, int], ...]:
+    def _highlights(self, article_no: int, start: int, end: int, terms: set[str]) -> tuple[tuple[int, int], ...]:
         """Where the question's words are in a passage, as the analyzer matched them (stems, synonyms,
         spelling corrections): computed once here, so no renderer needs the analyzer."""
         spans: list[tuple[int, int]] = []
-        for token in self.index.analyzer.tokens(passage):
+        for token in self._passage_tokens(article_no, start, end):
             if token.term in terms and (not spans or token.start >= spans[-1][1]):
                 spans.append((token.start, token.end))
         return tuple(spans)
@@ -297,7 +305,9 @@ class Answerer:
             follow_to = index.section_end(chunk_no)
             context = frozenset(title | set(index.analyzer.terms(chunk.section)))
             start, end, value = scored_passage(text, chunk.start, chunk.end, weights, index.analyzer, cues=cues,
-                                               follow_to=follow_to, context=context)
+                                               follow_to=follow_to, context=context,
+                                               sentences=lambda s_, e_: index.sentences_in(article_no, s_, e_),
+                                               terms_of=lambda s_, e_: self._sentence_terms(article_no, s_, e_))
             if asked and not self._about(asked, context, set(index.analyzer.terms(text[start:end]))):
                 continue
             found.append((-round(value, 9), order, chunk_no, score, start, end))
@@ -306,3 +316,11 @@ class Answerer:
             if not any(start < e and s_ < end for _, _, s_, e in out):  # overlapping chunks share sentences
                 out.append((chunk_no, score, start, end))
         return out
+
+
+def _terms_of_span(index: SearchIndex, article_no: int, start: int, end: int) -> frozenset[str]:
+    return frozenset(index.analyzer.terms(index.articles[article_no].text[start:end]))
+
+
+def _tokens_of_span(index: SearchIndex, article_no: int, start: int, end: int) -> tuple:
+    return tuple(index.analyzer.tokens(index.articles[article_no].text[start:end]))

@@ -7,9 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-import yaml
-
-from bot.text import normal
+from bot.text import normal, yamlfile
 
 GREETING, THANKS, HELP_SEEKING, RELAPSE, ABOUT = "greeting", "thanks", "help_seeking", "relapse", "about"
 KINDS = (GREETING, THANKS, HELP_SEEKING, RELAPSE, ABOUT)
@@ -24,7 +22,7 @@ def _normal(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _phrases() -> dict[str, list[str]]:
-    data = yaml.safe_load(resources.files("bot.data").joinpath("intents.yaml").read_text(encoding="utf-8"))
+    data = yamlfile.safe_load(resources.files("bot.data").joinpath("intents.yaml").read_text(encoding="utf-8"))
     phrases = {kind: [_normal(p) for p in data.get(kind) or []] for kind in KINDS}
     phrases[ABOUT].sort(key=lambda p: -len(p))  # longest first, so "are you a real person" goes whole
     return phrases

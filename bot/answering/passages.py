@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from bot.search.analysis import Analyzer
 from bot.search.chunking import sentence_spans
@@ -63,27 +64,38 @@ def cues_for(question: str) -> tuple[Cue, ...]:
 
 def scored_passage(text: str, start: int, end: int, query_weights: dict[str, float], analyzer: Analyzer,
                    max_sentences: int = MAX_SENTENCES, cues: tuple[Cue, ...] = (), follow_to: int | None = None,
-                   context: frozenset[str] = frozenset()) -> tuple[int, int, float]:
+                   context: frozenset[str] = frozenset(),
+                   sentences: Callable[[int, int], list[tuple[int, int]]] | None = None,
+                   terms_of: Callable[[int, int], frozenset[str]] | None = None) -> tuple[int, int, float]:
     """Span of the sentences that answer best, and how well: the question's weight covered (`context`: the
     terms of the section heading and title over them, which say what "the drug" is), a cue's kind of answer;
     then grown to what the sentences introduce or lean on, up to `follow_to` (the next heading). Fewer
-    sentences win ties."""
+    sentences win ties. `sentences(start, end)`: the sentences of text[start:end] (the index keeps them);
+    `terms_of(start, end)`: the terms of text[start:end] (the answerer keeps them)."""
+    if sentences is None:
+        sentences = lambda s_, e_: sentence_spans(text, s_, e_)  # noqa: E731
     follow = min(len(text), end + FOLLOW_CHARS) if follow_to is None else max(end, min(follow_to, end + FOLLOW_CHARS))
-    spans = sentence_spans(text, start, follow) or [(start, end)]
+    spans = sentences(start, follow) or [(start, end)]
     inside = sum(1 for s, _ in spans if s < end) or 1  # a passage starts inside its chunk
-    sentence_terms = [set(analyzer.terms(text[s:e])) for s, e in spans]
+    sentence_terms = ([terms_of(s, e) for s, e in spans] if terms_of is not None
+                      else [frozenset(analyzer.terms(text[s:e])) for s, e in spans])
     top = max(query_weights.values(), default=0.0)
-    cued_at = [any(c.holds.search(text[s:e]) for c in cues) for s, e in spans]
+    cued_at = ([any(c.holds.search(text[s:e]) for c in cues) for s, e in spans] if cues
+               else [False] * len(spans))
     best = (-1.0, 0, 0)  # (score, -length, -first)
     best_span = (0, 0)
+    # only the question's terms weigh anything: the sums run over those few, not every word of the sentences
+    asked = frozenset(query_weights)
+    asked_in = [terms & asked for terms in sentence_terms]
+    context_asked = context & asked
     for first in range(inside):
         covered: set[str] = set()
         cued = False
         for last in range(first, min(first + max_sentences, len(spans))):
-            covered |= sentence_terms[last]
+            covered |= asked_in[last]
             cued = cued or cued_at[last]
-            weight = (sum(query_weights.get(t, 0.0) for t in covered)
-                      + CONTEXT_SHARE * sum(query_weights.get(t, 0.0) for t in context - covered)
+            weight = (sum(query_weights[t] for t in covered)
+                      + CONTEXT_SHARE * sum(query_weights[t] for t in context_asked - covered)
                       + CUE_BONUS * top * cued)
             key = (round(weight, 9), -(last - first), -first)
             if key > best:
@@ -98,7 +110,7 @@ def scored_passage(text: str, start: int, end: int, query_weights: dict[str, flo
         if first > 0:
             first -= 1
             continue
-        before = [sp for sp in sentence_spans(text, max(0, start - FOLLOW_CHARS), start) if sp[1] <= start]
+        before = [sp for sp in sentences(max(0, start - FOLLOW_CHARS), start) if sp[1] <= start]
         if before and "\n\n" not in text[before[-1][1]:start]:
             spans, last = [before[-1]] + spans, last + 1
         break

@@ -10,11 +10,11 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
 
 from bot.safety.model import SafetyModel
 from bot.safety.rules import EMERGENCIES, OVERDOSE, SUICIDE, WITHDRAWAL, RuleReading, SafetyRules
 from bot.safety.triage import CONCERN, EMERGENCY, NONE, Triage, Triager
+from bot.text import yamlfile
 
 __all__ = ["CONCERN", "EMERGENCIES", "EMERGENCY", "NONE", "OVERDOSE", "SUICIDE", "WITHDRAWAL", "RuleReading",
            "SafetyModel", "SafetyRules", "Triage", "Triager", "load_rules", "read_rules", "shipped_model"]
@@ -26,7 +26,7 @@ def read_rules(path: str | None = None) -> SafetyRules:
         text = Path(path).read_text(encoding="utf-8")
     else:
         text = resources.files("bot.data").joinpath("safety.yaml").read_text(encoding="utf-8")
-    return SafetyRules(yaml.safe_load(text) or {})
+    return SafetyRules(yamlfile.safe_load(text) or {})
 
 
 @lru_cache(maxsize=1)

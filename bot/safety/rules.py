@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
-from nltk.tokenize import RegexpTokenizer
 
 from bot.text import fuzzy, normal, slang
 
@@ -20,7 +18,8 @@ TOLERANCE = "lost_tolerance"
 LONG_MESSAGE_WORDS = 60
 MEND_RATIO = 85  # how alike (0-100) a typo must be to a sign's word: stricter than the search's speller
 _CLAUSE_BREAK = re.compile(r"[.!?;,:\n()\"]+|\s(?:but|and then|though)\s")
-_TOKENIZER = RegexpTokenizer(r"[a-z0-9]+")
+_WORDS = re.compile(r"[a-z0-9]+")  # what nltk's RegexpTokenizer made of this pattern: its matches, in order
+_LIST_NAME = re.compile(r"<(\w+)>")
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,64 @@ class RuleReading:
     evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
+class _Lazy:
+    """A phrase's pattern, compiled the first time a text could match it.
+
+    The shipped phrases make about a thousand patterns, and compiling them took most of a second at every
+    start; most messages hold none of their words. A pattern can only match a text that holds every literal
+    word of one of its alternatives, so a text without them is answered "no match" without the pattern,
+    which is compiled the first time a text passes that check. The results are the compiled pattern's.
+    """
+
+    __slots__ = ("_source", "_needs", "_compiled")
+
+    def __init__(self, source: str, needs: list[tuple[str, ...]] | None) -> None:
+        self._source = source
+        self._needs = needs  # None: no check (an alternative of word lists only); else one tuple per alternative
+        self._compiled: re.Pattern | None = None
+
+    def possible(self, text: str) -> bool:
+        """Whether text holds the words of one of the alternatives (else it cannot match)."""
+        if self._needs is None:
+            return True
+        for words in self._needs:  # plain loops: this runs for every pattern on every message
+            for word in words:
+                if word not in text:
+                    break
+            else:
+                return True
+        return False
+
+    def _pattern(self, text: str) -> re.Pattern | None:
+        if not self.possible(text):
+            return None
+        if self._compiled is None:
+            self._compiled = re.compile(self._source)
+        return self._compiled
+
+    def search(self, text: str):
+        p = self._pattern(text)
+        return p.search(text) if p is not None else None
+
+    def match(self, text: str):
+        p = self._pattern(text)
+        return p.match(text) if p is not None else None
+
+    def finditer(self, text: str):
+        p = self._pattern(text)
+        return p.finditer(text) if p is not None else iter(())
+
+    def sub(self, replacement: str, text: str) -> str:
+        p = self._pattern(text)
+        return p.sub(replacement, text) if p is not None else text
+
+
 @dataclass
 class _Kind:
-    signs: list[re.Pattern]
-    questions: list[re.Pattern]
-    topics: list[re.Pattern]
-    together: list[tuple[re.Pattern, re.Pattern]] = field(default_factory=list)
+    signs: list[_Lazy]
+    questions: list[_Lazy]
+    topics: list[_Lazy]
+    together: list[tuple[_Lazy, _Lazy]] = field(default_factory=list)
 
 
 class SafetyRules:
@@ -63,6 +114,7 @@ class SafetyRules:
         for kind, phrases in (data.get("concern") or {}).items():
             words.setdefault(f"concern_{kind}", [self._phrase(p) for p in phrases or []])
         self._words = words
+        self._lists: dict[tuple[str, int], str] = {}
         self.negations = [self._phrase(n).split() for n in data.get("negations") or []]
         self.urgent = [self._compile(u) for u in data.get("urgent") or []]
         self.resolved = [self._compile(u) for u in data.get("resolved") or []]
@@ -91,9 +143,8 @@ class SafetyRules:
         self.idioms = [self._compile(p) for p in data.get("idioms") or []]
         self.laughing = self._compile_any(data.get("laughing") or [])
         self.denials = [self._compile(p) for p in data.get("denials") or []]
-        self.asking = [re.compile(r"^" + self._sequence(self._phrase(p), p) + r"(?!\S)") for p in data.get("asking") or []]
-        self.asking_ahead = [re.compile(r"^" + self._sequence(self._phrase(p), p) + r"(?!\S)")
-                             for p in data.get("asking_ahead") or []]
+        self.asking = [self._compile(p, start="^") for p in data.get("asking") or []]
+        self.asking_ahead = [self._compile(p, start="^") for p in data.get("asking_ahead") or []]
         tolerance = (data.get("kinds") or {}).get("lost_tolerance") or {}
         self.tolerance_use = [self._compile(p) for p in tolerance.get("use") or []]
         self.tolerance_after = [self._compile(p) for p in tolerance.get("after") or []]
@@ -111,23 +162,37 @@ class SafetyRules:
     def _spelled(self, text: str) -> str:
         """Folded, slang replaced, apostrophes gone: what messages and phrases alike become."""
         text = re.sub(r"(?<=\w)'s\b", " s", self._fold(text))  # he's -> he s (the "s" is in the <be> list)
-        for pattern, plain in self._replacement_res:
-            text = pattern.sub(plain, text)
+        for (written, _), (pattern, plain) in zip(self.replacements, self._replacement_res):
+            if written in text:  # a pattern cannot match without it; four hundred regex passes cost more
+                text = pattern.sub(plain, text)
         return text.replace("'", "")
 
     def _phrase(self, phrase: str) -> str:
         """A phrase read as messages are: "od at" is written as people write it and matches "overdose at"."""
         return " ".join(self._spelled(phrase).split())
 
-    def _compile(self, phrase: str) -> re.Pattern:
-        return re.compile(r"(?<!\S)" + self._sequence(self._phrase(phrase), phrase) + r"(?!\S)")
+    def _compile(self, phrase: str, start: str = r"(?<!\S)") -> _Lazy:
+        words = self._phrase(phrase)
+        return _Lazy(start + self._sequence(words, phrase) + r"(?!\S)", self._needs([words]))
 
-    def _compile_any(self, phrases: list[str]) -> re.Pattern:
+    def _compile_any(self, phrases: list[str]) -> _Lazy:
         """Many phrases as one pattern: cues are checked on every message, so one pass each."""
         if not phrases:
-            return re.compile(r"(?!)")  # matches nothing
-        alternatives = sorted((self._sequence(self._phrase(p), p) for p in phrases), key=len, reverse=True)
-        return re.compile(r"(?<!\S)(?:" + "|".join(alternatives) + r")(?!\S)")
+            return _Lazy(r"(?!)", [])  # matches nothing
+        spelled = [self._phrase(p) for p in phrases]
+        alternatives = sorted((self._sequence(w, p) for w, p in zip(spelled, phrases)), key=len, reverse=True)
+        return _Lazy(r"(?<!\S)(?:" + "|".join(alternatives) + r")(?!\S)", self._needs(spelled))
+
+    @staticmethod
+    def _needs(alternatives: list[str]) -> list[tuple[str, ...]] | None:
+        """The literal words each alternative cannot match without; None when one has none (lists only)."""
+        needs = []
+        for words in alternatives:
+            literal = tuple(w for w in words.split() if w != "*" and not _LIST_NAME.fullmatch(w))
+            if not literal:
+                return None
+            needs.append(literal)
+        return needs
 
     def _sequence(self, words: str, phrase: str, depth: int = 0) -> str:
         """Words as a regex: <name> is a word list, * is up to three other words."""
@@ -136,18 +201,23 @@ class SafetyRules:
             if token == "*":
                 pattern += r"(?:\S+ ){0,3}"
                 continue
-            m = re.fullmatch(r"<(\w+)>", token)
+            m = _LIST_NAME.fullmatch(token)
             pattern += (self._list_pattern(m.group(1), phrase, depth) if m else re.escape(token)) + " "
         return pattern.rstrip()
 
     def _list_pattern(self, name: str, phrase: str, depth: int) -> str:
         """A word list as a regex alternation; entries may name other lists ("my <relation>")."""
+        known = self._lists.get((name, depth))  # the same list in many phrases: built once per depth
+        if known is not None:
+            return known
         if name not in self._words:
             raise ValueError(f"safety.yaml: {phrase!r} names an unknown word list <{name}>")
         if depth > 3:
             raise ValueError(f"safety.yaml: word list <{name}> refers to itself")
         entries = sorted(self._words[name], key=len, reverse=True)
-        return "(?:" + "|".join(self._sequence(e, phrase, depth + 1) for e in entries) + ")"
+        built = "(?:" + "|".join(self._sequence(e, phrase, depth + 1) for e in entries) + ")"
+        self._lists[(name, depth)] = built
+        return built
 
     # --- reading a message ----------------------------------------------------------------------
 
@@ -156,7 +226,7 @@ class SafetyRules:
         text = self._spelled(message)
         out = []
         for clause in _CLAUSE_BREAK.split(f" {text} "):
-            tokens = [self._mend(t) for t in _TOKENIZER.tokenize(clause)]
+            tokens = [self._mend(t) for t in _WORDS.findall(clause)]
             line = " ".join(tokens)
             for idiom in self.idioms:  # "the lasagna is to die for": read without the idiom, by phrases and model
                 line = " ".join(idiom.sub(" ", line).split())
@@ -180,9 +250,11 @@ class SafetyRules:
                 return True
         return False
 
-    def _first_sign(self, name: str, signs: list[re.Pattern], kind: _Kind, clauses: list[str], urgent: bool,
+    def _first_sign(self, name: str, signs: list[_Lazy], kind: _Kind, clauses: list[str], urgent: bool,
                     resolved: bool, evidence: list[str]) -> bool:
         """Whether a sign is there, not denied and not part of a question about the topic."""
+        whole = " ".join(clauses)
+        signs = [sign for sign in signs if sign.possible(whole)]  # what no clause can match, in none is looked for
         for clause in clauses:
             for sign in signs:
                 for m in sign.finditer(clause):
@@ -197,9 +269,11 @@ class SafetyRules:
                         return True
         return False
 
-    def _present(self, patterns: list[re.Pattern], clauses: list[str]) -> list[str]:
+    def _present(self, patterns: list[_Lazy], clauses: list[str]) -> list[str]:
         """Phrases found and not denied right before."""
         found = []
+        whole = " ".join(clauses)
+        patterns = [pattern for pattern in patterns if pattern.possible(whole)]
         for clause in clauses:
             for pattern in patterns:
                 for m in pattern.finditer(clause):

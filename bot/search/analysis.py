@@ -9,17 +9,17 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 from functools import cached_property
+from itertools import chain
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import regex
 import yaml
-from bot.text import normal, slang
+from bot.text import normal, slang, yamlfile
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
-from nltk.stem import PorterStemmer
+from nltk.stem.porter import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
-from nltk.tokenize import RegexpTokenizer
 
 ANALYZER_VERSION = 1
 
@@ -66,19 +66,19 @@ class AnalyzerSettings:
             raise ValueError(f"unknown stemmer {self.stemmer!r} (choose from {', '.join(STEMMERS)})")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """A term and the span of the word it came from (a tuple: made by the thousand for every answer)."""
+
     term: str
     start: int
     end: int
 
 
 class Analyzer:
-    """Turns text into BM25 terms: normalise, tokenize (nltk), drop stopwords, stem (nltk)."""
+    """Turns text into BM25 terms: normalise, tokenize (nltk's pattern), drop stopwords, stem (nltk)."""
 
     def __init__(self, settings: AnalyzerSettings | None = None, synonyms_file: str | Path | None = None) -> None:
         self.settings = settings or AnalyzerSettings()
-        self._tokenizer = RegexpTokenizer(_WORD_PATTERN)
         stop_lines = _data_lines("stopwords.txt")
         self._stopwords = frozenset(stop_lines) if self.settings.stopwords else frozenset()
         override_lines = _data_lines("stem_overrides.txt")
@@ -97,6 +97,7 @@ class Analyzer:
         self._word_cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         # the engine nltk's RegexpTokenizer uses, so both paths split words alike ("x²y" included)
         self._word_re = regex.compile(_WORD_PATTERN)
+        self._ascii_word_re = re.compile(_WORD_PATTERN)
         self._concepts: dict[str, str] = {}  # one word -> its concept's term
         self._names: dict[str, str] = {}  # a concept's term -> the name the articles use ("buprenorphine")
         self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # first word -> (words, term)
@@ -130,7 +131,7 @@ class Analyzer:
     def _load_synonyms(self, text: str, source: str) -> None:
         """Every name of a concept becomes one term: the stem of its single-word name, or its words joined."""
         try:
-            data = yaml.safe_load(text) or {}
+            data = yamlfile.safe_load(text) or {}
         except yaml.YAMLError as e:
             raise ValueError(f"{source}: not valid YAML ({e})") from None
         if not isinstance(data, dict):
@@ -179,10 +180,12 @@ class Analyzer:
         """Terms with the character span of the word they came from, for highlighting; in text order."""
         out: list[Token] = []
         flat: list[tuple[str, int, int, int]] = []  # every word part with its word's span and index
-        for n, (start, end) in enumerate(self._tokenizer.span_tokenize(text)):
-            parts = self._word_parts(text[start:end])
-            out.extend(Token(term, start, end) for term in self._parts_terms(parts))
-            flat.extend((p, start, end, n) for p in parts if p)
+        words = (self._ascii_word_re if text.isascii() else self._word_re).finditer(text)  # as in terms()
+        for n, match in enumerate(words):
+            start, end = match.span()
+            terms, parts = self._known(match.group())
+            out.extend(Token(term, start, end) for term in terms)
+            flat.extend((p, start, end, n) for p in parts)
         if self._phrases:
             for first, last, term in self._phrase_matches([p for p, *_ in flat], [f[3] for f in flat]):
                 out.append(Token(term, flat[first][1], flat[last][2]))
@@ -196,23 +199,44 @@ class Analyzer:
         linear pattern does not need it), and a cache of each distinct word's terms; tests hold it equal to
         tokens() on real and on generated text.
         """
-        out: list[str] = []
-        cache = self._word_cache
-        parts_of_words = []
-        for word in self._word_re.findall(text):
-            known = cache.get(word)
-            if known is None:
-                parts = self._word_parts(word)
-                known = (tuple(self._parts_terms(parts)), tuple(p for p in parts if p))
-                if len(cache) < 500_000:
-                    cache[word] = known
-            out.extend(known[0])
-            parts_of_words.append(known[1])
+        # ASCII text: the standard library's engine finds the same words (the two differ only on what
+        # counts as a letter or digit beyond ASCII, "²" say), and faster
+        words = (self._ascii_word_re if text.isascii() else self._word_re).findall(text)
+        known = list(map(self._word_cache.get, words))  # each word's (terms, parts), looked up in C
+        if None in known:
+            known = [k if k is not None else self._known(w) for k, w in zip(known, words)]
+        out = list(chain.from_iterable([k[0] for k in known]))
         if self._phrases:
-            words = [n for n, parts in enumerate(parts_of_words) for _ in parts]
-            parts = [part for parts in parts_of_words for part in parts]
-            out.extend(term for _, _, term in self._phrase_matches(parts, words))
+            parts_of_words = [k[1] for k in known]
+            parts = list(chain.from_iterable(parts_of_words))
+            if not self._phrases.keys().isdisjoint(parts):  # most texts hold no phrase's first word
+                numbers = [n for n, p in enumerate(parts_of_words) for _ in p]
+                out.extend(term for _, _, term in self._phrase_matches(parts, numbers))
         return out
+
+    def document_terms(self, title: str, section: str, text: str, with_titles: bool,
+                       headings: dict[str, list[str]] | None = None) -> list[str]:
+        """What a chunk is indexed under: its title's, section's and text's terms (`headings` keeps the
+        first two for the chunks of one article)."""
+        if not with_titles:
+            return self.terms(text)
+        if headings is None:
+            return self.terms(title) + self.terms(section) + self.terms(text)
+        if "\0title" not in headings:
+            headings["\0title"] = self.terms(title)
+        if section not in headings:
+            headings[section] = self.terms(section)
+        return headings["\0title"] + headings[section] + self.terms(text)
+
+    def _known(self, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A word's terms and its non-empty parts, kept for the next time it is seen."""
+        known = self._word_cache.get(word)
+        if known is None:
+            parts = self._word_parts(word)
+            known = (tuple(self._parts_terms(parts)), tuple(p for p in parts if p))
+            if len(self._word_cache) < 500_000:
+                self._word_cache[word] = known
+        return known
 
     def _phrase_matches(self, parts: list[str], words: list[int]) -> Iterator[tuple[int, int, str]]:
         """(first part, last part, concept) of each synonym phrase in a run of word parts; a phrase must

@@ -2,7 +2,9 @@
 
 rank_bm25 scores a query by looping over every document for every term. Here each posting already holds
 its term's contribution, idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)), computed with the
-same operations in the same order, so a query adds a few array slices and gets the same floats.
+same operations in the same order, so a query adds a few array slices and gets the same floats. The
+largest contribution of each term (term_max) bounds what it can add, which lets the top k be found without
+reading every posting (bot/search/topk.py, bot/search/_kernel.c).
 """
 from __future__ import annotations
 
@@ -15,8 +17,11 @@ from typing import Iterable
 
 import numpy as np
 
-_ARRAYS = ("offsets", "docs", "weights", "doc_len")
+from bot.search import topk
+
+_ARRAYS = ("offsets", "docs", "weights", "doc_len", "term_max")
 FILES = tuple(f"{name}.npy" for name in _ARRAYS) + ("terms.json",)  # what save() writes and load() reads
+OLD_FILES = tuple(f for f in FILES if f != "term_max.npy")  # an index of format 3 or older: computed on load
 
 
 @dataclass(frozen=True)
@@ -40,11 +45,15 @@ class BM25Index:
     """Postings in CSR form: the documents of term t are docs[offsets[t]:offsets[t + 1]], in order."""
 
     def __init__(self, terms: list[str], offsets: np.ndarray, docs: np.ndarray, weights: np.ndarray,
-                 doc_len: np.ndarray, params: BM25Params) -> None:
+                 doc_len: np.ndarray, params: BM25Params, term_max: np.ndarray | None = None) -> None:
         self.terms = terms
         self.vocab = {t: i for i, t in enumerate(terms)}
-        self.offsets, self.docs, self.weights, self.doc_len = offsets, docs, weights, doc_len
+        # plain ndarray views of memory-mapped files: numpy's memmap indexes through Python code, 1 us a call
+        self.offsets, self.docs, self.weights, self.doc_len = (np.asarray(a) for a in (offsets, docs, weights, doc_len))
+        self.term_max = _term_max(self.offsets, self.weights) if term_max is None else np.asarray(term_max)
         self.params = params
+        self.use_kernel = True  # False: the numpy path, for comparing the two
+        self._entries: dict[str, tuple[int, int, int, float]] = {}
         self._local = threading.local()
 
     @property
@@ -94,12 +103,13 @@ class BM25Index:
         terms = [None] * len(vocab)
         for t, i in vocab.items():
             terms[i] = t
-        return cls(terms, offsets, post_docs.astype(np.int32), weights, doc_len.astype(np.int32), params)
+        return cls(terms, offsets, post_docs.astype(np.int32), weights, doc_len.astype(np.int32), params,
+                   _term_max(offsets, weights))
 
     # --- querying -------------------------------------------------------------------------------
 
     def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-thread work arrays, allocated once; only the entries a query touched are reset."""
+        """Per-thread work arrays, allocated on first use; only the entries a query touched are reset."""
         scratch = getattr(self._local, "arrays", None)
         if scratch is None:
             scratch = (np.zeros(self.doc_count, dtype=np.float64), np.zeros(self.doc_count, dtype=np.int64))
@@ -131,51 +141,37 @@ class BM25Index:
 
     def search(self, query: list[str], k: int) -> list[tuple[int, float]]:
         """The k best documents with a positive score, best first; equal scores in document order."""
-        if k <= 0:
-            return []
-        slices = self._slices(query)
-        distinct = list(dict.fromkeys(slices))
-        if len(distinct) > 1:
-            return self._search_terms(slices, distinct, k)
-        docs, scores = self.scores(query)
-        keep = scores > 0
-        docs, scores = docs[keep], scores[keep]
-        if k <= 0 or docs.shape[0] == 0:
-            return []
-        if docs.shape[0] > k:
-            kth = -np.partition(-scores, k - 1)[k - 1]
-            above = scores > kth
-            tied = np.flatnonzero(scores == kth)
-            tied = tied[np.argsort(docs[tied], kind="stable")][: k - int(above.sum())]
-            pick = np.concatenate([np.flatnonzero(above), tied])
-            docs, scores = docs[pick], scores[pick]
-        order = np.lexsort((docs, -scores))
-        return [(int(docs[i]), float(scores[i])) for i in order]
+        found, scores, _, _ = self.top(query, k)
+        return list(zip(found, scores))
 
-    def _search_terms(self, slices: list[tuple[int, int]], distinct: list[tuple[int, int]],
-                      k: int) -> list[tuple[int, float]]:
-        """Top k without first making the documents unique: a document appears once per distinct term it
-        holds (m at most), so the k*m best entries hold every entry of the k best documents (an entry at
-        least as good as the k-th best document's is either one of theirs or would make k better ones).
-        Only those few are made unique and sorted: fewer passes over the postings than scores()."""
-        acc, _ = self._scratch()
-        for lo, hi in slices:
-            acc[self.docs[lo:hi]] += self.weights[lo:hi]  # in query order, as rank_bm25 adds them
-        touched = np.concatenate([self.docs[lo:hi] for lo, hi in distinct])
-        values = acc[touched]
-        acc[touched] = 0.0
-        wanted = k * len(distinct)
-        if touched.shape[0] > wanted:
-            floor = -np.partition(-values, wanted - 1)[wanted - 1]  # -values, k-1: fast on ties
-            keep = np.flatnonzero((values >= floor) & (values > 0))
-        else:
-            keep = np.flatnonzero(values > 0)
-        if keep.shape[0] == 0:
-            return []
-        docs, first = np.unique(touched[keep], return_index=True)
-        scores = values[keep][first]
-        order = np.lexsort((docs, -scores))[:k]
-        return [(int(docs[i]), float(scores[i])) for i in order]
+    def search_with_terms(self, query: list[str], k: int) -> list[tuple[int, float, frozenset[str]]]:
+        """search(), and which of the query's terms each document holds (no second look at the postings)."""
+        p = self.plan(query)
+        found, scores, masks, _ = self._top(p, k)
+        return [(d, s, frozenset(t for j, t in enumerate(p.terms) if m >> j & 1))
+                for d, s, m in zip(found, scores, masks)]
+
+    def plan(self, query: list[str]) -> topk.Plan:
+        return topk.plan(self._entry, query)
+
+    def _entry(self, term: str) -> tuple[int, int, int, float] | None:
+        """A term's id, postings and bound as Python numbers, kept once looked up (questions reuse words)."""
+        entry = self._entries.get(term)
+        if entry is None:
+            t = self.vocab.get(term)
+            if t is None:
+                return None
+            entry = (t, self.offsets.item(t), self.offsets.item(t + 1), self.term_max.item(t))
+            if len(self._entries) < 100_000:
+                self._entries[term] = entry
+        return entry
+
+    def top(self, query: list[str], k: int) -> tuple[list[int], list[float], list[int], int]:
+        """(documents, scores, masks of the distinct terms held, postings read): what search() is made of."""
+        return self._top(self.plan(query), k)
+
+    def _top(self, p: topk.Plan, k: int) -> tuple[list[int], list[float], list[int], int]:
+        return topk.top(self.docs, self.weights, p, k, lambda: self._scratch()[0], self.use_kernel)
 
     def _slices(self, query: list[str]) -> list[tuple[int, int]]:
         slices = []
@@ -193,8 +189,10 @@ class BM25Index:
         (directory / "terms.json").write_text(json.dumps(self.terms, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path, params: BM25Params) -> "BM25Index":
-        arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _ARRAYS}
+    def load(cls, directory: Path, params: BM25Params, with_bounds: bool = True) -> "BM25Index":
+        """with_bounds=False: an index from before term_max.npy, whose bounds are computed here."""
+        arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+                  for name in _ARRAYS if name != "term_max" or with_bounds}
         terms = json.loads((directory / "terms.json").read_text(encoding="utf-8"))
         index = cls(terms, **arrays, params=params)
         index.validate()
@@ -205,13 +203,25 @@ class BM25Index:
         v, n = len(self.terms), self.doc_count
         for name in _ARRAYS:
             kind = getattr(self, name).dtype.kind
-            if kind != ("f" if name == "weights" else "i"):
+            floats = name in ("weights", "term_max")
+            if kind != ("f" if floats else "i"):
                 raise ValueError(f"{name}.npy holds {getattr(self, name).dtype}, not "
-                                 f"{'floats' if name == 'weights' else 'integers'}")
+                                 f"{'floats' if floats else 'integers'}")
         if self.offsets.shape != (v + 1,) or int(self.offsets[0]) != 0:
             raise ValueError(f"offsets.npy has {self.offsets.shape[0]} entries, expected {v + 1}")
         if int(self.offsets[-1]) != self.docs.shape[0] or self.docs.shape != self.weights.shape:
             raise ValueError("docs.npy and weights.npy do not match offsets.npy")
         if self.docs.shape[0] and (int(self.docs.max()) >= n or int(self.docs.min()) < 0):
             raise ValueError("docs.npy refers to documents that doc_len.npy does not have")
+        if self.term_max.shape != (v,):
+            raise ValueError(f"term_max.npy has {self.term_max.shape[0]} entries, expected {v}")
+
+
+def _term_max(offsets: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each term's largest contribution: the most it can add to a document (its bound for pruning)."""
+    out = np.zeros(offsets.shape[0] - 1, dtype=np.float64)
+    filled = np.flatnonzero(np.diff(offsets) > 0)
+    if filled.shape[0]:
+        out[filled] = np.maximum.reduceat(np.asarray(weights), np.asarray(offsets[filled]))
+    return out
 

@@ -12,11 +12,11 @@ from functools import lru_cache
 from importlib import resources
 
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
 from bot.corpus.articles import HEADING, Article
 
 _LINE_RE = re.compile(r"[^\n]+")
+_ENDS = re.compile(r"[.?!]")  # punkt's sentence-ending characters
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,16 @@ class Chunk:
 
 
 @lru_cache(maxsize=1)
-def _punkt() -> PunktSentenceTokenizer:
+def _punkt():
+    """Imported when first needed: building, or an index without its sentences (a tenth of a second)."""
+    from bot.search import punkt_fast
+
+    return punkt_fast.tokenizer(abbreviations())
+
+
+def abbreviations() -> set[str]:
     text = resources.files("bot.data").joinpath("abbreviations.txt").read_text(encoding="utf-8")
-    params = PunktParameters()
-    params.abbrev_types = {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
-    return PunktSentenceTokenizer(params)
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -58,7 +63,13 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     punkt = _punkt()
     for line in _LINE_RE.finditer(text, start, end):
         offset = line.start()
-        for s, e in punkt.span_tokenize(line.group()):
+        words = line.group()
+        if not _ENDS.search(words):  # no ".", "?" or "!": punkt's one sentence, found without it
+            kept = len(words.rstrip())
+            if kept and words.strip():
+                spans.append((offset, offset + kept))
+            continue
+        for s, e in punkt.span_tokenize(words):
             if text[offset + s:offset + e].strip():
                 spans.append((offset + s, offset + e))
     return spans
@@ -75,10 +86,19 @@ def sections(article: Article) -> list[tuple[str, list[tuple[int, int]]]]:
     return [(heading, paras) for heading, paras in out if paras]
 
 
-def chunk_article(article: Article, index: int, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
+def chunk_article(article: Article, index: int, settings: ChunkSettings = ChunkSettings(),
+                  sentences_found: list[tuple[int, int]] | None = None) -> list[Chunk]:
+    """The article's chunks; every sentence found on the way, and the headings', is added to `sentences_found`
+    when given (what an answer would otherwise split again)."""
     chunks: list[Chunk] = []
+    if sentences_found is not None:
+        for block in article.blocks:
+            if block.kind == HEADING:
+                sentences_found.extend(sentence_spans(article.text, block.start, block.end))
     for heading, paragraphs in sections(article):
         sentences = [span for start, end in paragraphs for span in sentence_spans(article.text, start, end)]
+        if sentences_found is not None:
+            sentences_found.extend(sentences)
         for first, last in _windows([e - s for s, e in sentences], settings):
             chunks.append(Chunk(f"{article.id}#{len(chunks)}", index, heading,
                                 sentences[first][0], sentences[last][1]))

@@ -7,7 +7,6 @@ swapped atomically (bot/search/storage.py), so a failed or killed build leaves t
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -15,25 +14,28 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from bot.search import storage
+from bot.search import article_file, storage
 from bot.search.analysis import Analyzer
-from bot.search.bm25 import FILES as BM25_FILES, BM25Index, BM25Params
-from bot.search.chunking import Chunk, ChunkSettings, chunk_article
+from bot.search.bm25 import FILES as BM25_FILES, OLD_FILES as OLD_BM25_FILES, BM25Index, BM25Params
+from bot.search.chunking import Chunk, ChunkSettings, chunk_article, sentence_spans
+from bot.search.sentences import FILES as SENTENCE_FILES, SentenceTable
 from bot.search.storage import IndexLoadError, IndexWriteError, rebuild_hint  # noqa: F401 (imported from here too)
 from bot.corpus.articles import Article, Corpus, CorpusError, Problem, corpus_fingerprint, load_corpus
 
 FORMAT = "recovery-answers-index"
-FORMAT_VERSION = 3  # 3: each file's sha256 in the manifest; 2: articles without their blocks
-READABLE_VERSIONS = (2, 3)  # a format-2 index is read with a warning: only its files' sizes can be checked
+FORMAT_VERSION = 4  # 4: term bounds, sentences; 3: each file's sha256; 2: articles without their blocks
+READABLE_VERSIONS = (2, 3, 4)  # a format-2 index is read with a warning: only its files' sizes can be checked
 POINTER = storage.POINTER
 BUILD_WAIT_SECONDS = 600.0
 Progress = Callable[[Iterable, int, str], Iterable]  # bot.progress: a bar on a terminal, else nothing
 _CHUNK_ARRAYS = ("chunk_article", "chunk_start", "chunk_end", "chunk_section")
 _FILES = tuple(f"{name}.npy" for name in _CHUNK_ARRAYS) + ("sections.json", "articles.jsonl") + BM25_FILES
+_OLD_FILES = tuple(f for f in _FILES if f not in BM25_FILES) + OLD_BM25_FILES  # formats 2 and 3: no term_max
+_FILES += SENTENCE_FILES  # nor sentences
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,15 @@ class BuildReport:
 class SearchIndex:
     """Articles, chunks and postings, ready to search; immutable once built or loaded."""
 
-    def __init__(self, articles: list[Article], chunk_article: np.ndarray, chunk_start: np.ndarray,
+    def __init__(self, articles: Sequence[Article], chunk_article: np.ndarray, chunk_start: np.ndarray,
                  chunk_end: np.ndarray, chunk_section: np.ndarray, sections: list[str], bm25: BM25Index,
-                 analyzer: Analyzer, settings: IndexSettings, manifest: dict) -> None:
+                 analyzer: Analyzer, settings: IndexSettings, manifest: dict,
+                 sentences: SentenceTable | None = None) -> None:
         self.articles = articles
         self.chunk_article, self.chunk_start, self.chunk_end = chunk_article, chunk_start, chunk_end
         self.chunk_section, self.sections = chunk_section, sections
         self.bm25, self.analyzer, self.settings, self.manifest = bm25, analyzer, settings, manifest
+        self.sentences = sentences  # None for an index of format 3 or older: split when asked
         self.build: str | None = None  # the folder under index/ this was loaded from or saved to
         self.checksums = True  # False for a format-2 index: damage that keeps a file's size goes unseen
         # The first chunk of each article, to name chunks "<article id>#<n>" without storing the names.
@@ -90,6 +94,10 @@ class SearchIndex:
     def search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
         return self.bm25.search(terms, k)
 
+    def search_with_terms(self, terms: list[str], k: int) -> list[tuple[int, float, frozenset[str]]]:
+        """search(), with the query's terms each chunk holds (told by the same search, not read again)."""
+        return self.bm25.search_with_terms(terms, k)
+
     def surface(self, term: str) -> str | None:
         """A word as the articles write it, for a term (lowercased): "buprenorphine" for buprenorphin."""
         t = self.bm25.vocab.get(term)
@@ -108,18 +116,12 @@ class SearchIndex:
         # the most used spelling; among equals the shortest ("work" rather than "works")
         return min(seen, key=lambda w: (-seen[w], len(w))) if seen else None
 
-    def terms_in_chunk(self, i: int, terms: set[str]) -> set[str]:
-        """Which of these terms chunk i was indexed under, read from the postings (no re-analysis)."""
-        found = set()
-        for term in terms:
-            t = self.bm25.vocab.get(term)
-            if t is None:
-                continue
-            lo, hi = int(self.bm25.offsets[t]), int(self.bm25.offsets[t + 1])
-            at = lo + int(np.searchsorted(self.bm25.docs[lo:hi], i))
-            if at < hi and int(self.bm25.docs[at]) == i:
-                found.add(term)
-        return found
+    def sentences_in(self, article: int, start: int, end: int) -> list[tuple[int, int]]:
+        """The sentences of an article's text[start:end], as sentence_spans() splits them: read from the index."""
+        text = self.articles[article].text
+        if self.sentences is None:
+            return sentence_spans(text, start, end)
+        return self.sentences.spans(article, text, start, end)
 
     def section_end(self, i: int) -> int:
         """Where the section of chunk i ends: how far a passage may grow past the chunk (never into the
@@ -134,8 +136,8 @@ class SearchIndex:
         """The terms chunk i was indexed under (its title and heading too, when those are indexed)."""
         chunk = self.chunk(i)
         article = self.articles[chunk.article]
-        return _document_terms(self.analyzer, article.title, chunk.section,
-                               article.text[chunk.start:chunk.end], self.settings.index_titles)
+        return self.analyzer.document_terms(article.title, chunk.section, article.text[chunk.start:chunk.end],
+                                            self.settings.index_titles)
 
     # --- building -------------------------------------------------------------------------------
 
@@ -149,11 +151,15 @@ class SearchIndex:
         rows: list[tuple[int, int, int, int]] = []
         documents: list[list[str]] = []
         articles: list[Article] = []
+        sentences: list[list[tuple[int, int]]] = []
         for article in (progress(corpus.articles, len(corpus.articles), "articles") if progress else corpus.articles):
+            found: list[tuple[int, int]] = []
+            headings: dict[str, list[str]] = {}  # the title's and each section's terms, once per article
             try:
-                chunks = [(chunk, _document_terms(analyzer, article.title, chunk.section,
-                                                  article.text[chunk.start:chunk.end], settings.index_titles))
-                          for chunk in chunk_article(article, len(articles), settings.chunking)]
+                chunks = [(chunk, analyzer.document_terms(article.title, chunk.section,
+                                                          article.text[chunk.start:chunk.end],
+                                                          settings.index_titles, headings))
+                          for chunk in chunk_article(article, len(articles), settings.chunking, found)]
             except TimeoutError:  # nltk 3.10 gives each regex 5 s; a huge paragraph must not stop the build
                 problem = Problem(article.source, f"its text took nltk's sentence splitter over its time limit "
                                                   f"({len(article.text):,} characters); split it into paragraphs")
@@ -166,6 +172,7 @@ class SearchIndex:
                 rows.append((len(articles), chunk.start, chunk.end, section))
                 documents.append(terms)
             articles.append(article)
+            sentences.append(found)
         if not articles:
             skipped = len(corpus.problems)
             detail = "" if not skipped else (f" ({skipped} skipped, each named above)" if say else
@@ -190,7 +197,8 @@ class SearchIndex:
         for s, i in section_ids.items():
             sections[i] = s
         return cls(articles, table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(),
-                   table[:, 3].copy(), sections, bm25, analyzer, settings, manifest)
+                   table[:, 3].copy(), sections, bm25, analyzer, settings, manifest,
+                   SentenceTable.build(sentences))
 
     # --- saving and loading ---------------------------------------------------------------------
 
@@ -224,13 +232,10 @@ class SearchIndex:
         for name in _CHUNK_ARRAYS:
             np.save(work / f"{name}.npy", getattr(self, name), allow_pickle=False)
         storage.write_json(work / "sections.json", self.sections)
-        with open(work / "articles.jsonl", "w", encoding="utf-8") as f:
-            for a in self.articles:
-                # blocks are for chunking, done by now: a serving bot has no use for them
-                record = {"id": a.id, "title": a.title, "url": a.url, "date": a.date, "excerpt": a.excerpt,
-                          "source": a.source, "text": a.text}
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        article_file.write(work / "articles.jsonl", self.articles)
         self.bm25.save(work)
+        if self.sentences is not None:
+            self.sentences.save(work)
         files = storage.describe_files(work)
         storage.write_json(work / "manifest.json", storage.seal({**self.manifest, "files": files}))
 
@@ -256,18 +261,15 @@ class SearchIndex:
         if differences:
             raise IndexLoadError(f"{index_dir} was built with other analyzer settings ({differences}); "
                                  f"{rebuild_hint(index_dir)}")
-        storage.verify_files(build, manifest.get("files"), _FILES, index_dir, checksums)
+        storage.verify_files(build, manifest.get("files"), _FILES if version >= 4 else _OLD_FILES, index_dir,
+                             checksums)
         try:
             settings = _settings_from(manifest["settings"])
             arrays = {name: np.load(build / f"{name}.npy", allow_pickle=False) for name in _CHUNK_ARRAYS}
             sections = storage.read_json(build / "sections.json", index_dir)
-            articles = []
-            with open(build / "articles.jsonl", encoding="utf-8") as f:
-                for line in f:
-                    r = json.loads(line)
-                    articles.append(Article(r["id"], r["title"], r["url"], r["text"], (), r["source"],
-                                            r["date"], r["excerpt"]))
-            bm25 = BM25Index.load(build, settings.bm25)
+            articles = article_file.read(build / "articles.jsonl", lazily=checksums)
+            bm25 = BM25Index.load(build, settings.bm25, with_bounds=version >= 4)
+            sentence_table = SentenceTable.load(build, len(articles)) if version >= 4 else None
         except IndexLoadError:
             raise
         except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
@@ -280,16 +282,11 @@ class SearchIndex:
                                  f"{rebuild_hint(index_dir)}")
         if bm25.doc_count != n or any(arrays[a].shape != (n,) for a in _CHUNK_ARRAYS):
             raise IndexLoadError(f"{build}: chunk tables and postings disagree ({n} vs {bm25.doc_count} chunks)")
-        index = cls(articles, *(arrays[a] for a in _CHUNK_ARRAYS), sections, bm25, analyzer, settings, manifest)
+        index = cls(articles, *(arrays[a] for a in _CHUNK_ARRAYS), sections, bm25, analyzer, settings, manifest,
+                    sentence_table)
         index.build = build.name
         index.checksums = checksums
         return index
-
-
-def _document_terms(analyzer: Analyzer, title: str, section: str, text: str, with_titles: bool) -> list[str]:
-    if not with_titles:
-        return analyzer.terms(text)
-    return analyzer.terms(title) + analyzer.terms(section) + analyzer.terms(text)
 
 
 def _settings_from(d: dict) -> IndexSettings:

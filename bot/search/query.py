@@ -11,7 +11,7 @@ from functools import cached_property
 import numpy as np
 
 from bot.search.index import SearchIndex
-from bot.text import fuzzy
+from bot.text import english, fuzzy
 
 MIN_LENGTH = 4  # shorter words are too easy to "correct" into something else
 SPELL_RATIO = 75  # how alike (0-100) a typed word must be to an indexed one
@@ -45,9 +45,7 @@ def is_english(word: str) -> bool:
 
 
 def zipf(word: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word.lower(), "en")
+    return english.zipf(word.lower())
 
 
 def share_of_passages(zipf_value: float) -> float:

@@ -6,12 +6,14 @@ from importlib import resources
 
 import yaml
 
+from bot.text import yamlfile
+
 SECTIONS = ("slang", "triage_only")
 
 
 def parse(text: str, source: str = "bot/data/slang.yaml") -> dict[str, dict[str, str]]:
     try:
-        data = yaml.safe_load(text) or {}
+        data = yamlfile.safe_load(text) or {}
     except yaml.YAMLError as e:
         raise ValueError(f"{source}: not valid YAML ({e})") from None
     out: dict[str, dict[str, str]] = {}
