@@ -329,6 +329,7 @@ def _nltk_punkt():
     return PunktSentenceTokenizer(params)
 
 
+@pytest.mark.slow  # an equivalence check over much text: CI runs it with -m slow
 def test_the_fast_punkt_splits_real_pages_as_nltk_does():
     """Every line of MedQuAD's first 300 pages and of the sample articles: the same spans as nltk's punkt."""
     import itertools

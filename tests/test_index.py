@@ -330,6 +330,7 @@ def test_a_build_removes_what_a_killed_build_left(tmp_path):
                     "(.building-abcd1234)"]
 
 
+@pytest.mark.slow  # an equivalence check over much text: CI runs it with -m slow
 @pytest.mark.parametrize("pages", [0, 40])
 def test_the_sentences_kept_in_the_index_are_the_ones_punkt_finds(tmp_path, pages):
     """Answers read sentences from the index instead of splitting them again: the same spans, for a chunk,

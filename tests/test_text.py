@@ -1,6 +1,8 @@
 """The one normaliser, fuzzy matcher and slang list that search, triage and intents share."""
 from __future__ import annotations
 
+import pytest
+
 import yaml
 
 from bot.search.analysis import Analyzer
@@ -50,6 +52,7 @@ def test_the_search_reads_the_slang_the_triage_reads():
     assert analyzer.terms("kno") == analyzer.terms("know")
 
 
+@pytest.mark.slow  # an equivalence check over much text: CI runs it with -m slow
 def test_english_zipf_is_wordfreqs_for_every_word_of_its_list_and_for_words_not_in_it():
     """bot/text/english.py reads wordfreq's list itself for plain words: the values must be wordfreq's."""
     import re
