@@ -108,26 +108,16 @@ class FeedbackStore:
                 for name, pair in articles.items():
                     for kind in KINDS:
                         _add(conn, kind, [name], [], pair[kind], total=False)
-        target = aside_name(path, "migrated")
-        try:
-            os.replace(path, target)
-        except FileNotFoundError:
+        target = _rename(path, "migrated", f"BOT_FEEDBACK_FILE {path}: migrated, but it cannot be renamed")
+        if target is None:
             return False
-        except OSError as e:
-            raise StateError(f"BOT_FEEDBACK_FILE {path}: migrated, but it cannot be renamed ({e.strerror}); "
-                             "move it away yourself") from None
         log.info("moved the counts of %s into %s; the old file is now %s", path, self.database.path, target.name)
         return True
 
     def _set_aside(self, path: Path, reason: str) -> bool:
-        target = aside_name(path, "corrupt")
-        try:
-            os.replace(path, target)
-        except FileNotFoundError:
+        target = _rename(path, "corrupt", f"BOT_FEEDBACK_FILE {path} cannot be read ({reason}) nor moved aside")
+        if target is None:
             return False
-        except OSError as e:
-            raise StateError(f"BOT_FEEDBACK_FILE {path} cannot be read ({reason}) nor moved aside "
-                             f"({e.strerror})") from None
         log.warning("%s is not a feedback file this bot can read (%s): set aside as %s; starting without its "
                     "counts", path, reason, target.name)
         return False
@@ -165,3 +155,16 @@ def _legacy_counts(data: object) -> tuple[dict, dict]:
             checked[name] = values
         out.append(checked)
     return out[0], out[1]
+
+
+def _rename(path: Path, kind: str, failure: str) -> Path | None:
+    """Rename the old file aside (name.migrated, name.corrupt-<time>); None when it is already gone (another
+    process moved it), a StateError saying `failure` when it cannot be moved."""
+    target = aside_name(path, kind)
+    try:
+        os.replace(path, target)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise StateError(f"{failure} ({e.strerror}); move it away yourself") from None
+    return target
