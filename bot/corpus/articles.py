@@ -16,10 +16,10 @@ from typing import Iterable, Iterator
 
 import yaml
 
-from bot.errors import BotError
+from bot.corpus.records import (  # noqa: F401 (the model is imported from here too)
+    HEADING, PARAGRAPH, Article, Block, Corpus, CorpusError, Problem)
 
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".jsonl": "jsonl"}
-HEADING, PARAGRAPH = "heading", "paragraph"
 # The most text one article may have: a site's longest pages are far shorter, and one line of ten million
 # characters (a page exported without line breaks) takes nltk's sentence splitter past its 5 s time limit.
 MAX_ARTICLE_CHARS = 1_000_000
@@ -27,50 +27,6 @@ MAX_ARTICLE_CHARS = 1_000_000
 _BLOCK_RE = re.compile(r"[^\n]+(?:\n[ \t]*[^\s][^\n]*)*")
 _LIST_ITEM_RE = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s")
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
-
-
-class CorpusError(BotError):
-    """The corpus as a whole cannot be used (missing path, nothing loadable)."""
-
-
-@dataclass(frozen=True)
-class Block:
-    kind: str  # HEADING or PARAGRAPH
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class Article:
-    id: str
-    title: str
-    url: str
-    text: str
-    blocks: tuple[Block, ...]
-    source: str
-    date: str | None = None
-    excerpt: bool = False  # the text is a cut-off teaser of the article at `url`, not the whole of it
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why one file (or one line of it) was skipped."""
-
-    source: str
-    reason: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.source}:{self.line}" if self.line else self.source
-        return f"{where}: {self.reason}"
-
-
-@dataclass
-class Corpus:
-    articles: list[Article]
-    problems: list[Problem]
-    fingerprint: str
-    files: int = 0
 
 
 class _Skip(Exception):

@@ -1,9 +1,10 @@
 """The searchable corpus: articles, their chunks and the BM25 postings, built, saved and loaded.
 
 On disk an index is a folder of plain arrays (.npy, read with allow_pickle=False) and JSON, with a manifest
-that records the format version, the analyzer and chunking settings, the corpus fingerprint and each
-file's sha256. Builds go to a fresh folder beside the live one, one at a time, and a pointer file is then
-swapped atomically (bot/search/storage.py), so a failed or killed build leaves the previous index serving.
+(bot/search/manifest.py) that records the format version, the analyzer and chunking settings, the corpus
+fingerprint and each file's sha256. Builds go to a fresh folder beside the live one, one at a time, and a
+pointer file is then swapped atomically (bot/search/storage.py), so a failed or killed build leaves the
+previous index serving.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -20,32 +21,18 @@ import numpy as np
 
 from bot.search import article_file, storage
 from bot.search.analysis import Analyzer
-from bot.search.bm25 import FILES as BM25_FILES, OLD_FILES as OLD_BM25_FILES, BM25Index, BM25Params
-from bot.search.chunking import Chunk, ChunkSettings, chunk_article, sentence_spans
-from bot.search.sentences import FILES as SENTENCE_FILES, SentenceTable
+from bot.search.bm25 import BM25Index
+from bot.search.chunking import Chunk, chunk_article, sentence_spans
+from bot.search.manifest import (CHUNK_ARRAYS, FILES, FORMAT, FORMAT_VERSION, OLD_FILES, IndexSettings,
+                                 checked_manifest, settings_from)
+from bot.search.manifest import stale_reason  # noqa: F401 (imported from here too)
+from bot.search.sentences import SentenceTable
 from bot.search.storage import IndexLoadError, IndexWriteError, rebuild_hint  # noqa: F401 (imported from here too)
-from bot.corpus.articles import Article, Corpus, CorpusError, Problem, corpus_fingerprint, load_corpus
+from bot.corpus.articles import Article, Corpus, CorpusError, Problem, load_corpus
 
-FORMAT = "recovery-answers-index"
-FORMAT_VERSION = 4  # 4: term bounds, sentences; 3: each file's sha256; 2: articles without their blocks
-READABLE_VERSIONS = (2, 3, 4)  # a format-2 index is read with a warning: only its files' sizes can be checked
 POINTER = storage.POINTER
 BUILD_WAIT_SECONDS = 600.0
 Progress = Callable[[Iterable, int, str], Iterable]  # bot.progress: a bar on a terminal, else nothing
-_CHUNK_ARRAYS = ("chunk_article", "chunk_start", "chunk_end", "chunk_section")
-_FILES = tuple(f"{name}.npy" for name in _CHUNK_ARRAYS) + ("sections.json", "articles.jsonl") + BM25_FILES
-_OLD_FILES = tuple(f for f in _FILES if f not in BM25_FILES) + OLD_BM25_FILES  # formats 2 and 3: no term_max
-_FILES += SENTENCE_FILES  # nor sentences
-
-
-@dataclass(frozen=True)
-class IndexSettings:
-    chunking: ChunkSettings = field(default_factory=ChunkSettings)
-    bm25: BM25Params = field(default_factory=BM25Params)
-    index_titles: bool = True  # a chunk's title and heading are part of what it is about
-
-    def as_dict(self) -> dict:
-        return {"chunking": self.chunking.as_dict(), "bm25": asdict(self.bm25), "index_titles": self.index_titles}
 
 
 @dataclass
@@ -229,7 +216,7 @@ class SearchIndex:
         return final
 
     def _write(self, work: Path) -> None:
-        for name in _CHUNK_ARRAYS:
+        for name in CHUNK_ARRAYS:
             np.save(work / f"{name}.npy", getattr(self, name), allow_pickle=False)
         storage.write_json(work / "sections.json", self.sections)
         article_file.write(work / "articles.jsonl", self.articles)
@@ -245,27 +232,13 @@ class SearchIndex:
         build = storage.current_build(index_dir)
         if build is None:
             raise IndexLoadError(f"no index in {index_dir} (build one with: python -m bot index --index {index_dir})")
-        manifest_path = build / "manifest.json"
-        manifest = storage.read_json(manifest_path, index_dir)
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise IndexLoadError(f"{manifest_path} is not a manifest of this bot's index")
-        version = manifest.get("format_version")
-        if version not in READABLE_VERSIONS:
-            raise IndexLoadError(f"{manifest_path}: index format {version} is not format {FORMAT_VERSION}; "
-                                 f"{rebuild_hint(index_dir)}")
+        manifest, version = checked_manifest(build, index_dir, analyzer.fingerprint)
         checksums = version >= 3
-        if checksums:
-            storage.check_seal(manifest, manifest_path, index_dir)
-        saved_analyzer = manifest.get("analyzer")
-        differences = _differences(saved_analyzer if isinstance(saved_analyzer, dict) else {}, analyzer.fingerprint)
-        if differences:
-            raise IndexLoadError(f"{index_dir} was built with other analyzer settings ({differences}); "
-                                 f"{rebuild_hint(index_dir)}")
-        storage.verify_files(build, manifest.get("files"), _FILES if version >= 4 else _OLD_FILES, index_dir,
+        storage.verify_files(build, manifest.get("files"), FILES if version >= 4 else OLD_FILES, index_dir,
                              checksums)
         try:
-            settings = _settings_from(manifest["settings"])
-            arrays = {name: np.load(build / f"{name}.npy", allow_pickle=False) for name in _CHUNK_ARRAYS}
+            settings = settings_from(manifest["settings"])
+            arrays = {name: np.load(build / f"{name}.npy", allow_pickle=False) for name in CHUNK_ARRAYS}
             sections = storage.read_json(build / "sections.json", index_dir)
             articles = article_file.read(build / "articles.jsonl", lazily=checksums)
             bm25 = BM25Index.load(build, settings.bm25, with_bounds=version >= 4)
@@ -276,27 +249,17 @@ class SearchIndex:
             raise IndexLoadError(f"{build}: the index is damaged ({type(e).__name__}: {e}); "
                                  f"{rebuild_hint(index_dir)}") from e
         n = arrays["chunk_article"].shape[0]
-        odd = [a for a in _CHUNK_ARRAYS if arrays[a].dtype.kind != "i"]
+        odd = [a for a in CHUNK_ARRAYS if arrays[a].dtype.kind != "i"]
         if odd:
             raise IndexLoadError(f"{build / (odd[0] + '.npy')} holds {arrays[odd[0]].dtype}, not integers; "
                                  f"{rebuild_hint(index_dir)}")
-        if bm25.doc_count != n or any(arrays[a].shape != (n,) for a in _CHUNK_ARRAYS):
+        if bm25.doc_count != n or any(arrays[a].shape != (n,) for a in CHUNK_ARRAYS):
             raise IndexLoadError(f"{build}: chunk tables and postings disagree ({n} vs {bm25.doc_count} chunks)")
-        index = cls(articles, *(arrays[a] for a in _CHUNK_ARRAYS), sections, bm25, analyzer, settings, manifest,
+        index = cls(articles, *(arrays[a] for a in CHUNK_ARRAYS), sections, bm25, analyzer, settings, manifest,
                     sentence_table)
         index.build = build.name
         index.checksums = checksums
         return index
-
-
-def _settings_from(d: dict) -> IndexSettings:
-    return IndexSettings(ChunkSettings(**d["chunking"]), BM25Params(**d["bm25"]), bool(d["index_titles"]))
-
-
-def _differences(saved: dict, current: dict) -> str:
-    keys = sorted(set(saved) | set(current))
-    return ", ".join(f"{k}: index has {saved.get(k)!r}, this bot uses {current.get(k)!r}"
-                     for k in keys if saved.get(k) != current.get(k))
 
 
 def current_build_name(index_dir: Path) -> str | None:
@@ -337,26 +300,3 @@ def build_index(corpus_path: Path, index_dir: Path, analyzer: Analyzer, settings
     report = BuildReport(len(index.articles), index.chunk_count, corpus.problems,
                          time.perf_counter() - started, path)
     return index, report
-
-
-def stale_reason(index_dir: Path, corpus_path: Path, analyzer: Analyzer, settings: IndexSettings) -> str | None:
-    """Why the index in index_dir cannot answer for corpus_path as it is now, or None if it can."""
-    try:
-        build = storage.current_build(index_dir)
-        if build is None:
-            return "there is no index yet"
-        manifest = storage.read_json(build / "manifest.json", index_dir)
-    except IndexLoadError as e:
-        return str(e)
-    if not isinstance(manifest, dict):
-        return "the index manifest is damaged"
-    if manifest.get("format_version") != FORMAT_VERSION:
-        return "the index format changed"
-    if manifest.get("analyzer") != analyzer.fingerprint:
-        return "the analyzer settings changed"
-    if manifest.get("settings") != settings.as_dict():
-        return "the index settings changed"
-    corpus = manifest.get("corpus")
-    if not isinstance(corpus, dict) or corpus.get("fingerprint") != corpus_fingerprint(corpus_path):
-        return "the corpus changed since the index was built"
-    return None
