@@ -3,6 +3,7 @@
 Everything else is in pyproject.toml. A machine without a C compiler still installs: the search then uses
 its numpy path, which gives the same results (tests/test_kernel.py holds them equal), only slower.
 """
+
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 

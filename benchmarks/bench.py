@@ -14,6 +14,7 @@ its ratio to the bot, nanoseconds per posting the question owns, and whether its
 scores) is exactly the bot's. The whole answer path (triage, analysis, spelling, retrieval, passages,
 Telegram HTML) is timed in the same loop. Figures vary with the machine's load; ratios from one run less.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -81,8 +82,13 @@ def cold_ask(index_dir: Path, question: str, runs: int = 3) -> float:
     env = {**os.environ, "BOT_ENV_FILE": os.devnull, "BOT_BM25_IDF": "okapi"}
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "bot", "ask", "--index", str(index_dir), question], cwd=ROOT, env=env,
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "--index", str(index_dir), question],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         times.append(time.perf_counter() - t)
     return statistics.median(times)
 
@@ -95,12 +101,26 @@ def first_answer(index_dir: Path, corpus: Path, question: str) -> float | None:
         return None
     with FakeBotAPI() as fake, tempfile.TemporaryDirectory() as work:
         fake.push_message(question, chat_id=42, user_id=42)
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.TOKEN, "BOT_ENV_FILE": os.devnull,
-               "BOT_BM25_IDF": "okapi", "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_CORPUS": str(corpus), "BOT_INDEX": str(index_dir),
-               "BOT_RELOAD_SECONDS": "0", "BOT_DATABASE": str(Path(work) / "bot.sqlite3")}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "TELEGRAM_BOT_TOKEN": fake.TOKEN,
+            "BOT_ENV_FILE": os.devnull,
+            "BOT_BM25_IDF": "okapi",
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "BOT_CORPUS": str(corpus),
+            "BOT_INDEX": str(index_dir),
+            "BOT_RELOAD_SECONDS": "0",
+            "BOT_DATABASE": str(Path(work) / "bot.sqlite3"),
+        }
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=work, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=work,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             fake.wait_for("sendMessage", timeout=120)
             return time.perf_counter() - started
@@ -159,7 +179,7 @@ def compare(index, answerer, asked: list[str], say) -> dict:
     for n, (question, terms) in enumerate(zip(asked, analyzed)):
         owned = max(1, bm25.plan(terms).postings)
         names = list(runs)
-        names = names[n % len(names):] + names[:n % len(names)]
+        names = names[n % len(names) :] + names[: n % len(names)]
         results = {}
         for name in names:
             if name == "rank_bm25" and n % sample_every:
@@ -179,17 +199,33 @@ def compare(index, answerer, asked: list[str], say) -> dict:
                 continue
             same_scores = name.startswith("bot") or getattr(systems.get(name), "same_scores", False)
             exact[name] = bool(exact[name] and same_scores and (list(got[0]), list(got[1])) == reference)
-    return {"analyzed": analyzed, "times": times, "per_posting": per_posting, "exact": exact,
-            "answer": answer_times, "builds": builds}
+    return {
+        "analyzed": analyzed,
+        "times": times,
+        "per_posting": per_posting,
+        "exact": exact,
+        "answer": answer_times,
+        "builds": builds,
+    }
 
 
-def report(chunks: int, pages: int, build_s: float, disk_mb: float, served: dict, cold: float,
-           start: float | None, figures: dict) -> dict:
+def report(
+    chunks: int,
+    pages: int,
+    build_s: float,
+    disk_mb: float,
+    served: dict,
+    cold: float,
+    start: float | None,
+    figures: dict,
+) -> dict:
     times, ours = figures["times"], statistics.median(figures["times"]["bot"])
     print(f"\n## {chunks:,} chunks ({pages:,} pages)")
-    print(f"build {build_s:.1f} s | {disk_mb:.0f} MB on disk | load {served['load']:.2f} s | serving process "
-          f"{served['rss_mb']:.0f} MB | cold `ask` {cold:.2f} s | `run` to its first answer "
-          + (f"{start:.2f} s" if start is not None else "not measured"))
+    print(
+        f"build {build_s:.1f} s | {disk_mb:.0f} MB on disk | load {served['load']:.2f} s | serving process "
+        f"{served['rss_mb']:.0f} MB | cold `ask` {cold:.2f} s | `run` to its first answer "
+        + (f"{start:.2f} s" if start is not None else "not measured")
+    )
     print(f"{'system':38} {'p50 ms':>8} {'p95 ms':>8} {'vs bot':>8} {'ns/posting':>11}  exact top 10")
     peers = {}
     for name, values in times.items():
@@ -197,19 +233,39 @@ def report(chunks: int, pages: int, build_s: float, disk_mb: float, served: dict
         exact = figures["exact"][name]
         ns = statistics.median(figures["per_posting"][name])
         shown = "-" if exact is None else ("yes" if exact else "no")
-        print(f"{name:38} {p50 * 1e3:8.3f} {p95 * 1e3:8.3f} {p50 / ours:7.2f}x {ns:11.2f}  {shown}"
-              + (f"  ({len(values)} questions)" if len(values) < len(figures["answer"]) else ""))
+        print(
+            f"{name:38} {p50 * 1e3:8.3f} {p95 * 1e3:8.3f} {p50 / ours:7.2f}x {ns:11.2f}  {shown}"
+            + (f"  ({len(values)} questions)" if len(values) < len(figures["answer"]) else "")
+        )
         if name != "bot":
-            peers[name] = {"p50_ms": p50 * 1e3, "p95_ms": p95 * 1e3, "exact": bool(exact), "top_k": exact is not None,
-                           "ns_per_posting": ns, "questions": len(values),
-                           **({"build_s": figures["builds"][name]} if name in figures["builds"] else {})}
+            peers[name] = {
+                "p50_ms": p50 * 1e3,
+                "p95_ms": p95 * 1e3,
+                "exact": bool(exact),
+                "top_k": exact is not None,
+                "ns_per_posting": ns,
+                "questions": len(values),
+                **({"build_s": figures["builds"][name]} if name in figures["builds"] else {}),
+            }
     answer = figures["answer"]
-    print(f"answer path p50/p95/p99 {statistics.median(answer) * 1e3:.2f} / {pct(answer, 0.95) * 1e3:.2f} / "
-          f"{pct(answer, 0.99) * 1e3:.2f} ms")
-    return {"chunks": chunks, "retrieval_p50_ms": ours * 1e3, "retrieval_p95_ms": pct(times["bot"], 0.95) * 1e3,
-            "answer_p50_ms": statistics.median(answer) * 1e3, "answer_p95_ms": pct(answer, 0.95) * 1e3,
-            "build_s": build_s, "load_s": served["load"], "rss_mb": served["rss_mb"], "disk_mb": disk_mb,
-            "cold_ask_s": cold, "first_answer_s": start, "peers": peers}
+    print(
+        f"answer path p50/p95/p99 {statistics.median(answer) * 1e3:.2f} / {pct(answer, 0.95) * 1e3:.2f} / "
+        f"{pct(answer, 0.99) * 1e3:.2f} ms"
+    )
+    return {
+        "chunks": chunks,
+        "retrieval_p50_ms": ours * 1e3,
+        "retrieval_p95_ms": pct(times["bot"], 0.95) * 1e3,
+        "answer_p50_ms": statistics.median(answer) * 1e3,
+        "answer_p95_ms": pct(answer, 0.95) * 1e3,
+        "build_s": build_s,
+        "load_s": served["load"],
+        "rss_mb": served["rss_mb"],
+        "disk_mb": disk_mb,
+        "cold_ask_s": cold,
+        "first_answer_s": start,
+        "peers": peers,
+    }
 
 
 def main() -> None:
@@ -251,9 +307,14 @@ def main() -> None:
             gc.collect()
             live = index_dir / (index_dir / "CURRENT").read_text().strip()
             disk_mb = sum(p.stat().st_size for p in live.iterdir()) / 2**20
-            served = json.loads(subprocess.run(
-                [sys.executable, __file__, "--serve", str(index_dir), str(work / "questions.json")],
-                capture_output=True, text=True, check=True).stdout)
+            served = json.loads(
+                subprocess.run(
+                    [sys.executable, __file__, "--serve", str(index_dir), str(work / "questions.json")],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
             cold = cold_ask(index_dir, asked[0])
             start = first_answer(index_dir, corpus, asked[1])
             index = SearchIndex.load(index_dir, Analyzer())

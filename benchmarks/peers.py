@@ -4,6 +4,7 @@ Each peer is built from the same analysed chunks and asked the same analysed que
 retrieval is compared. `top(terms, k)` gives (documents, scores), best first, ties in chunk order where the
 peer lets us choose. A peer whose package is not installed is reported as not run, never faked.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -69,8 +70,9 @@ class Bm25s:
         query = [[self.vocab[t] for t in terms if t in self.vocab]]
         if not query[0]:
             return [], []
-        docs, scores = self.model.retrieve(self.bm25s.tokenization.Tokenized(ids=query, vocab=self.vocab), k=k,
-                                           show_progress=False, n_threads=1)
+        docs, scores = self.model.retrieve(
+            self.bm25s.tokenization.Tokenized(ids=query, vocab=self.vocab), k=k, show_progress=False, n_threads=1
+        )
         keep = scores[0] > 0
         return docs[0][keep].tolist(), scores[0][keep].tolist()
 

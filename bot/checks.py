@@ -5,6 +5,7 @@ load or does not match its checksums, a state database it cannot write, the oper
 of reach.
 Nothing here prints the token: the Bot API is asked with it, and only the answer's status is reported.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,8 +45,12 @@ def check_token(config: Config, client: httpx.Client) -> Check:
     except httpx.HTTPError as e:
         return Check("token", False, f"the Bot API at {host} cannot be reached ({type(e).__name__})")
     if response.status_code in (401, 404):
-        return Check("token", False, f"the Bot API at {host} refuses the token ({response.status_code}): "
-                                     "get a new one from @BotFather and set TELEGRAM_BOT_TOKEN")
+        return Check(
+            "token",
+            False,
+            f"the Bot API at {host} refuses the token ({response.status_code}): "
+            "get a new one from @BotFather and set TELEGRAM_BOT_TOKEN",
+        )
     if response.status_code != 200:
         return Check("token", False, f"the Bot API at {host} answered {response.status_code}")
     try:
@@ -65,8 +70,11 @@ def check_index(config: Config) -> Check:
         said = str(e)
         return Check("index", False, said if str(config.index) in said else f"{config.index}: {said}")
     sealed = "checksums match" if index.checksums else "loads, but has no checksums (rebuild: python -m bot index)"
-    return Check("index", index.checksums, f"{config.index}: {len(index.articles)} articles, "
-                                           f"{index.chunk_count} passages, {sealed}")
+    return Check(
+        "index",
+        index.checksums,
+        f"{config.index}: {len(index.articles)} articles, {index.chunk_count} passages, {sealed}",
+    )
 
 
 def check_database(config: Config) -> Check:
@@ -102,8 +110,9 @@ def check_site(config: Config, client: httpx.Client) -> Check:
     return Check("site", True, f"{url} answered {response.status_code}")
 
 
-def run_checks(config: Config, client: httpx.Client | None = None,
-               extra: tuple[Callable[[Config, httpx.Client], Check], ...] = ()) -> list[Check]:
+def run_checks(
+    config: Config, client: httpx.Client | None = None, extra: tuple[Callable[[Config, httpx.Client], Check], ...] = ()
+) -> list[Check]:
     own = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
     try:
         checks = [check_token(config, own), check_index(config), check_database(config)]

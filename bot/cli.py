@@ -1,5 +1,6 @@
 """The command line: `crawl`, `index`, `ask`, `chat`, `run`, `check`, `stats`, ... A thin shell over the core;
 its JSON is a public contract."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,14 @@ from typing import Sequence
 from bot.errors import BotError
 from bot.config import MAX_TOP_K, Config, ConfigError
 from bot.engine import build, make_analyzer, open_answerer, report_build
-from bot.measure_commands import (ABLATIONS, DEFAULT_SAFETY_SET, calibrate_thresholds, eval_answers, eval_safety,
-                                  train_safety)
+from bot.measure_commands import (
+    ABLATIONS,
+    DEFAULT_SAFETY_SET,
+    calibrate_thresholds,
+    eval_answers,
+    eval_safety,
+    train_safety,
+)
 
 PROG = "python -m bot"
 
@@ -25,8 +32,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Answers questions about addiction treatment from a site's "
-                                            "articles, quoting and citing them.")
+    parser = _Parser(
+        prog=PROG,
+        description="Answers questions about addiction treatment from a site's articles, quoting and citing them.",
+    )
     parser.add_argument("--env-file", help="settings file (default: .env if present)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -35,11 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--index", type=Path, help="where to write the index (default: BOT_INDEX or index/)")
 
     crawl = commands.add_parser("crawl", help="read a site's articles into the corpus (again: only what changed)")
-    crawl.add_argument("site", nargs="?", help="the site's address or its sitemap's, e.g. https://www.opium.org "
-                                               "(default: BOT_SITE)")
+    crawl.add_argument(
+        "site", nargs="?", help="the site's address or its sitemap's, e.g. https://www.opium.org (default: BOT_SITE)"
+    )
     crawl.add_argument("--corpus", type=Path, help="folder the articles are kept in (default: BOT_CORPUS or corpus/)")
-    crawl.add_argument("--delay", type=float, metavar="SECONDS",
-                       help="pause between two requests, 0 to 60 (default: BOT_CRAWL_DELAY or 1)")
+    crawl.add_argument(
+        "--delay",
+        type=float,
+        metavar="SECONDS",
+        help="pause between two requests, 0 to 60 (default: BOT_CRAWL_DELAY or 1)",
+    )
     crawl.add_argument("--max-pages", type=int, metavar="N", help="fetch at most N pages this time")
     crawl.add_argument("--timeout", type=float, metavar="SECONDS", help="longest a request may take (default: 20)")
     crawl.add_argument("--json", action="store_true", help="print the outcome as one JSON object")
@@ -48,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     source = ask.add_mutually_exclusive_group()
     source.add_argument("--corpus", type=Path, help="answer from these articles (indexed once, then reused)")
     source.add_argument("--index", type=Path, help="answer from this built index")
-    ask.add_argument("--top-k", type=int, metavar="N", help=f"passages in the answer, 1 to {MAX_TOP_K} (default: BOT_TOP_K or 3)")
+    ask.add_argument(
+        "--top-k", type=int, metavar="N", help=f"passages in the answer, 1 to {MAX_TOP_K} (default: BOT_TOP_K or 3)"
+    )
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (JSON Lines with '-')")
     ask.add_argument("question", help="the question, or '-' to read one question a line from standard input")
 
@@ -58,35 +74,64 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="webhook: port to listen on (default: TELEGRAM_WEBHOOK_PORT)")
     run.add_argument("--webhook-url", help="webhook: the public URL Telegram posts to (default: TELEGRAM_WEBHOOK_URL)")
     run.add_argument("--url-path", help="webhook: the path served (default: TELEGRAM_WEBHOOK_PATH)")
-    run.add_argument("--secret-token", help="webhook: the secret every request must carry "
-                                            "(default: TELEGRAM_WEBHOOK_SECRET; the environment keeps it out of ps)")
+    run.add_argument(
+        "--secret-token",
+        help="webhook: the secret every request must carry "
+        "(default: TELEGRAM_WEBHOOK_SECRET; the environment keeps it out of ps)",
+    )
 
     evaluation = commands.add_parser("eval", help="measure retrieval on a labelled question set")
     evaluation.add_argument("--corpus", type=Path, required=True, help="the articles (folder or file)")
-    evaluation.add_argument("--questions", type=Path, required=True,
-                            help="JSON Lines of {\"id\", \"question\", \"relevant\": [article ids]}")
+    evaluation.add_argument(
+        "--questions", type=Path, required=True, help='JSON Lines of {"id", "question", "relevant": [article ids]}'
+    )
     evaluation.add_argument("--k", type=int, default=10, help="also report the measures at this depth")
-    evaluation.add_argument("--top-k", type=int, metavar="N", default=None,
-                            help=f"passages each answer is asked for, as ask --top-k (default 20, at most {MAX_TOP_K})")
+    evaluation.add_argument(
+        "--top-k",
+        type=int,
+        metavar="N",
+        default=None,
+        help=f"passages each answer is asked for, as ask --top-k (default 20, at most {MAX_TOP_K})",
+    )
     evaluation.add_argument("--json", action="store_true", help="print the figures as JSON")
-    evaluation.add_argument("--without", default="", metavar="PARTS",
-                            help=f"switch parts of the analysis off, comma-separated: {', '.join(ABLATIONS)}")
+    evaluation.add_argument(
+        "--without",
+        default="",
+        metavar="PARTS",
+        help=f"switch parts of the analysis off, comma-separated: {', '.join(ABLATIONS)}",
+    )
 
     calibration = commands.add_parser("calibrate", help="measure where the no-answer threshold belongs")
     calibration.add_argument("--corpus", type=Path, default=Path("corpus"), help="the articles (default: corpus/)")
-    calibration.add_argument("--in-scope", type=Path, default=Path("evalsets/answers/sample_questions.jsonl"),
-                             help="questions the articles answer, with their relevant articles")
-    calibration.add_argument("--out-of-scope", type=Path, default=Path("evalsets/answers/sample_out_of_scope.jsonl"),
-                             help="questions the articles do not answer")
+    calibration.add_argument(
+        "--in-scope",
+        type=Path,
+        default=Path("evalsets/answers/sample_questions.jsonl"),
+        help="questions the articles answer, with their relevant articles",
+    )
+    calibration.add_argument(
+        "--out-of-scope",
+        type=Path,
+        default=Path("evalsets/answers/sample_out_of_scope.jsonl"),
+        help="questions the articles do not answer",
+    )
     calibration.add_argument("--json", action="store_true", help="print the table as JSON")
 
     safety_eval = commands.add_parser("eval-safety", help="measure crisis triage on labelled sets and real text")
-    safety_eval.add_argument("file", nargs="*", type=Path,
-                             help="JSON Lines of {\"text\", \"label\", \"lost_tolerance\"} "
-                                  f"(default: {DEFAULT_SAFETY_SET}, the last blind set measured)")
-    safety_eval.add_argument("--real", choices=("test", "dev", "all", "none"), default="test",
-                             help="which split of the real text (consumer questions, SciFact claims) to measure "
-                                  "(default: test, the held-out one)")
+    safety_eval.add_argument(
+        "file",
+        nargs="*",
+        type=Path,
+        help='JSON Lines of {"text", "label", "lost_tolerance"} '
+        f"(default: {DEFAULT_SAFETY_SET}, the last blind set measured)",
+    )
+    safety_eval.add_argument(
+        "--real",
+        choices=("test", "dev", "all", "none"),
+        default="test",
+        help="which split of the real text (consumer questions, SciFact claims) to measure "
+        "(default: test, the held-out one)",
+    )
     safety_eval.add_argument("--shared", type=Path, help="the shared data sets (default: ../shared/data)")
     safety_eval.add_argument("--json", action="store_true", help="print the figures as JSON")
 
@@ -117,9 +162,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = Config.from_env(env_file=args.env_file)
         if getattr(args, "top_k", None) is not None and not 1 <= args.top_k <= MAX_TOP_K:
             raise ConfigError(f"--top-k must be between 1 and {MAX_TOP_K}, got {args.top_k}")
-        return {"crawl": _crawl, "index": _index, "ask": _ask, "chat": _chat, "run": _run, "eval": eval_answers,
-                "calibrate": calibrate_thresholds, "eval-safety": eval_safety, "train-safety": train_safety,
-                "stats": _stats, "check": _check}[args.command](args, config)
+        return {
+            "crawl": _crawl,
+            "index": _index,
+            "ask": _ask,
+            "chat": _chat,
+            "run": _run,
+            "eval": eval_answers,
+            "calibrate": calibrate_thresholds,
+            "eval-safety": eval_safety,
+            "train-safety": train_safety,
+            "stats": _stats,
+            "check": _check,
+        }[args.command](args, config)
     except BotError as e:
         _stderr(f"{PROG}: error: {e}")
         return 1
@@ -202,9 +257,13 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
     from bot.logs import configure_logging
 
-    overrides = {"webhook_listen": args.listen, "webhook_port": args.port, "webhook_url": args.webhook_url,
-                 "webhook_path": args.url_path.strip("/") if args.url_path else None,
-                 "webhook_secret": args.secret_token}
+    overrides = {
+        "webhook_listen": args.listen,
+        "webhook_port": args.port,
+        "webhook_url": args.webhook_url,
+        "webhook_path": args.url_path.strip("/") if args.url_path else None,
+        "webhook_secret": args.secret_token,
+    }
     telegram = dataclasses.replace(config.telegram, **{k: v for k, v in overrides.items() if v is not None})
     config = dataclasses.replace(config, telegram=telegram)
     token = telegram.require_token()

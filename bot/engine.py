@@ -3,6 +3,7 @@
 Shared by the CLI and the Telegram bot, so both follow one rule: a named index is used as it is (the
 user is told if its corpus changed), a corpus is indexed when its index does not match it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,22 +33,33 @@ def report_build(report: BuildReport, say: Callable[[str], None]) -> None:
     say(report.summary())
 
 
-def build(config: Config, corpus: Path, index: Path, analyzer: Analyzer,
-          say: Callable[[str], None], progress=None) -> tuple[SearchIndex, BuildReport]:
-    return build_index(corpus, index, analyzer, config.index_settings, say=say,
-                       wait_seconds=config.build_wait_seconds, progress=progress)
+def build(
+    config: Config, corpus: Path, index: Path, analyzer: Analyzer, say: Callable[[str], None], progress=None
+) -> tuple[SearchIndex, BuildReport]:
+    return build_index(
+        corpus,
+        index,
+        analyzer,
+        config.index_settings,
+        say=say,
+        wait_seconds=config.build_wait_seconds,
+        progress=progress,
+    )
 
 
 def load(index: Path, analyzer: Analyzer, say: Callable[[str], None]) -> SearchIndex:
     loaded = SearchIndex.load(index, analyzer)
     if not loaded.checksums:
-        say(f"note: {index} was built before indexes had checksums, so damage inside its files cannot be "
-            f"noticed; rebuild it with: python -m bot index --index {index}")
+        say(
+            f"note: {index} was built before indexes had checksums, so damage inside its files cannot be "
+            f"noticed; rebuild it with: python -m bot index --index {index}"
+        )
     return loaded
 
 
-def open_answerer(config: Config, corpus: Path | None = None, index: Path | None = None,
-                  say: Callable[[str], None] = lambda _: None) -> Answerer:
+def open_answerer(
+    config: Config, corpus: Path | None = None, index: Path | None = None, say: Callable[[str], None] = lambda _: None
+) -> Answerer:
     """`index` alone: load it. `corpus` alone: an index cached for it. Neither: the configured pair."""
     analyzer = make_analyzer(config)
 
@@ -59,13 +71,16 @@ def open_answerer(config: Config, corpus: Path | None = None, index: Path | None
         recorded = loaded.manifest.get("corpus", {})
         path = recorded.get("path")
         if path and Path(path).exists() and corpus_fingerprint(Path(path)) != recorded.get("fingerprint"):
-            say(f"note: {path} changed since this index was built; rebuild with: python -m bot index "
-                f"--corpus {path} --index {index}")
+            say(
+                f"note: {path} changed since this index was built; rebuild with: python -m bot index "
+                f"--corpus {path} --index {index}"
+            )
         return answerer(loaded)
     if corpus is not None and index is None:
         # one cached index per corpus and settings, so comparing settings does not rebuild back and forth
-        identity = json.dumps([str(corpus.resolve()), analyzer.fingerprint, config.index_settings.as_dict()],
-                              sort_keys=True)
+        identity = json.dumps(
+            [str(corpus.resolve()), analyzer.fingerprint, config.index_settings.as_dict()], sort_keys=True
+        )
         key = hashlib.sha256(identity.encode()).hexdigest()[:16]
         index = config.cache_dir / "indexes" / key
     corpus = corpus if corpus is not None else config.corpus
@@ -99,6 +114,8 @@ def safety_rules(config: Config) -> Triager:
     try:
         model = shipped_model()
     except (OSError, ValueError, KeyError) as e:
-        raise IndexLoadError(f"the crisis model in bot/data/safety_model cannot be read ({e}); "
-                             "reinstall the package or run: python -m bot train-safety") from None
+        raise IndexLoadError(
+            f"the crisis model in bot/data/safety_model cannot be read ({e}); "
+            "reinstall the package or run: python -m bot train-safety"
+        ) from None
     return Triager(phrases, model)

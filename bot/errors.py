@@ -3,6 +3,7 @@
 Each says what is wrong and where, in one line fit for a person; the command line catches this one type,
 in one place, and prints it without a traceback. Anything else is a bug and is logged as one.
 """
+
 from __future__ import annotations
 
 

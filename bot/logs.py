@@ -5,6 +5,7 @@ WARNING, and a filter on every handler blanks the token (and any other secret) w
 Below DEBUG, an error is one line (what failed and why), never a traceback on the console: the libraries'
 retry loops log whole tracebacks for an unreachable server or a rejected token.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,6 +52,7 @@ def configure_logging(level: str, secrets: Iterable[str] = (), stream=None) -> N
     root.setLevel(level)
     if logging.getLevelName(level) > logging.DEBUG:  # "Exception ignored in ..." at exit: one line, not a traceback
         sys.unraisablehook = lambda u: logging.getLogger("bot").warning(
-            "ignored while shutting down: %s", type(u.exc_value).__name__ if u.exc_value else u.exc_type.__name__)
+            "ignored while shutting down: %s", type(u.exc_value).__name__ if u.exc_value else u.exc_type.__name__
+        )
     for noisy in ("httpx", "httpcore", "tornado.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

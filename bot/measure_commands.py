@@ -4,6 +4,7 @@ thresholds), `eval-safety` (crisis triage on labelled sets and real text) and `t
 Apart from bot/cli.py, which parses every command's options and runs the others: each function here takes
 the parsed arguments and the configuration, prints its figures, and returns the exit status.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,11 @@ def eval_safety(args: argparse.Namespace, config: Config) -> int:
     real = {}
     if args.real != "none":
         shared = _shared_data(args, "--shared, or --real none")
-        rows = [m for m in data.consumer_questions(shared) + data.scifact_claims(shared)
-                if args.real == "all" or m.split == args.real]
+        rows = [
+            m
+            for m in data.consumer_questions(shared) + data.scifact_claims(shared)
+            if args.real == "all" or m.split == args.real
+        ]
         real = by_source(rows, triager)
     if args.json:
         out = sets[str(files[0])].as_dict()  # one file's figures at the top, as before
@@ -56,8 +60,10 @@ def eval_safety(args: argparse.Namespace, config: Config) -> int:
         print(f"real text ({args.real} split): emergency replies (goal at most 0.2%) and concern (goal at most 2%)")
         for name, report in sorted(real.items()):
             d = report.as_dict()
-            print(f"  {name:28} {d['messages']:5} messages: {sum(report.alarms.values())} emergency "
-                  f"({d['emergency_rate']:.2%}), concern or above {d['concern_rate']:.2%}")
+            print(
+                f"  {name:28} {d['messages']:5} messages: {sum(report.alarms.values())} emergency "
+                f"({d['emergency_rate']:.2%}), concern or above {d['concern_rate']:.2%}"
+            )
             for label, text, _ in report.false_alarms:
                 print(f"    emergency [{label}]: {text[:160]}")
     return 0
@@ -82,8 +88,10 @@ def train_safety(args: argparse.Namespace, config: Config) -> int:
     shared = _shared_data(args, "--shared")
     out = args.out or default_folder()
     meta = train(out, safety_phrases(config), shared, say=_stderr)
-    print(f"wrote {out}: thresholds {meta['thresholds']}; dev split: {meta['dev']['emergencies_caught']:.1%} of "
-          f"emergencies caught, {meta['dev']['real_emergency_rate']:.2%} emergency replies on real text")
+    print(
+        f"wrote {out}: thresholds {meta['thresholds']}; dev split: {meta['dev']['emergencies_caught']:.1%} of "
+        f"emergencies caught, {meta['dev']['real_emergency_rate']:.2%} emergency replies on real text"
+    )
     return 0
 
 
@@ -95,9 +103,12 @@ def _without(config: Config, parts: str) -> Config:
     unknown = [p for p in chosen if p not in ABLATIONS]
     if unknown:
         raise ConfigError(f"--without: unknown part {unknown[0]!r} (choose from {', '.join(ABLATIONS)})")
-    analyzer = dataclasses.replace(config.analyzer, stemmer="none" if "stemming" in chosen else config.analyzer.stemmer,
-                                   stopwords="stopwords" not in chosen and config.analyzer.stopwords,
-                                   synonyms="synonyms" not in chosen and config.analyzer.synonyms)
+    analyzer = dataclasses.replace(
+        config.analyzer,
+        stemmer="none" if "stemming" in chosen else config.analyzer.stemmer,
+        stopwords="stopwords" not in chosen and config.analyzer.stopwords,
+        synonyms="synonyms" not in chosen and config.analyzer.synonyms,
+    )
     index = dataclasses.replace(config.index_settings, index_titles="titles" not in chosen)
     answer = dataclasses.replace(config.answer, spelling="spelling" not in chosen)
     return dataclasses.replace(config, analyzer=analyzer, index_settings=index, answer=answer)
@@ -124,8 +135,10 @@ def eval_answers(args: argparse.Namespace, config: Config) -> int:
         print(json.dumps(figures))
         return 0
     names = MEASURES + tuple(n for n in figures.get("retrieval_only", {}) if n not in MEASURES)
-    print(f"{args.questions}: {figures['questions']} questions over {args.corpus}"
-          + (f" (without {args.without})" if args.without else ""))
+    print(
+        f"{args.questions}: {figures['questions']} questions over {args.corpus}"
+        + (f" (without {args.without})" if args.without else "")
+    )
     print(f"  {'':24}" + "".join(f"{n:>10}" for n in names))
     print(f"  {f'answers (ask --top-k {depth})':24}" + "".join(f"{figures[n]:10.4f}" for n in names))
     if "retrieval_only" in figures:
@@ -133,8 +146,10 @@ def eval_answers(args: argparse.Namespace, config: Config) -> int:
     if figures["questions"]:
         print(f"  in scope answered {figures['answered']:.1%}, right article first {figures['right_first']:.1%}")
     if "phrased" in figures:
-        print(f"  top passage holds the answer {figures['phrase_first']:.1%} "
-              f"(in the first three {figures['phrase_top3']:.1%}) of {figures['phrased']}")
+        print(
+            f"  top passage holds the answer {figures['phrase_first']:.1%} "
+            f"(in the first three {figures['phrase_top3']:.1%}) of {figures['phrased']}"
+        )
     if "out_of_scope" in figures:
         print(f"  out of scope declined {figures['declined']:.1%} of {figures['out_of_scope']}")
     print(f"  emergency replies {figures['emergency']:.1%}")
@@ -159,11 +174,19 @@ def calibrate_thresholds(args: argparse.Namespace, config: Config) -> int:
         print(json.dumps(result))
         return 0
     print(f"{result['in_scope']} in-scope and {result['out_of_scope']} out-of-scope questions over {args.corpus}")
-    print("BOT_MIN_KEYNESS  BOT_MIN_COVERAGE  in scope, right article first  in scope, answered  out of scope, answered")
+    print(
+        "BOT_MIN_KEYNESS  BOT_MIN_COVERAGE  in scope, right article first  in scope, answered  out of scope, answered"
+    )
     for row in result["rows"]:
-        mark = "  <- chosen" if (row["threshold"], row["keyness"]) == (result["chosen"], result["chosen_keyness"]) else ""
-        print(f"{row['keyness']:15.1f}  {row['threshold']:16.2f}  {row['in_scope_right']:29.1%}"
-              f"  {row['in_scope_answered']:18.1%}  {row['out_of_scope_answered']:22.1%}{mark}")
-    print(f"chosen: BOT_MIN_COVERAGE={result['chosen']} BOT_MIN_KEYNESS={result['chosen_keyness']} "
-          f"(now {config.answer.min_coverage} and {config.answer.min_keyness})")
+        mark = (
+            "  <- chosen" if (row["threshold"], row["keyness"]) == (result["chosen"], result["chosen_keyness"]) else ""
+        )
+        print(
+            f"{row['keyness']:15.1f}  {row['threshold']:16.2f}  {row['in_scope_right']:29.1%}"
+            f"  {row['in_scope_answered']:18.1%}  {row['out_of_scope_answered']:22.1%}{mark}"
+        )
+    print(
+        f"chosen: BOT_MIN_COVERAGE={result['chosen']} BOT_MIN_KEYNESS={result['chosen_keyness']} "
+        f"(now {config.answer.min_coverage} and {config.answer.min_keyness})"
+    )
     return 0

@@ -1,4 +1,5 @@
 """Progress bars for long crawls and builds, on a terminal only: silent under --json, in logs and in pipes."""
+
 from __future__ import annotations
 
 import sys
@@ -20,7 +21,8 @@ def progress_bar(enabled: bool = True, stream: TextIO | None = None) -> Progress
     from tqdm import tqdm
 
     def bar(items: Iterable[T], total: int, label: str) -> Iterable[T]:
-        return tqdm(items, total=total, desc=label, unit=label.rstrip("s") or "it", file=stream, leave=False,
-                    dynamic_ncols=True)
+        return tqdm(
+            items, total=total, desc=label, unit=label.rstrip("s") or "it", file=stream, leave=False, dynamic_ncols=True
+        )
 
     return bar

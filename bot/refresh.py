@@ -3,6 +3,7 @@
 The crawl replaces the corpus whole or not at all and the build goes beside the live index, so whatever
 fails, the bot keeps answering from the last good index, and the log says why in one line.
 """
+
 from __future__ import annotations
 
 import asyncio

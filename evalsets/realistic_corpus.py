@@ -7,6 +7,7 @@ the size and mix an operator's site has, not on six articles.
 Deterministic: the same shared data gives the same corpus. The pages are read from ../shared/data and
 written to OUT_DIR (never into the repository).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,10 +22,17 @@ TOPICAL = re.compile(
     r"\b(alcohol|drug|drugs|opioid|heroin|cocaine|methamphetamine|marijuana|inhalants|steroids|smok\w*|tobacco|"
     r"e-cigarettes|nicotine|caffeine|poisoning|delirium|depression|anxiety|bipolar|mental|panic|stress|"
     r"post-traumatic|schizophrenia|suicide|eating disorders|gambling|dual diagnosis|pain relievers|"
-    r"sleep disorders|underage drinking|substance)\b", re.I)
+    r"sleep disorders|underage drinking|substance)\b",
+    re.I,
+)
 NOT_TOPICAL = {"MPlusHealthTopics_0000590"}  # Medicare Prescription Drug Coverage: insurance, not drugs
-SENIOR_HEALTH = ["NIHSeniorHealth_0000002", "NIHSeniorHealth_0000055", "NIHSeniorHealth_0000060",
-                 "NIHSeniorHealth_0000014", "NIHSeniorHealth_0000005"]
+SENIOR_HEALTH = [
+    "NIHSeniorHealth_0000002",
+    "NIHSeniorHealth_0000055",
+    "NIHSeniorHealth_0000060",
+    "NIHSeniorHealth_0000014",
+    "NIHSeniorHealth_0000005",
+]
 UNRELATED_EVERY = 4  # every fourth other MedlinePlus topic page: about 230 pages on everything else
 
 

@@ -1,4 +1,5 @@
 """Every test runs offline and isolated: no nltk data, no settings from the machine, no shared cache."""
+
 from __future__ import annotations
 
 import os

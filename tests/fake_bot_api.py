@@ -56,11 +56,18 @@ _LONG_POLL_CAP = 5.0  # seconds a getUpdates may block, whatever `timeout` asks 
 
 # tdlib's entity types as the Bot API names them in a Message (those Telegram HTML can make but a mention)
 _ENTITY_TYPES = {
-    "textEntityTypeBold": "bold", "textEntityTypeItalic": "italic", "textEntityTypeUnderline": "underline",
-    "textEntityTypeStrikethrough": "strikethrough", "textEntityTypeSpoiler": "spoiler",
-    "textEntityTypeCode": "code", "textEntityTypePre": "pre", "textEntityTypePreCode": "pre",
-    "textEntityTypeTextUrl": "text_link", "textEntityTypeBlockQuote": "blockquote",
-    "textEntityTypeExpandableBlockQuote": "expandable_blockquote", "textEntityTypeCustomEmoji": "custom_emoji",
+    "textEntityTypeBold": "bold",
+    "textEntityTypeItalic": "italic",
+    "textEntityTypeUnderline": "underline",
+    "textEntityTypeStrikethrough": "strikethrough",
+    "textEntityTypeSpoiler": "spoiler",
+    "textEntityTypeCode": "code",
+    "textEntityTypePre": "pre",
+    "textEntityTypePreCode": "pre",
+    "textEntityTypeTextUrl": "text_link",
+    "textEntityTypeBlockQuote": "blockquote",
+    "textEntityTypeExpandableBlockQuote": "expandable_blockquote",
+    "textEntityTypeCustomEmoji": "custom_emoji",
 }
 _ENTITY_FIELDS = {"url": "url", "language": "language", "custom_emoji_id": "custom_emoji_id"}
 # a "&" that starts none of the entities Telegram HTML has (&lt; &gt; &amp; &quot; and numeric ones), with ";"
@@ -110,8 +117,18 @@ def _strip_formatted(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
 # The string parameters of the methods the fake answers: PTB sends them as they are, never JSON-encoded.
 TEXT_FIELDS = frozenset(
     {
-        "text", "parse_mode", "action", "callback_query_id", "inline_query_id", "next_offset", "url",
-        "secret_token", "ip_address", "language_code", "business_connection_id", "message_effect_id",
+        "text",
+        "parse_mode",
+        "action",
+        "callback_query_id",
+        "inline_query_id",
+        "next_offset",
+        "url",
+        "secret_token",
+        "ip_address",
+        "language_code",
+        "business_connection_id",
+        "message_effect_id",
         "inline_message_id",
     }
 )
@@ -166,9 +183,17 @@ _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _CHAT_ACTIONS = frozenset(
     {
-        "typing", "upload_photo", "record_video", "upload_video", "record_voice",
-        "upload_voice", "upload_document", "choose_sticker", "find_location",
-        "record_video_note", "upload_video_note",
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
     }
 )
 _DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -335,8 +360,7 @@ class FakeBotAPI:
         with self._lock:
             user = self._users.get(user_id)
             if user is None or (first_name and user.get("first_name") != first_name):
-                user = {"id": user_id, "is_bot": False, "first_name": first_name or "Alex",
-                        "language_code": "en"}
+                user = {"id": user_id, "is_bot": False, "first_name": first_name or "Alex", "language_code": "en"}
                 self._users[user_id] = user
             return dict(user)
 
@@ -525,8 +549,7 @@ class FakeBotAPI:
         with self._cond:
             while True:
                 matching = [
-                    params for name, params in self.calls
-                    if name == method and (where is None or where(params))
+                    params for name, params in self.calls if name == method and (where is None or where(params))
                 ]
                 if len(matching) >= count:
                     return copy.deepcopy(matching)
@@ -542,8 +565,7 @@ class FakeBotAPI:
 
     # ---------------------------------------------------------------- faults
 
-    def inject(self, method: str, fault: str, times: int = 1, retry_after: int = 1,
-               delay: float = 0.0) -> None:
+    def inject(self, method: str, fault: str, times: int = 1, retry_after: int = 1, delay: float = 0.0) -> None:
         """Make the next ``times`` calls to ``method`` ("*": any method but getUpdates) fail.
 
         fault: "429" (with parameters.retry_after), "500", "502", "400"; and, over HTTP only (see
@@ -560,8 +582,7 @@ class FakeBotAPI:
             raise ValueError("times must be >= 1")
         with self._lock:
             self._faults.append(
-                {"method": method, "fault": fault, "times": times,
-                 "retry_after": retry_after, "delay": delay}
+                {"method": method, "fault": fault, "times": times, "retry_after": retry_after, "delay": delay}
             )
 
     def take_fault(self, method: str) -> dict | None:
@@ -602,9 +623,7 @@ class FakeBotAPI:
         headers = {"Content-Type": "application/json"}
         if secret_token is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret_token
-        request = urllib.request.Request(
-            url, data=json.dumps(update).encode("utf-8"), headers=headers, method="POST"
-        )
+        request = urllib.request.Request(url, data=json.dumps(update).encode("utf-8"), headers=headers, method="POST")
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
             with opener.open(request, timeout=10) as response:
@@ -644,8 +663,7 @@ class FakeBotAPI:
                     raise ApiError(404, "Not Found: method not found")  # what Telegram answers
                 result = method_handler(params)
                 if isinstance(result, _Ok):
-                    status, payload = 200, {"ok": True, "result": result.result,
-                                            "description": result.description}
+                    status, payload = 200, {"ok": True, "result": result.result, "description": result.description}
                 else:
                     status, payload = 200, {"ok": True, "result": result}
             except ApiError as error:
@@ -683,8 +701,15 @@ class FakeBotAPI:
             message = str(exc)
             self.judged.append({"method": method, "units": None, "entities": None, "links": [], "error": message})
             raise bad_request(message[:1].lower() + message[1:]) from None  # "can't parse entities: Can't find ..."
-        self.judged.append({"method": method, "units": parsed.units, "entities": len(parsed.entities),
-                            "links": parsed.links(), "error": None})
+        self.judged.append(
+            {
+                "method": method,
+                "units": parsed.units,
+                "entities": len(parsed.entities),
+                "links": parsed.links(),
+                "error": None,
+            }
+        )
         if parsed.units > MAX_TEXT_LENGTH:
             raise bad_request("message is too long")
         return parsed
@@ -701,9 +726,11 @@ class FakeBotAPI:
             parsed = self._judge(method, raw)
             bare = _BARE_AMPERSAND.search(raw) if self.strict_html else None
             if bare:  # Telegram would show it as it is; the bot meant to escape it
-                offset = len(raw[:bare.start()].encode("utf-8"))
-                raise bad_request(f'can\'t parse entities: Character "&" at byte offset {offset} does not start an HTML '
-                           'entity (only &lt; &gt; &amp; &quot; and numeric ones are supported); escape it as "&amp;"')
+                offset = len(raw[: bare.start()].encode("utf-8"))
+                raise bad_request(
+                    f'can\'t parse entities: Character "&" at byte offset {offset} does not start an HTML '
+                    'entity (only &lt; &gt; &amp; &quot; and numeric ones are supported); escape it as "&amp;"'
+                )
             text, entities = parsed.text, _message_entities(parsed)
         elif mode == "":
             text = raw
@@ -728,7 +755,9 @@ class FakeBotAPI:
                 raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
             for button in row:
                 if not isinstance(button, dict) or not button.get("text"):
-                    raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+                    raise bad_request(
+                        "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+                    )
                 data = button.get("callback_data")
                 if data is not None and not (1 <= len(str(data).encode("utf-8")) <= 64):
                     raise bad_request("BUTTON_DATA_INVALID")
@@ -757,8 +786,11 @@ class FakeBotAPI:
 
     def _m_get_updates(self, params: dict) -> list[dict]:
         if self.webhook is not None:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = _as_int(params.get("offset"), 0)
         limit = min(100, max(1, _as_int(params.get("limit"), 100)))
         try:
@@ -782,8 +814,10 @@ class FakeBotAPI:
             if batch or self._stopped.is_set():
                 return copy.deepcopy(batch)
             if generation != self._poll_generation:
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; "
-                                    "make sure that only one bot instance is running")
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                )
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
@@ -897,7 +931,7 @@ class FakeBotAPI:
         seen: set[str] = set()
         for result in results:
             if not isinstance(result, dict) or not result.get("type") or not result.get("id"):
-                raise bad_request("can't parse InlineQueryResult: field \"type\"/\"id\" must be a non-empty String")
+                raise bad_request('can\'t parse InlineQueryResult: field "type"/"id" must be a non-empty String')
             result_id = str(result["id"])
             if len(result_id.encode("utf-8")) > 64:
                 raise bad_request("RESULT_ID_INVALID")
@@ -910,11 +944,17 @@ class FakeBotAPI:
             if isinstance(content, dict) and "message_text" in content:
                 try:
                     self._formatted_text(
-                        {"text": content.get("message_text"), "parse_mode": content.get("parse_mode"),
-                         "entities": content.get("entities")}, method="answerInlineQuery"
+                        {
+                            "text": content.get("message_text"),
+                            "parse_mode": content.get("parse_mode"),
+                            "entities": content.get("entities"),
+                        },
+                        method="answerInlineQuery",
                     )
                 except ApiError as error:
-                    raise bad_request(f"result {result_id}: {error.description.removeprefix('Bad Request: ')}") from None
+                    raise bad_request(
+                        f"result {result_id}: {error.description.removeprefix('Bad Request: ')}"
+                    ) from None
         self._open_inline_queries.discard(query_id)
         return True
 

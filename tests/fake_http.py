@@ -6,6 +6,7 @@ reads them, the bot run as a process (`python -m bot run`), the webhook. Each re
 FakeBotAPI.route / take_fault / dispatch as in-process (tests/fake_request.py), from a form body, as PTB
 sends it. Started by FakeBotAPI.start() (or ``with FakeBotAPI() as fake``); `fake.base_url` is its address.
 """
+
 from __future__ import annotations
 
 import http.server
@@ -67,8 +68,9 @@ class HTTPServing:
         self._connections: set[socket.socket] = set()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.serving = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="FakeBotAPI", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="FakeBotAPI", daemon=True
+        )
         self._thread.start()
 
     @property
@@ -106,8 +108,11 @@ class HTTPServing:
             self.fake.server_errors.append(traceback.format_exc())
             handler.close_connection = True
             try:
-                _send_json(handler, 500, {"ok": False, "error_code": 500,
-                                          "description": "Internal Server Error (bug in FakeBotAPI)"})
+                _send_json(
+                    handler,
+                    500,
+                    {"ok": False, "error_code": 500, "description": "Internal Server Error (bug in FakeBotAPI)"},
+                )
             except Exception:
                 pass
 
@@ -153,8 +158,9 @@ def _form(handler: _Handler, query: str, body: bytes) -> dict:
     """The fields of the query string and a form body, as PTB sends them (no files: the bot sends none)."""
     mime = handler.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if body and mime not in ("", "application/x-www-form-urlencoded"):
-        raise bad_request(f"the fake Bot API reads form bodies only (what python-telegram-bot sends without "
-                          f"files), not {mime}")
+        raise bad_request(
+            f"the fake Bot API reads form bodies only (what python-telegram-bot sends without files), not {mime}"
+        )
     fields = urllib.parse.parse_qsl(query, keep_blank_values=True)
     fields += urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     return {key: decode_field(key, value) for key, value in fields}

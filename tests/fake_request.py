@@ -13,6 +13,7 @@ injected for a call that comes this way is recorded in `server_errors`, so the t
 
     application = build_application(config, answerer, transport=lambda: FakeRequest(fake))
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,10 +53,16 @@ class FakeRequest(BaseRequest):
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)  # a long poll still waiting ends with the fake
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout: Any = BaseRequest.DEFAULT_NONE, write_timeout: Any = BaseRequest.DEFAULT_NONE,
-                         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-                         pool_timeout: Any = BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
         if request_data is not None and request_data.contains_files:
             return self._refuse("a file upload (the bot sends none; the fake reads no files)")
         fields = request_data.json_parameters if request_data is not None else {}
@@ -78,8 +85,10 @@ class FakeRequest(BaseRequest):
         fault = self.fake.take_fault(method)
         if fault is not None:
             if fault["fault"] in CONNECTION_FAULTS:
-                self.fake.server_errors.append(f"fault {fault['fault']!r} injected for {method}, which came "
-                                               "in-process (FakeRequest): connection faults need the HTTP server")
+                self.fake.server_errors.append(
+                    f"fault {fault['fault']!r} injected for {method}, which came "
+                    "in-process (FakeRequest): connection faults need the HTTP server"
+                )
                 return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error (see server_errors)"}
             return self.fake.fault_answer(fault)
         return self.fake.dispatch(method, params)

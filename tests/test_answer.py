@@ -1,4 +1,5 @@
 """answer(): cited passages from the articles' own text, or a kind no, always with disclaimer and helpline."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,18 +39,22 @@ def test_passages_are_one_to_three_whole_sentences_of_their_chunk(answerer, samp
         for c in answerer.answer(question).citations:
             article = next(a for a in sample.articles if a.id == c.article_id)
             chunk = next(sample.chunk(i) for i in range(sample.chunk_count) if sample.chunk_id(i) == c.chunk_id)
-            chunk_text = article.text[chunk.start:chunk.end]
+            chunk_text = article.text[chunk.start : chunk.end]
             assert c.passage in chunk_text
             start = article.text.index(c.passage, chunk.start)
-            sentences = [(s, e) for s, e in sentence_spans(article.text, chunk.start, chunk.end)
-                         if s >= start and e <= start + len(c.passage)]
+            sentences = [
+                (s, e)
+                for s, e in sentence_spans(article.text, chunk.start, chunk.end)
+                if s >= start and e <= start + len(c.passage)
+            ]
             assert 1 <= len(sentences) <= 3
             assert sentences[0][0] == start and sentences[-1][1] == start + len(c.passage)
             assert len(c.passage) < len(chunk_text) or len(sentences) == len(sentence_spans(chunk_text))
 
 
-@pytest.mark.parametrize("question", ["what is the weather in paris", "how do i bake sourdough bread",
-                                      "asdfgh qwerty", "", "   ", "?!"])
+@pytest.mark.parametrize(
+    "question", ["what is the weather in paris", "how do i bake sourdough bread", "asdfgh qwerty", "", "   ", "?!"]
+)
 def test_no_answer_below_the_threshold_is_kind_and_gives_the_helpline(answerer, question):
     answer = answerer.answer(question)
     assert not answer.answered and answer.citations == ()
@@ -67,9 +72,14 @@ def test_threshold_filters_weak_matches_and_never_fills_with_zero_scores(sample)
 
 
 def test_at_most_two_passages_from_one_article(tmp_path):
-    paragraphs = "\n\n".join(f"## Part {i}\n\nNaltrexone fact number {i} about naltrexone and relapse." for i in range(8))
+    paragraphs = "\n\n".join(
+        f"## Part {i}\n\nNaltrexone fact number {i} about naltrexone and relapse." for i in range(8)
+    )
     write(tmp_path / "one.md", f"---\ntitle: Naltrexone facts\nurl: https://example.org/n\n---\n\n{paragraphs}\n")
-    write(tmp_path / "two.md", "---\ntitle: Other\nurl: https://example.org/o\n---\n\nNaltrexone also helps prevent a relapse.\n")
+    write(
+        tmp_path / "two.md",
+        "---\ntitle: Other\nurl: https://example.org/o\n---\n\nNaltrexone also helps prevent a relapse.\n",
+    )
     index = SearchIndex.build(load_corpus(tmp_path), Analyzer())
     answer = Answerer(index, AnswerSettings(top_k=5, min_score=0.0, relative_floor=0.0)).answer("naltrexone relapse")
     per_article = {}
@@ -88,8 +98,9 @@ def test_excerpt_articles_are_marked_as_excerpts(answerer):
 
 
 def test_disclaimer_and_helpline_are_configurable(sample):
-    settings = AnswerSettings(contacts=Contacts(Helpline("Local line", "0800 123", "9-5", ""),
-                                                disclaimer="Not medical advice."))
+    settings = AnswerSettings(
+        contacts=Contacts(Helpline("Local line", "0800 123", "9-5", ""), disclaimer="Not medical advice.")
+    )
     for question in ["naltrexone detox", "unrelated bread question"]:
         answer = Answerer(sample, settings).answer(question)
         assert answer.disclaimer == "Not medical advice."
@@ -104,8 +115,17 @@ def test_top_k_limits_the_passages(answerer):
 def test_answer_json_has_the_contract_keys(answerer):
     data = answerer.answer("naltrexone detox").to_json()
     assert set(data) >= {"question", "answered", "crisis", "citations", "message", "disclaimer", "helpline"}
-    assert set(data["citations"][0]) >= {"rank", "article_id", "chunk_id", "title", "section", "url", "link",
-                                         "passage", "score"}
+    assert set(data["citations"][0]) >= {
+        "rank",
+        "article_id",
+        "chunk_id",
+        "title",
+        "section",
+        "url",
+        "link",
+        "passage",
+        "score",
+    }
 
 
 def test_answer_is_pure(answerer):
@@ -114,8 +134,15 @@ def test_answer_is_pure(answerer):
     assert dataclasses.is_dataclass(first)
 
 
-@pytest.mark.parametrize("message, note", [("hi", "Ask me anything"), ("Hello there!", "Ask me anything"),
-                                           ("thanks", "You're welcome"), ("Thank you so much \U0001F64F", "You're welcome")])
+@pytest.mark.parametrize(
+    "message, note",
+    [
+        ("hi", "Ask me anything"),
+        ("Hello there!", "Ask me anything"),
+        ("thanks", "You're welcome"),
+        ("Thank you so much \U0001f64f", "You're welcome"),
+    ],
+)
 def test_greetings_and_thanks_get_a_short_reply_not_a_search(answerer, message, note):
     answer = answerer.answer(message)
     assert not answer.answered and note in answer.note

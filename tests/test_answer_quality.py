@@ -1,4 +1,5 @@
 """Answers that answer: the passage that holds the answer, the right subject, an honest "not covered"."""
+
 from __future__ import annotations
 
 import json
@@ -38,27 +39,45 @@ def first_quote(tmp_path, title: str, body: str, question: str) -> str:
 
 
 def test_a_sentence_that_introduces_a_list_is_quoted_with_the_list(tmp_path):
-    passage = first_quote(tmp_path, "Gambling", (
-        "Many people enjoy gambling now and then, but some lose control of their gambling. "
-        "Signs of problem gambling include\n- Always thinking about gambling\n- Lying about gambling\n"
-        "- Gambling with money you need for other things\n\nTreatment can help."), "signs of a gambling problem")
+    passage = first_quote(
+        tmp_path,
+        "Gambling",
+        (
+            "Many people enjoy gambling now and then, but some lose control of their gambling. "
+            "Signs of problem gambling include\n- Always thinking about gambling\n- Lying about gambling\n"
+            "- Gambling with money you need for other things\n\nTreatment can help."
+        ),
+        "signs of a gambling problem",
+    )
     assert "Signs of problem gambling include" in passage
     assert "Lying about gambling" in passage and "money you need" in passage
 
 
 def test_a_sentence_that_only_restates_the_question_comes_with_the_one_that_answers(tmp_path):
-    passage = first_quote(tmp_path, "Alcohol", (
-        "Drinking too much can harm your health. Another common problem is binge drinking. It is drinking "
-        "about five or more drinks in two hours for men. For women, it is about four or more drinks in two "
-        "hours.\n\nToo much alcohol is dangerous."), "what counts as binge drinking")
+    passage = first_quote(
+        tmp_path,
+        "Alcohol",
+        (
+            "Drinking too much can harm your health. Another common problem is binge drinking. It is drinking "
+            "about five or more drinks in two hours for men. For women, it is about four or more drinks in two "
+            "hours.\n\nToo much alcohol is dangerous."
+        ),
+        "what counts as binge drinking",
+    )
     assert "five or more drinks in two hours" in passage
 
 
 def test_a_how_often_question_gets_the_sentence_with_the_frequency(tmp_path):
-    assert "three times a week" in first_quote(tmp_path, "Naltrexone", (
-        "Naltrexone blocks the effects of opioids. An addict who takes naltrexone faithfully will never "
-        "relapse, but naltrexone can be hard to take.\n\n## Dosing\n\nThe drug is long-acting and only needs to "
-        "be taken three times a week."), "how often do u have to take naltrexone")
+    assert "three times a week" in first_quote(
+        tmp_path,
+        "Naltrexone",
+        (
+            "Naltrexone blocks the effects of opioids. An addict who takes naltrexone faithfully will never "
+            "relapse, but naltrexone can be hard to take.\n\n## Dosing\n\nThe drug is long-acting and only needs to "
+            "be taken three times a week."
+        ),
+        "how often do u have to take naltrexone",
+    )
 
 
 def test_a_quote_never_starts_with_a_pronoun_whose_referent_is_outside_it(answerer):
@@ -69,45 +88,85 @@ def test_a_quote_never_starts_with_a_pronoun_whose_referent_is_outside_it(answer
 
 def test_the_same_words_are_never_quoted_twice_in_one_reply(tmp_path):
     shared = "If you or someone you know has a problem with heroin, call the helpline for free treatment advice."
-    bot = corpus_of(tmp_path, {**FILLER,
-                               "a": ("Heroin facts", f"Heroin is an opioid made from morphine. {shared}"),
-                               "b": ("Heroin help", f"Heroin withdrawal can be treated. {shared}")})
+    bot = corpus_of(
+        tmp_path,
+        {
+            **FILLER,
+            "a": ("Heroin facts", f"Heroin is an opioid made from morphine. {shared}"),
+            "b": ("Heroin help", f"Heroin withdrawal can be treated. {shared}"),
+        },
+    )
     passages = [c.passage for c in bot.answer("heroin helpline for free treatment advice", top_k=5).citations]
     normal = [" ".join(p.casefold().split()) for p in passages]
     assert len(normal) == len(set(normal)) and len(passages) >= 1
 
 
 def test_a_passage_about_another_medicine_is_not_the_answer(tmp_path):
-    bot = corpus_of(tmp_path, {**FILLER,
-                               "naltrexone": ("Naltrexone", "## How naltrexone works\n\nIt cannot be taken while a "
-                                              "person is still in withdrawal or detox from opioids."),
-                               "buprenorphine": ("Buprenorphine", "## Starting buprenorphine\n\nBuprenorphine is "
-                                                 "started when a person is already in mild withdrawal.")})
+    bot = corpus_of(
+        tmp_path,
+        {
+            **FILLER,
+            "naltrexone": (
+                "Naltrexone",
+                "## How naltrexone works\n\nIt cannot be taken while a "
+                "person is still in withdrawal or detox from opioids.",
+            ),
+            "buprenorphine": (
+                "Buprenorphine",
+                "## Starting buprenorphine\n\nBuprenorphine is started when a person is already in mild withdrawal.",
+            ),
+        },
+    )
     answer = bot.answer("do i need to be in withdrawal before starting suboxone")
     assert answer.citations and all(c.article_id == "buprenorphine" for c in answer.citations)
     assert answer.related == ""
 
 
 def test_when_no_passage_names_the_medicine_the_reply_says_so_and_labels_the_other(tmp_path):
-    bot = corpus_of(tmp_path, {**FILLER,
-                               "naltrexone": ("Naltrexone", "## How naltrexone works\n\nNaltrexone cannot be taken "
-                                              "while a person is still in withdrawal or detox from opioids.")})
+    bot = corpus_of(
+        tmp_path,
+        {
+            **FILLER,
+            "naltrexone": (
+                "Naltrexone",
+                "## How naltrexone works\n\nNaltrexone cannot be taken "
+                "while a person is still in withdrawal or detox from opioids.",
+            ),
+        },
+    )
     answer = bot.answer("do i need to be in withdrawal before starting suboxone")
     assert answer.citations, "the related passage is still offered"
     assert "buprenorphine" in answer.related and "naltrexone" in answer.related
     assert answer.related in answer.message and answer.to_json()["related"] == answer.related
 
 
-@pytest.mark.parametrize("question", ["whats the weather like tomorrow", "what's the weather like in chicago tomorrow",
-                                      "good recipe for chicken enchiladas", "who won the super bowl last year",
-                                      "recommend me a good movie for tonight", "how do i make a sourdough starter"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "whats the weather like tomorrow",
+        "what's the weather like in chicago tomorrow",
+        "good recipe for chicken enchiladas",
+        "who won the super bowl last year",
+        "recommend me a good movie for tonight",
+        "how do i make a sourdough starter",
+    ],
+)
 def test_off_topic_questions_are_declined_with_the_helpline(answerer, question):
     answer = answerer.answer(question)
     assert not answer.answered and answer.helpline in answer.message
 
 
-@pytest.mark.parametrize("message", ["who are you", "who are you? are you a real person", "help", "are you a bot?",
-                                     "what can you do", "what's your name"])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "who are you",
+        "who are you? are you a real person",
+        "help",
+        "are you a bot?",
+        "what can you do",
+        "what's your name",
+    ],
+)
 def test_who_are_you_and_help_say_what_the_bot_is(answerer, message):
     answer = answerer.answer(message)
     assert not answer.citations and answer.note.startswith(ABOUT.split(":")[0])
@@ -115,9 +174,19 @@ def test_who_are_you_and_help_say_what_the_bot_is(answerer, message):
 
 
 def test_common_words_carry_no_topical_weight(tmp_path):
-    bot = corpus_of(tmp_path, {**FILLER, "na": ("Narcotics Anonymous", (
-        "Narcotics Anonymous is like a family for many people in recovery. Members help each other stay clean, "
-        "one day at a time, and meet again tomorrow."))})
+    bot = corpus_of(
+        tmp_path,
+        {
+            **FILLER,
+            "na": (
+                "Narcotics Anonymous",
+                (
+                    "Narcotics Anonymous is like a family for many people in recovery. Members help each other stay clean, "
+                    "one day at a time, and meet again tomorrow."
+                ),
+            ),
+        },
+    )
     for question in ("whats the weather like tomorrow", "help me with the time", "i like it"):
         assert not bot.answer(question).answered, question
     assert bot.answer("what is narcotics anonymous like").answered
@@ -125,11 +194,21 @@ def test_common_words_carry_no_topical_weight(tmp_path):
 
 @pytest.mark.parametrize("articles", [1, 2])
 def test_a_small_corpus_still_answers_what_it_covers(tmp_path, articles):
-    chosen = dict(list({
-        "naltrexone": ("Naltrexone", "Naltrexone blocks the effects of opioids. It only needs to be taken three "
-                                     "times a week, and it triggers withdrawal in anyone dependent on opioids."),
-        "methadone": ("Methadone", "Methadone is taken once a day at a clinic. It eases withdrawal and cravings."),
-    }.items())[:articles])
+    chosen = dict(
+        list(
+            {
+                "naltrexone": (
+                    "Naltrexone",
+                    "Naltrexone blocks the effects of opioids. It only needs to be taken three "
+                    "times a week, and it triggers withdrawal in anyone dependent on opioids.",
+                ),
+                "methadone": (
+                    "Methadone",
+                    "Methadone is taken once a day at a clinic. It eases withdrawal and cravings.",
+                ),
+            }.items()
+        )[:articles]
+    )
     bot = corpus_of(tmp_path, chosen)
     answer = bot.answer("how often do you take naltrexone")
     assert answer.answered and answer.citations[0].article_id == "naltrexone"
@@ -145,8 +224,11 @@ def _synonym_entries():
 def one_article_per_concept(tmp_path_factory):
     root = tmp_path_factory.mktemp("concepts")
     for n, (name, _) in enumerate(_synonym_entries()):
-        write(root / f"c{n}.md", f"---\ntitle: About {name}\nurl: https://e.org/c{n}\n---\n\n"
-                                 f"This page explains {name}. What people should know about {name} and its risks.\n")
+        write(
+            root / f"c{n}.md",
+            f"---\ntitle: About {name}\nurl: https://e.org/c{n}\n---\n\n"
+            f"This page explains {name}. What people should know about {name} and its risks.\n",
+        )
     return Answerer(SearchIndex.build(load_corpus(root), Analyzer()))
 
 
@@ -164,13 +246,19 @@ def test_every_synonym_and_slang_entry_finds_the_article_that_uses_the_articles_
         assert f"c{entry}" in (found if " " in variant else found[:1]), f"{variant!r} -> {found}"
 
 
-@pytest.mark.parametrize("question, article", [
-    ("can i take vivitrol while on subs", "naltrexone-as-an-opium-addiction-treatment"),
-    ("how long does being dope sick last", "related/how-does-opium-withdrawal-treatment-work"),
-    ("how do people sabotage their own recovery from dope", "related/ways-that-you-sabotage-your-recovery-from-heroin-addiction"),
-    ("can kratom help with wds", "related/can-you-take-kratom-for-opiate-withdrawal"),
-    ("what do people call opium on the street", "related/opium-street-names"),
-])
+@pytest.mark.parametrize(
+    "question, article",
+    [
+        ("can i take vivitrol while on subs", "naltrexone-as-an-opium-addiction-treatment"),
+        ("how long does being dope sick last", "related/how-does-opium-withdrawal-treatment-work"),
+        (
+            "how do people sabotage their own recovery from dope",
+            "related/ways-that-you-sabotage-your-recovery-from-heroin-addiction",
+        ),
+        ("can kratom help with wds", "related/can-you-take-kratom-for-opiate-withdrawal"),
+        ("what do people call opium on the street", "related/opium-street-names"),
+    ],
+)
 def test_slang_questions_over_the_sample_get_the_article_that_answers(answerer, question, article):
     answer = answerer.answer(question)
     assert answer.answered and article in [c.article_id for c in answer.citations], answer.citations
@@ -191,32 +279,62 @@ def test_eval_measures_what_ask_returns(tmp_path, capsys):
     stdin.write_text("".join(q["question"].replace("\n", " ") + "\n" for q in questions), encoding="utf-8")
     import subprocess
     import sys
-    out = subprocess.run([sys.executable, "-m", "bot", "ask", "--corpus", str(ROOT / "corpus"), "--top-k", "20",
-                          "--json", "-"], stdin=stdin.open(), capture_output=True, text=True, check=True,
-                         cwd=ROOT).stdout
+
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--corpus", str(ROOT / "corpus"), "--top-k", "20", "--json", "-"],
+        stdin=stdin.open(),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
     answers = [json.loads(line) for line in out.splitlines()]
     assert len(answers) == len(questions)
     judged = [q for q in questions if q["relevant"]]
-    runs = {q["id"]: list(dict.fromkeys(c["article_id"] for c in a["citations"]))
-            for q, a in zip(questions, answers) if q["relevant"]}
+    runs = {
+        q["id"]: list(dict.fromkeys(c["article_id"] for c in a["citations"]))
+        for q, a in zip(questions, answers)
+        if q["relevant"]
+    }
     from_ask = ir_figures(runs, judged)
     for name in ("ndcg@10", "recall@1", "recall@10", "mrr@10"):
         assert abs(figures[name] - from_ask[name]) <= 0.01, (name, figures[name], from_ask[name])
     declined = sum(not a["answered"] for q, a in zip(questions, answers) if not q["relevant"]) / 10
     assert figures["declined"] == pytest.approx(declined, abs=1e-4) and figures["out_of_scope"] == 10
-    assert figures["answered"] == pytest.approx(sum(a["answered"] for q, a in zip(questions, answers)
-                                                    if q["relevant"]) / len(judged), abs=1e-4)
+    assert figures["answered"] == pytest.approx(
+        sum(a["answered"] for q, a in zip(questions, answers) if q["relevant"]) / len(judged), abs=1e-4
+    )
     assert "retrieval_only" in figures and set(figures["retrieval_only"]) >= {"ndcg@10", "recall@1"}
 
 
 def test_eval_counts_the_phrase_in_the_top_passage(tmp_path):
-    bot = corpus_of(tmp_path, {**FILLER, "alcohol": ("Alcohol", (
-        "Another common problem is binge drinking. It is drinking about five or more drinks in two hours for men."))})
-    questions = [{"id": "1", "question": "what counts as binge drinking", "relevant": ["alcohol"],
-                  "phrase": "five or more drinks in two hours"},
-                 {"id": "2", "question": "how much sleep do adults need", "relevant": ["alcohol"],
-                  "phrase": "five or more drinks"},
-                 {"id": "3", "question": "whats the weather like tomorrow", "relevant": []}]
+    bot = corpus_of(
+        tmp_path,
+        {
+            **FILLER,
+            "alcohol": (
+                "Alcohol",
+                (
+                    "Another common problem is binge drinking. It is drinking about five or more drinks in two hours for men."
+                ),
+            ),
+        },
+    )
+    questions = [
+        {
+            "id": "1",
+            "question": "what counts as binge drinking",
+            "relevant": ["alcohol"],
+            "phrase": "five or more drinks in two hours",
+        },
+        {
+            "id": "2",
+            "question": "how much sleep do adults need",
+            "relevant": ["alcohol"],
+            "phrase": "five or more drinks",
+        },
+        {"id": "3", "question": "whats the weather like tomorrow", "relevant": []},
+    ]
     figures = evaluate(bot, questions)
     assert figures["phrased"] == 2 and figures["phrase_first"] == 0.5
     assert figures["out_of_scope"] == 1 and figures["declined"] == 1.0

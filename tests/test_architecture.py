@@ -4,6 +4,7 @@ corpus -> search -> answering -> rendering; safety beside search; telegram and s
 one normaliser, fuzzy matcher and slang list) under all of them.
 python-telegram-bot only in bot/telegram; scikit-learn only in the offline training module.
 """
+
 from __future__ import annotations
 
 import ast
@@ -24,8 +25,19 @@ ALLOWED = {
     "rendering": set(),
     "answering": {"corpus", "search", "safety", "rendering", "text"},
     "state": set(),
-    "telegram": {"corpus", "search", "safety", "rendering", "answering", "state", "config", "engine", "logs",
-                 "text", "refresh"},
+    "telegram": {
+        "corpus",
+        "search",
+        "safety",
+        "rendering",
+        "answering",
+        "state",
+        "config",
+        "engine",
+        "logs",
+        "text",
+        "refresh",
+    },
 }
 MAX_LINES = 400
 
@@ -75,15 +87,17 @@ def test_no_module_is_over_400_lines(path):
 def test_the_core_answers_without_python_telegram_bot_scikit_learn_or_scipy():
     """One process: the core answers with python-telegram-bot made unimportable, and neither the core nor
     `ask` loads scikit-learn or SciPy (installed here: the test extras bring both; nltk reaches for them)."""
-    code = ("import sys; sys.modules['telegram'] = None\n"
-            "from pathlib import Path\n"
-            "from bot.search.analysis import Analyzer\nfrom bot.corpus.articles import load_corpus\n"
-            "from bot.search.index import SearchIndex\nfrom bot.answering.answer import Answerer\n"
-            f"index = SearchIndex.build(load_corpus(Path({str(ROOT / 'corpus')!r})), Analyzer())\n"
-            "print(Answerer(index).answer('can i take naltrexone while detoxing').answered)\n"
-            "from bot.cli import main\n"
-            "main(['ask', '--corpus', " + repr(str(ROOT / "corpus")) + ", 'can i take naltrexone while detoxing'])\n"
-            "print(sorted(m for m in ('sklearn', 'scipy') if sys.modules.get(m) is not None), file=sys.stderr)\n")
+    code = (
+        "import sys; sys.modules['telegram'] = None\n"
+        "from pathlib import Path\n"
+        "from bot.search.analysis import Analyzer\nfrom bot.corpus.articles import load_corpus\n"
+        "from bot.search.index import SearchIndex\nfrom bot.answering.answer import Answerer\n"
+        f"index = SearchIndex.build(load_corpus(Path({str(ROOT / 'corpus')!r})), Analyzer())\n"
+        "print(Answerer(index).answer('can i take naltrexone while detoxing').answered)\n"
+        "from bot.cli import main\n"
+        "main(['ask', '--corpus', " + repr(str(ROOT / "corpus")) + ", 'can i take naltrexone while detoxing'])\n"
+        "print(sorted(m for m in ('sklearn', 'scipy') if sys.modules.get(m) is not None), file=sys.stderr)\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0].strip() == "True", result.stdout

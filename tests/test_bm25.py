@@ -1,4 +1,5 @@
 """Our BM25 against rank_bm25's BM25Okapi, the reference: same scores, same ranking, on real text."""
+
 from __future__ import annotations
 
 import itertools
@@ -32,7 +33,7 @@ def real_chunks(tmp_path_factory) -> list[list[str]]:
     for corpus in (load_corpus(folder), load_corpus(SAMPLE_CORPUS)):
         for a, article in enumerate(corpus.articles):
             for chunk in chunk_article(article, a):
-                docs.append(analyzer.terms(article.text[chunk.start:chunk.end]))
+                docs.append(analyzer.terms(article.text[chunk.start : chunk.end]))
     assert len(docs) >= 300
     return docs
 
@@ -57,8 +58,14 @@ def reference_ranking(scores: np.ndarray) -> list[int]:
     return [int(i) for i in order if scores[i] > 0]
 
 
-@pytest.mark.parametrize("params", [BM25Params(idf="okapi"), BM25Params(k1=1.2, b=0.5, epsilon=0.1, idf="okapi"),
-                                    BM25Params(k1=0.9, b=1.0, idf="okapi")])
+@pytest.mark.parametrize(
+    "params",
+    [
+        BM25Params(idf="okapi"),
+        BM25Params(k1=1.2, b=0.5, epsilon=0.1, idf="okapi"),
+        BM25Params(k1=0.9, b=1.0, idf="okapi"),
+    ],
+)
 def test_scores_and_rankings_equal_rank_bm25(real_chunks, params):
     ours = BM25Index.build(real_chunks, params)
     ref = BM25Okapi(real_chunks, k1=params.k1, b=params.b, epsilon=params.epsilon)
@@ -88,8 +95,11 @@ def test_lucene_idf_is_rank_bm25s_formula_plus_one_inside_the_log(real_chunks):
         t = okapi.vocab[term]
         lo, hi = int(okapi.offsets[t]), int(okapi.offsets[t + 1])
         df = hi - lo
-        tf_part = okapi.weights[lo:hi] / (math.log(n - df + 0.5) - math.log(df + 0.5)) \
-            if math.log(n - df + 0.5) - math.log(df + 0.5) > 0 else None
+        tf_part = (
+            okapi.weights[lo:hi] / (math.log(n - df + 0.5) - math.log(df + 0.5))
+            if math.log(n - df + 0.5) - math.log(df + 0.5) > 0
+            else None
+        )
         if tf_part is not None:
             np.testing.assert_allclose(lucene.weights[lo:hi], tf_part * math.log(1 + (n - df + 0.5) / (df + 0.5)))
             checked += 1
@@ -128,7 +138,7 @@ def test_query_reads_only_the_postings_it_touches(real_chunks):
     expected = set()
     for term in query:
         t = index.vocab[term]
-        expected |= set(index.docs[index.offsets[t]:index.offsets[t + 1]].tolist())
+        expected |= set(index.docs[index.offsets[t] : index.offsets[t + 1]].tolist())
     assert set(docs.tolist()) == expected
     assert len(docs) < index.doc_count / 10
 

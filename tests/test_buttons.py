@@ -1,5 +1,6 @@
 """Buttons the bot honours are its own, for this chat and question, dated now, and about the answer it is
 still giving."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """`python -m bot check`: one line a point, exit 0 only when the deployment is ready; never the token."""
+
 from __future__ import annotations
 
 import json
@@ -22,18 +23,35 @@ def fake():
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     index = tmp_path_factory.mktemp("built") / "index"
-    result = subprocess.run([sys.executable, "-m", "bot", "index", "--corpus", str(SAMPLE_CORPUS), "--index",
-                             str(index)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "index", "--corpus", str(SAMPLE_CORPUS), "--index", str(index)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return index
 
 
 def _check(tmp_path, fake, index, token=FakeBotAPI.TOKEN, database=None, site=""):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": token,
-           "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_INDEX": str(index),
-           "BOT_DATABASE": str(database or tmp_path / "state" / "bot.sqlite3"), "BOT_SITE": site}
-    result = subprocess.run([sys.executable, "-m", "bot", "check", "--json"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "BOT_INDEX": str(index),
+        "BOT_DATABASE": str(database or tmp_path / "state" / "bot.sqlite3"),
+        "BOT_SITE": site,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check", "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "Traceback" not in result.stdout + result.stderr, result.stderr
     assert token not in result.stdout + result.stderr and token.split(":")[-1] not in result.stdout + result.stderr
     report = json.loads(result.stdout)

@@ -1,4 +1,5 @@
 """chunk_article, sentence_spans and sections on articles loaded from written Markdown and JSONL."""
+
 from __future__ import annotations
 
 import json
@@ -39,16 +40,20 @@ Despite its many perks, naltrexone is not as well tolerated by most addicts as m
 It is important to ask your doctor if they recommend naltrexone, as the medication can only be taken by prescription.
 """
 
-LONG_SENTENCE = ("Someone who has been dependent on opium for many years, and who has tried to stop several times "
-                 "before without medical help, may need a long and carefully supervised detoxification, followed "
-                 "by a period of therapy, before a doctor will consider prescribing naltrexone at all.")
+LONG_SENTENCE = (
+    "Someone who has been dependent on opium for many years, and who has tried to stop several times "
+    "before without medical help, may need a long and carefully supervised detoxification, followed "
+    "by a period of therapy, before a doctor will consider prescribing naltrexone at all."
+)
 
-JSONL_TEXT = ("Naltrexone blocks opioid receptors. It is not addictive. It does not cause euphoria.\n\n"
-              "How Is It Taken?\n\n"
-              f"Most people take a tablet each day. {LONG_SENTENCE} A monthly shot is another option.\n\n"
-              "Side Effects\n\n"
-              "Nausea is common. Headache is common too. Both usually pass within the first weeks of treatment. "
-              "Tell your doctor about pain in the stomach area that lasts more than a few days.")
+JSONL_TEXT = (
+    "Naltrexone blocks opioid receptors. It is not addictive. It does not cause euphoria.\n\n"
+    "How Is It Taken?\n\n"
+    f"Most people take a tablet each day. {LONG_SENTENCE} A monthly shot is another option.\n\n"
+    "Side Effects\n\n"
+    "Nausea is common. Headache is common too. Both usually pass within the first weeks of treatment. "
+    "Tell your doctor about pain in the stomach area that lasts more than a few days."
+)
 
 
 @pytest.fixture
@@ -85,10 +90,15 @@ def sentences_in(article, chunk) -> list[tuple[int, int]]:
 
 # --- sections -------------------------------------------------------------------------------------
 
+
 def test_sections_follow_headings_with_lead_text_under_empty_heading(markdown_article):
     found = sections(markdown_article)
     assert [heading for heading, _ in found] == [
-        "", "How Does Naltrexone Work?", "Why is There a Low Tolerance Among Addicts?", "Should I Take Naltrexone?"]
+        "",
+        "How Does Naltrexone Work?",
+        "Why is There a Low Tolerance Among Addicts?",
+        "Should I Take Naltrexone?",
+    ]
     assert [len(paras) for _, paras in found] == [1, 2, 2, 1]
 
 
@@ -97,12 +107,16 @@ def test_sections_from_jsonl_layout(jsonl_article):
 
 
 def test_sections_without_lead_text_start_at_first_heading(tmp_path):
-    write(tmp_path / "a.md", "---\ntitle: A\nurl: https://x.org/a\n---\n\n## First\n\nOne.\n\n## Empty\n\n## Last\n\nTwo.\n")
+    write(
+        tmp_path / "a.md",
+        "---\ntitle: A\nurl: https://x.org/a\n---\n\n## First\n\nOne.\n\n## Empty\n\n## Last\n\nTwo.\n",
+    )
     [article] = load_corpus(tmp_path).articles
     assert [heading for heading, _ in sections(article)] == ["First", "Last"]
 
 
 # --- chunk_article --------------------------------------------------------------------------------
+
 
 def test_a_section_needs_several_chunks_at_a_small_target(article):
     chunks = chunk_article(article, 0, SMALL)
@@ -123,7 +137,7 @@ def test_no_chunk_contains_a_heading(article):
     for chunk in chunk_article(article, 0, SMALL):
         for start, end in headings:
             assert end <= chunk.start or start >= chunk.end, chunk
-            assert article.text[start:end] not in article.text[chunk.start:chunk.end]
+            assert article.text[start:end] not in article.text[chunk.start : chunk.end]
 
 
 def test_text_before_the_first_heading_has_section_empty(markdown_article):
@@ -145,7 +159,7 @@ def test_chunks_start_and_end_on_sentence_boundaries(article):
 def test_chunk_offsets_are_inside_the_article_text(article):
     for chunk in chunk_article(article, 0, SMALL):
         assert 0 <= chunk.start < chunk.end <= len(article.text)
-        piece = article.text[chunk.start:chunk.end]
+        piece = article.text[chunk.start : chunk.end]
         assert piece == piece.strip()
         assert sentences_in(article, chunk), "a chunk covers whole sentences"
 
@@ -211,7 +225,7 @@ def test_overlap_does_not_cross_sections(markdown_article):
 def test_sentence_longer_than_target_is_one_whole_chunk(jsonl_article):
     chunks = chunk_article(jsonl_article, 0, SMALL)
     assert len(LONG_SENTENCE) > SMALL.target_chars
-    texts = [jsonl_article.text[c.start:c.end] for c in chunks]
+    texts = [jsonl_article.text[c.start : c.end] for c in chunks]
     assert LONG_SENTENCE in texts
 
 
@@ -219,16 +233,21 @@ def test_no_chunk_repeats_only_text_of_the_chunk_before(tmp_path):
     # Overlap must not produce a chunk that lies wholly inside its predecessor: here the shared
     # sentence and the next one do not fit together in 200 characters.
     s0 = "Naltrexone blocks opioid receptors in the brain."
-    s1 = ("It is started only after detox is complete, because taking it while opioids are still in the body "
-          "brings on sudden withdrawal.")
-    s2 = ("Most clinics offer a monthly injection as well as a daily tablet, and many patients find the shot "
-          "easier to keep up with.")
+    s1 = (
+        "It is started only after detox is complete, because taking it while opioids are still in the body "
+        "brings on sudden withdrawal."
+    )
+    s2 = (
+        "Most clinics offer a monthly injection as well as a daily tablet, and many patients find the shot "
+        "easier to keep up with."
+    )
     write(tmp_path / "a.md", f"---\ntitle: A\nurl: https://x.org/a\n---\n\n## Use\n\n{s0} {s1} {s2}\n")
     [article] = load_corpus(tmp_path).articles
     chunks = chunk_article(article, 0, SMALL)
     for before, after in zip(chunks, chunks[1:]):
-        assert not (before.start <= after.start and after.end <= before.end), \
-            f"{after.id} {article.text[after.start:after.end]!r} is already all in {before.id}"
+        assert not (before.start <= after.start and after.end <= before.end), (
+            f"{after.id} {article.text[after.start : after.end]!r} is already all in {before.id}"
+        )
 
 
 def test_default_settings_keep_a_short_section_in_one_chunk(markdown_article):
@@ -238,6 +257,7 @@ def test_default_settings_keep_a_short_section_in_one_chunk(markdown_article):
 
 # --- sentence_spans -------------------------------------------------------------------------------
 
+
 def split(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)]
 
@@ -246,19 +266,25 @@ def test_sentence_spans_split_plain_sentences():
     assert split("What is it? It is a drug! It helps.") == ["What is it?", "It is a drug!", "It helps."]
 
 
-@pytest.mark.parametrize("text", [
-    "Ask Dr. Smith about it. He knows.",
-    "Some medicines, e.g. naltrexone, block opioids. Others do not.",
-    "It is approved in the U.S. for this use. It is safe.",
-    "Take 50 mg. daily with food. Then rest.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ask Dr. Smith about it. He knows.",
+        "Some medicines, e.g. naltrexone, block opioids. Others do not.",
+        "It is approved in the U.S. for this use. It is safe.",
+        "Take 50 mg. daily with food. Then rest.",
+    ],
+)
 def test_abbreviations_do_not_end_sentences(text):
     assert len(split(text)) == 2
 
 
 def test_line_break_always_ends_a_sentence():
     assert split("- fewer cravings\n- no euphoria after use\nCall us") == [
-        "- fewer cravings", "- no euphoria after use", "Call us"]
+        "- fewer cravings",
+        "- no euphoria after use",
+        "Call us",
+    ]
 
 
 def test_closing_quote_stays_with_its_sentence():
@@ -283,6 +309,7 @@ def test_sentence_spans_skip_blank_lines():
 
 # --- ChunkSettings --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kwargs", [{"target_chars": 49}, {"target_chars": 0}, {"overlap_sentences": -1}])
 def test_chunk_settings_reject_bad_values(kwargs):
     with pytest.raises(ValueError):
@@ -295,6 +322,7 @@ def test_chunk_settings_accept_the_smallest_values():
 
 # --- The shipped sample corpus --------------------------------------------------------------------
 
+
 def test_sample_corpus_seed_article_and_related_excerpts():
     corpus = load_corpus(SAMPLE_CORPUS)
     assert corpus.problems == []
@@ -303,7 +331,7 @@ def test_sample_corpus_seed_article_and_related_excerpts():
     assert seed.title == "Naltrexone as an Opium Addiction Treatment"
     assert seed.url == "https://www.opium.org/naltrexone-as-an-opium-addiction-treatment.html"
     assert seed.excerpt is False
-    assert [seed.text[b.start:b.end] for b in seed.blocks if b.kind == HEADING] == [
+    assert [seed.text[b.start : b.end] for b in seed.blocks if b.kind == HEADING] == [
         "How Does Naltrexone Work to Treat Opium Addiction?",
         "Why is There a Low Tolerance Among Addicts?",
         "Can Naltrexone Be Part of a Well-rounded Opium Addiction Treatment Program?",
@@ -314,10 +342,11 @@ def test_sample_corpus_seed_article_and_related_excerpts():
     assert all(a.excerpt for a in related)
     for a in corpus.articles:
         for chunk in chunk_article(a, 0, SMALL):
-            assert a.text[chunk.start:chunk.end].strip()
+            assert a.text[chunk.start : chunk.end].strip()
 
 
 # --- the fast punkt against nltk's own --------------------------------------------------------------
+
 
 def _nltk_punkt():
     from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
@@ -346,15 +375,66 @@ def test_the_fast_punkt_splits_real_pages_as_nltk_does():
     for line in lines:
         assert list(fast.span_tokenize(line)) == list(reference.span_tokenize(line)), line
     for text in texts:  # and sentence_spans, which skips punkt for a line without ".", "?" or "!"
-        expected = [(m.start() + s, m.start() + e) for m in re.finditer(r"[^\n]+", text)
-                    for s, e in reference.span_tokenize(m.group()) if m.group()[s:e].strip()]
+        expected = [
+            (m.start() + s, m.start() + e)
+            for m in re.finditer(r"[^\n]+", text)
+            for s, e in reference.span_tokenize(m.group())
+            if m.group()[s:e].strip()
+        ]
         assert sentence_spans(text) == expected
 
 
-PUNKT_WORDS = st.sampled_from(["Dr.", "J.", "e.g.", "etc.", "U.S.", "12.", "3.5", "mg.", "no.", "Fig.", "vs.",
-                               "...", "..", ".", "?", "!", "?!", "\"", ")", "(", "a.", "A.", "cells.", "Most",
-                               "most", "the", "drug", "1990.", "-", ",", ";", ":", "It", "it", "II.", "x.y.",
-                               "naltrexone.", "Call", "911.", "e.", "St.", "st.", "p.m.", "'", "—", "\n", "\n\n"])
+PUNKT_WORDS = st.sampled_from(
+    [
+        "Dr.",
+        "J.",
+        "e.g.",
+        "etc.",
+        "U.S.",
+        "12.",
+        "3.5",
+        "mg.",
+        "no.",
+        "Fig.",
+        "vs.",
+        "...",
+        "..",
+        ".",
+        "?",
+        "!",
+        "?!",
+        '"',
+        ")",
+        "(",
+        "a.",
+        "A.",
+        "cells.",
+        "Most",
+        "most",
+        "the",
+        "drug",
+        "1990.",
+        "-",
+        ",",
+        ";",
+        ":",
+        "It",
+        "it",
+        "II.",
+        "x.y.",
+        "naltrexone.",
+        "Call",
+        "911.",
+        "e.",
+        "St.",
+        "st.",
+        "p.m.",
+        "'",
+        "—",
+        "\n",
+        "\n\n",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)

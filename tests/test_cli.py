@@ -1,4 +1,5 @@
 """The command line is a contract other tools rely on: its commands, options, JSON keys and exit codes."""
+
 from __future__ import annotations
 
 import json
@@ -12,17 +13,47 @@ from bot.cli import main
 from tests.conftest import ROOT, SAMPLE_CORPUS, write
 from tests.fake_bot_api import FakeBotAPI
 
-CITATION_KEYS = {"rank", "article_id", "chunk_id", "title", "section", "url", "link", "passage", "score", "excerpt",
-                 "highlights"}
-ANSWER_KEYS = {"question", "answered", "crisis", "citations", "message", "disclaimer", "helpline", "lead", "note",
-               "showing_results_for", "triage", "related"}
+CITATION_KEYS = {
+    "rank",
+    "article_id",
+    "chunk_id",
+    "title",
+    "section",
+    "url",
+    "link",
+    "passage",
+    "score",
+    "excerpt",
+    "highlights",
+}
+ANSWER_KEYS = {
+    "question",
+    "answered",
+    "crisis",
+    "citations",
+    "message",
+    "disclaimer",
+    "helpline",
+    "lead",
+    "note",
+    "showing_results_for",
+    "triage",
+    "related",
+}
 QUESTION = "can i take naltrexone while im still detoxing?"
 
 
 def run(*args: str, stdin: str | None = None, cwd=ROOT) -> subprocess.CompletedProcess:
     """The real entry point, as a user or another tool runs it."""
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-                          cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -48,6 +79,7 @@ def test_ask_json_is_the_documented_contract(tmp_path, index_dir):
 
 def test_ask_reads_one_question_a_line_and_writes_json_lines(index_dir, capsys, monkeypatch):
     import io
+
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{QUESTION}\nwhat is the weather in paris\n\nkratom\n"))
     assert main(["ask", "--index", str(index_dir), "--json", "-"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -71,7 +103,10 @@ def test_ask_with_corpus_builds_once_then_reuses(tmp_path, capsys):
     assert main(["ask", "--corpus", str(corpus), "methadone"]) == 0
     assert "building" not in capsys.readouterr().err
     write(corpus / "n.md", "---\ntitle: Naloxone\nurl: https://example.org/n\n---\n\nNaloxone reverses an overdose.\n")
-    write(corpus / "b.md", "---\ntitle: Buprenorphine\nurl: https://example.org/b\n---\n\nBuprenorphine is a partial agonist.\n")
+    write(
+        corpus / "b.md",
+        "---\ntitle: Buprenorphine\nurl: https://example.org/b\n---\n\nBuprenorphine is a partial agonist.\n",
+    )
     assert main(["ask", "--corpus", str(corpus), "--json", "naloxone overdose"]) == 0
     captured = capsys.readouterr()
     assert "corpus changed" in captured.err
@@ -109,18 +144,21 @@ def test_default_run_builds_the_sample_index_in_the_configured_place(tmp_path, m
     assert (tmp_path / "ix" / "CURRENT").exists()
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["ask", "--corpus", "/no/such/folder", "x"], "corpus not found: /no/such/folder"),
-    (["index", "--corpus", "/no/such/folder", "--index", "{tmp}/ix"], "corpus not found: /no/such/folder"),
-    (["ask", "--index", "{tmp}/nothing", "x"], "no index in"),
-    (["index", "--corpus", "{tmp}/empty", "--index", "{tmp}/ix"], "no usable articles"),
-    (["ask", "--frobnicate", "x"], "unrecognized arguments: --frobnicate"),
-    (["ask", "--top-k", "0", "--index", "{tmp}/ix", "x"], "--top-k must be between 1 and 50"),
-    (["ask"], "the following arguments are required: question"),
-    (["run"], "TELEGRAM_BOT_TOKEN is not set"),
-    (["--env-file", "{tmp}/bad.env", "run"], "TELEGRAM_BOT_TOKEN does not look like a bot token"),
-    (["--env-file", "{tmp}/good.env", "run", "--webhook"], "TELEGRAM_WEBHOOK_URL must be set"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["ask", "--corpus", "/no/such/folder", "x"], "corpus not found: /no/such/folder"),
+        (["index", "--corpus", "/no/such/folder", "--index", "{tmp}/ix"], "corpus not found: /no/such/folder"),
+        (["ask", "--index", "{tmp}/nothing", "x"], "no index in"),
+        (["index", "--corpus", "{tmp}/empty", "--index", "{tmp}/ix"], "no usable articles"),
+        (["ask", "--frobnicate", "x"], "unrecognized arguments: --frobnicate"),
+        (["ask", "--top-k", "0", "--index", "{tmp}/ix", "x"], "--top-k must be between 1 and 50"),
+        (["ask"], "the following arguments are required: question"),
+        (["run"], "TELEGRAM_BOT_TOKEN is not set"),
+        (["--env-file", "{tmp}/bad.env", "run"], "TELEGRAM_BOT_TOKEN does not look like a bot token"),
+        (["--env-file", "{tmp}/good.env", "run", "--webhook"], "TELEGRAM_WEBHOOK_URL must be set"),
+    ],
+)
 def test_errors_are_one_clear_line_without_traceback(tmp_path, args, expected, capsys):
     """In-process, so ten cases cost no ten interpreter start-ups; the next test does one as a process."""
     (tmp_path / "empty").mkdir()

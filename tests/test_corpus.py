@@ -1,5 +1,6 @@
 """load_corpus on written fixtures: Markdown, HTML and JSON Lines in, articles with blocks out,
 and every unusable file or line reported with its reason while the rest still loads."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ def md(title: str, url: str, body: str, **extra: str) -> str:
 
 
 def block_texts(article, kind=None) -> list[str]:
-    return [article.text[b.start:b.end] for b in article.blocks if kind is None or b.kind == kind]
+    return [article.text[b.start : b.end] for b in article.blocks if kind is None or b.kind == kind]
 
 
 def by_id(corpus) -> dict:
@@ -94,8 +95,10 @@ def test_markdown_markup_is_stripped_keeping_link_text(tmp_path):
     write(tmp_path / "naltrexone.md", MARKDOWN_ARTICLE)
     [article] = load_corpus(tmp_path).articles
     first = block_texts(article)[0]
-    assert first == ("Naltrexone is an opioid antagonist that is not addictive. "
-                     "It is taken as a 50 mg tablet or as a monthly injection.")
+    assert first == (
+        "Naltrexone is an opioid antagonist that is not addictive. "
+        "It is taken as a 50 mg tablet or as a monthly injection."
+    )
     for markup in ("**", "](", "https://example.org", "`", "*monthly*", "##"):
         assert markup not in article.text
 
@@ -127,7 +130,7 @@ def test_block_offsets_index_into_the_text_exactly(tmp_path):
     assert article.text.endswith("most common.")
     previous_end = 0
     for block in article.blocks:
-        piece = article.text[block.start:block.end]
+        piece = article.text[block.start : block.end]
         assert piece and piece == piece.strip()
         assert block.start >= previous_end
         previous_end = block.end
@@ -224,22 +227,29 @@ def test_html_with_only_navigation_and_footer_is_skipped(tmp_path):
 
 # --- JSON Lines -----------------------------------------------------------------------------------
 
+
 def jsonl(*records) -> str:
     return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records)
 
 
-JSONL_TEXT = ("Naltrexone blocks opioid receptors. It is not addictive.\n\n"
-              "How Is It Taken?\n\n"
-              "As a daily tablet or a monthly shot.\n\n"
-              "Side Effects\n\n"
-              "- nausea\n\n"
-              "Headache is common, and it passes.")
+JSONL_TEXT = (
+    "Naltrexone blocks opioid receptors. It is not addictive.\n\n"
+    "How Is It Taken?\n\n"
+    "As a daily tablet or a monthly shot.\n\n"
+    "Side Effects\n\n"
+    "- nausea\n\n"
+    "Headache is common, and it passes."
+)
 
 
 def test_jsonl_records_become_articles(tmp_path):
-    write(tmp_path / "site.jsonl", jsonl(
-        {"id": "naltrexone", "title": "Naltrexone", "url": "https://x.org/n", "text": JSONL_TEXT},
-        {"id": "methadone", "title": "Methadone", "url": "https://x.org/m", "text": "Methadone is an agonist."}))
+    write(
+        tmp_path / "site.jsonl",
+        jsonl(
+            {"id": "naltrexone", "title": "Naltrexone", "url": "https://x.org/n", "text": JSONL_TEXT},
+            {"id": "methadone", "title": "Methadone", "url": "https://x.org/m", "text": "Methadone is an agonist."},
+        ),
+    )
     corpus = load_corpus(tmp_path)
     assert corpus.problems == []
     articles = by_id(corpus)
@@ -257,9 +267,13 @@ def test_jsonl_numeric_id_is_kept_as_its_string(tmp_path):
 
 
 def test_jsonl_missing_id_is_file_stem_and_line_number(tmp_path):
-    write(tmp_path / "site.jsonl", jsonl(
-        {"id": "a", "title": "A", "url": "https://x.org/a", "text": "First."},
-        {"title": "B", "url": "https://x.org/b", "text": "Second."}))
+    write(
+        tmp_path / "site.jsonl",
+        jsonl(
+            {"id": "a", "title": "A", "url": "https://x.org/a", "text": "First."},
+            {"title": "B", "url": "https://x.org/b", "text": "Second."},
+        ),
+    )
     assert [a.id for a in load_corpus(tmp_path).articles] == ["a", "site-2"]
 
 
@@ -276,13 +290,16 @@ def test_jsonl_list_line_is_not_a_heading(tmp_path):
     assert "- nausea" in block_texts(article, PARAGRAPH)
 
 
-@pytest.mark.parametrize("paragraph", [
-    "It is not addictive.",                      # ends like a sentence
-    "Call us now:",                              # ends with a colon
-    "One line\nand another",                     # more than one line
-    "A very long single line " * 6,              # too long for a heading
-    "1. Detox first",                            # numbered list item
-])
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "It is not addictive.",  # ends like a sentence
+        "Call us now:",  # ends with a colon
+        "One line\nand another",  # more than one line
+        "A very long single line " * 6,  # too long for a heading
+        "1. Detox first",  # numbered list item
+    ],
+)
 def test_jsonl_paragraphs_that_are_not_headings(tmp_path, paragraph):
     text = f"Intro sentence here.\n\n{paragraph.strip()}\n\nClosing sentence here."
     write(tmp_path / "site.jsonl", jsonl({"id": "n", "title": "N", "url": "https://x.org/n", "text": text}))
@@ -291,6 +308,7 @@ def test_jsonl_paragraphs_that_are_not_headings(tmp_path, paragraph):
 
 
 # --- A single file --------------------------------------------------------------------------------
+
 
 def test_single_markdown_file_as_corpus_path(tmp_path):
     path = write(tmp_path / "Naltrexone Basics.md", MARKDOWN_ARTICLE)
@@ -306,6 +324,7 @@ def test_single_jsonl_file_as_corpus_path(tmp_path):
 
 
 # --- Bad input ------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def with_good(tmp_path):
@@ -327,13 +346,16 @@ def assert_skipped(folder: Path, bad: Path, *words: str, line: int | None = None
     return problem
 
 
-@pytest.mark.parametrize("name, data, word", [
-    ("empty.md", b"", "empty"),
-    ("blank.md", b"  \n\t\n\n", "empty"),
-    ("empty.jsonl", b"\n\n", "empty"),
-    ("binary.md", b"---\ntitle: x\x00\x01\x02\n", "binary"),
-    ("latin1.md", "---\ntitle: Caf\u00e9\nurl: https://x.org/c\n---\n\nCaf\u00e9.\n".encode("latin-1"), "UTF-8"),
-])
+@pytest.mark.parametrize(
+    "name, data, word",
+    [
+        ("empty.md", b"", "empty"),
+        ("blank.md", b"  \n\t\n\n", "empty"),
+        ("empty.jsonl", b"\n\n", "empty"),
+        ("binary.md", b"---\ntitle: x\x00\x01\x02\n", "binary"),
+        ("latin1.md", "---\ntitle: Caf\u00e9\nurl: https://x.org/c\n---\n\nCaf\u00e9.\n".encode("latin-1"), "UTF-8"),
+    ],
+)
 def test_unreadable_content_is_reported(with_good, name, data, word):
     bad = write(with_good / name, data)
     assert_skipped(with_good, bad, word)
@@ -373,11 +395,14 @@ def test_front_matter_that_is_not_a_mapping_is_reported(with_good):
     assert_skipped(with_good, bad, "front matter")
 
 
-@pytest.mark.parametrize("field, front", [
-    ("url", "title: A\n"),
-    ("title", "url: https://x.org/a\n"),
-    ("url", "title: A\nurl: ''\n"),
-])
+@pytest.mark.parametrize(
+    "field, front",
+    [
+        ("url", "title: A\n"),
+        ("title", "url: https://x.org/a\n"),
+        ("url", "title: A\nurl: ''\n"),
+    ],
+)
 def test_front_matter_missing_a_required_field_is_reported(with_good, field, front):
     bad = write(with_good / "partial.md", f"---\n{front}---\n\nText.\n")
     assert_skipped(with_good, bad, "missing", f"'{field}'")
@@ -397,24 +422,35 @@ def test_unquoted_yaml_date_is_accepted(tmp_path):
     assert article.date == "2024-03-01"
 
 
-@pytest.mark.parametrize("line, words", [
-    ("{not json", ["not valid JSON"]),
-    ('["a", "list"]', ["expected a JSON object", "list"]),
-    ('{"id": "x", "title": "X", "url": "https://x.org/x"}', ["missing 'text'"]),
-    ('{"id": "x", "text": 5}', ["'text' must be a string"]),
-    ('{"id": "x", "text": "   "}', ["'text' is empty"]),
-    ('{"id": ["x"], "text": "Text."}', ["'id' must be text"]),
-])
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        ("{not json", ["not valid JSON"]),
+        ('["a", "list"]', ["expected a JSON object", "list"]),
+        ('{"id": "x", "title": "X", "url": "https://x.org/x"}', ["missing 'text'"]),
+        ('{"id": "x", "text": 5}', ["'text' must be a string"]),
+        ('{"id": "x", "text": "   "}', ["'text' is empty"]),
+        ('{"id": ["x"], "text": "Text."}', ["'id' must be text"]),
+    ],
+)
 def test_bad_jsonl_line_is_reported_with_its_line_number(with_good, line, words):
-    bad = write(with_good / "site.jsonl", jsonl(
-        {"id": "ok", "title": "OK", "url": "https://x.org/ok", "text": "Fine."}, "", line,
-        {"id": "after", "title": "After", "url": "https://x.org/after", "text": "Also fine."}))
+    bad = write(
+        with_good / "site.jsonl",
+        jsonl(
+            {"id": "ok", "title": "OK", "url": "https://x.org/ok", "text": "Fine."},
+            "",
+            line,
+            {"id": "after", "title": "After", "url": "https://x.org/after", "text": "Also fine."},
+        ),
+    )
     assert_skipped(with_good, bad, *words, line=3)
     assert {"ok", "after"} <= set(by_id(load_corpus(with_good)))
 
 
 def test_duplicate_id_across_files_keeps_the_first(with_good):
-    bad = write(with_good / "site.jsonl", jsonl({"id": "good", "title": "Copy", "url": "https://x.org/c", "text": "Copy."}))
+    bad = write(
+        with_good / "site.jsonl", jsonl({"id": "good", "title": "Copy", "url": "https://x.org/c", "text": "Copy."})
+    )
     problem = assert_skipped(with_good, bad, "duplicate", "'good'")
     assert str(with_good / "good.md") in problem.reason  # says where the first one is
     [good] = load_corpus(with_good).articles
@@ -447,8 +483,11 @@ def test_hidden_files_and_folders_are_ignored_silently(with_good):
 
 
 def test_many_bad_files_each_reported_once(with_good):
-    bad = [write(with_good / "a-empty.md", ""), write(with_good / "b.pdf", b"x"),
-           write(with_good / "c.md", "no front matter")]
+    bad = [
+        write(with_good / "a-empty.md", ""),
+        write(with_good / "b.pdf", b"x"),
+        write(with_good / "c.md", "no front matter"),
+    ]
     corpus = load_corpus(with_good)
     assert sorted(p.source for p in corpus.problems) == sorted(str(p) for p in bad)
     assert list(by_id(corpus)) == ["good"]
@@ -461,6 +500,7 @@ def test_missing_corpus_path_raises_corpus_error_naming_it(tmp_path):
 
 
 # --- Fingerprint ----------------------------------------------------------------------------------
+
 
 def test_fingerprint_matches_corpus_fingerprint(with_good):
     write(with_good / "site.jsonl", jsonl({"id": "n", "text": "Text."}))

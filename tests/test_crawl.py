@@ -1,5 +1,6 @@
 """`python -m bot crawl` against a WordPress-like site on 127.0.0.1: what is imported, what is left alone,
 what a second crawl fetches, and that a failed crawl changes nothing."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,13 @@ from tests.conftest import SAMPLE_CORPUS
 from tests.wordpress_site import BOILERPLATE, OffSite, Post, WordPressSite, page_html
 
 FAST = CrawlSettings(delay=0, timeout=0.3, contact="webmaster@example.org")
-POSTS = {"naltrexone-as-an-opium-addiction-treatment", "methadone-maintenance", "buprenorphine-basics",
-         "how-does-opium-withdrawal-treatment-work", "kratom-facts"}
+POSTS = {
+    "naltrexone-as-an-opium-addiction-treatment",
+    "methadone-maintenance",
+    "buprenorphine-basics",
+    "how-does-opium-withdrawal-treatment-work",
+    "kratom-facts",
+}
 SITEMAPS = ("/robots.txt", "/sitemap_index.xml", "/post-sitemap.xml", "/page-sitemap.xml.gz")
 
 
@@ -82,8 +88,10 @@ def test_the_first_crawl_imports_every_post_once_and_nothing_disallowed_or_off_s
     asked = site.paths()
     assert not any(p.startswith("/private/") for p in asked) and "/category-sitemap.xml" not in asked
     assert offsite.requests == [], "an off-site address was asked for"
-    assert all(r.headers["user-agent"].startswith("RecoveryAnswersBot/") and "webmaster@example.org"
-               in r.headers["user-agent"] for r in site.requests)
+    assert all(
+        r.headers["user-agent"].startswith("RecoveryAnswersBot/") and "webmaster@example.org" in r.headers["user-agent"]
+        for r in site.requests
+    )
 
 
 def test_articles_are_the_main_text_with_front_matter_and_no_boilerplate(quick_site, tmp_path):
@@ -91,9 +99,12 @@ def test_articles_are_the_main_text_with_front_matter_and_no_boilerplate(quick_s
     crawl(quick_site.url, folder, FAST)
     text = (folder / "methadone-maintenance.md").read_text(encoding="utf-8")
     front = text.split("---\n")[1]
-    assert front.splitlines() == ["title: How Methadone Works & Helps",
-                                  f"url: {quick_site.url}/methadone-maintenance.html",
-                                  "id: methadone-maintenance", "date: '2024-02-14'"]  # modified, not 2019's
+    assert front.splitlines() == [
+        "title: How Methadone Works & Helps",
+        f"url: {quick_site.url}/methadone-maintenance.html",
+        "id: methadone-maintenance",
+        "date: '2024-02-14'",
+    ]  # modified, not 2019's
     assert "## How Is Methadone Taken?" in text and "- " not in text.split("---\n", 2)[2][:3]
     for article in folder.glob("*.md"):
         body = article.read_text(encoding="utf-8")
@@ -108,7 +119,9 @@ def test_answers_cite_the_posts_canonical_addresses(quick_site, tmp_path):
     index = SearchIndex.build(load_corpus(folder), Analyzer())
     assert cited(index, "what is suboxone")[0] == quick_site.url + "/buprenorphine-basics.html"
     assert cited(index, "how is methadone taken")[0] == quick_site.url + "/methadone-maintenance.html"
-    assert all("?p=" not in url and "old-" not in url for q in ("methadone", "buprenorphine") for url in cited(index, q))
+    assert all(
+        "?p=" not in url and "old-" not in url for q in ("methadone", "buprenorphine") for url in cited(index, q)
+    )
 
 
 def test_a_second_crawl_fetches_only_what_changed_and_the_answers_follow(site, tmp_path):
@@ -116,7 +129,9 @@ def test_a_second_crawl_fetches_only_what_changed_and_the_answers_follow(site, t
     crawl(site.url, folder, FAST)
     before = snapshot(folder)
     index = SearchIndex.build(load_corpus(folder), Analyzer())
-    assert site.url + "/how-does-opium-withdrawal-treatment-work.html" in cited(index, "how long does opium withdrawal last")
+    assert site.url + "/how-does-opium-withdrawal-treatment-work.html" in cited(
+        index, "how long does opium withdrawal last"
+    )
     assert not any("fentanyl" in u for u in cited(index, "what are fentanyl test strips"))
 
     site.change()
@@ -125,8 +140,12 @@ def test_a_second_crawl_fetches_only_what_changed_and_the_answers_follow(site, t
     assert (report["new"], report["changed"], report["removed"], report["unchanged"]) == (1, 1, 1, 3)
     # the edited post, the new one, the one the sitemap gives no date (asked conditionally: 304) and the one
     # that timed out last time; not the unchanged pages sitemap either
-    assert pages_fetched(site, since) == {"/methadone-maintenance.html", "/fentanyl-test-strips.html",
-                                          "/kratom-facts.html", "/slow-post.html"}
+    assert pages_fetched(site, since) == {
+        "/methadone-maintenance.html",
+        "/fentanyl-test-strips.html",
+        "/kratom-facts.html",
+        "/slow-post.html",
+    }
     [kratom] = [r for r in site.requests[since:] if r.path == "/kratom-facts.html"]
     assert kratom.headers.get("if-none-match") and kratom.headers.get("if-modified-since")
 
@@ -263,8 +282,11 @@ def test_redirects_off_the_site_and_oversized_pages_are_skipped_with_a_reason(qu
 def test_two_articles_with_one_slug_get_two_ids_that_stay(quick_site, offsite, tmp_path):
     for folder in ("a", "b"):
         post = Post("dosing", f"Dosing {folder.upper()}", [f"Dosing guide {folder} for methadone patients."])
-        quick_site.extra[f"/{folder}/dosing.html"] = (200, {"Content-Type": "text/html"},
-                                                page_html(post, quick_site.url, offsite.url, f"/{folder}/dosing.html").encode())
+        quick_site.extra[f"/{folder}/dosing.html"] = (
+            200,
+            {"Content-Type": "text/html"},
+            page_html(post, quick_site.url, offsite.url, f"/{folder}/dosing.html").encode(),
+        )
     crawl(quick_site.url, tmp_path / "site", FAST)
     ids = {a.id: a.url for a in load_corpus(tmp_path / "site").articles}
     assert ids["dosing"] == quick_site.url + "/a/dosing.html" and ids["dosing-2"] == quick_site.url + "/b/dosing.html"
@@ -291,12 +313,15 @@ def test_the_command_prints_one_line_or_one_json_object_and_no_progress_off_a_te
     assert all(set(item) == {"url", "reason"} for item in report["failed"] + report["skipped"])
 
 
-@pytest.mark.parametrize("args, message", [
-    (["crawl"], "crawl needs the site's address"),
-    (["crawl", "ftp://example.org"], "SITE is not a web address"),
-    (["crawl", "https://example.org", "--delay", "-1"], "--delay must be between 0 and 60"),
-    (["crawl", "https://example.org", "--max-pages", "0"], "--max-pages must be 1 or more"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["crawl"], "crawl needs the site's address"),
+        (["crawl", "ftp://example.org"], "SITE is not a web address"),
+        (["crawl", "https://example.org", "--delay", "-1"], "--delay must be between 0 and 60"),
+        (["crawl", "https://example.org", "--max-pages", "0"], "--max-pages must be 1 or more"),
+    ],
+)
 def test_bad_arguments_are_one_line_naming_what_is_wrong(args, message, capsys, tmp_path):
     assert main(args + ["--corpus", str(tmp_path / "x")]) == 1
     err = capsys.readouterr().err

@@ -1,5 +1,6 @@
 """A running bot with BOT_SITE follows the site by itself: crawl, rebuild beside the live index, swap it in;
 a crawl that fails keeps the live index and says so. Against the fake Bot API and a WordPress-like site."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,9 +39,17 @@ def site():
 
 
 def settings(fake: FakeBotAPI, site: WordPressSite, tmp_path, hours: str) -> dict[str, str]:
-    return {"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_SITE": site.url,
-            "BOT_CORPUS": str(tmp_path / "site"), "BOT_INDEX": str(tmp_path / "index"), "BOT_CRAWL_HOURS": hours,
-            "BOT_CRAWL_DELAY": "0", "BOT_RELOAD_SECONDS": "0", "BOT_FEEDBACK_FILE": str(tmp_path / "fb.json")}
+    return {
+        "TELEGRAM_BOT_TOKEN": fake.TOKEN,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "BOT_SITE": site.url,
+        "BOT_CORPUS": str(tmp_path / "site"),
+        "BOT_INDEX": str(tmp_path / "index"),
+        "BOT_CRAWL_HOURS": hours,
+        "BOT_CRAWL_DELAY": "0",
+        "BOT_RELOAD_SECONDS": "0",
+        "BOT_FEEDBACK_FILE": str(tmp_path / "fb.json"),
+    }
 
 
 async def until(condition, timeout: float = 20.0) -> None:
@@ -100,12 +109,17 @@ def test_a_restart_waits_for_the_next_crawl_that_is_due(fake, site, tmp_path):
 
 @pytest.mark.slow
 def test_run_with_bot_site_reads_the_site_first_then_follows_it(fake, site, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "BOT_LOG_LEVEL": "INFO",
-           **settings(fake, site, tmp_path, "0.0003")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BOT_LOG_LEVEL": "INFO", **settings(fake, site, tmp_path, "0.0003")}
     log_path = tmp_path / "bot.log"
     with open(log_path, "w") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                                   stdout=log_file, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     try:
         fake.wait_for("setMyCommands", timeout=60)
         fake.push_message("how is methadone taken", chat_id=1, user_id=1)

@@ -1,4 +1,5 @@
 """The crawler's parts on their own: sitemaps, politeness, slugs, the state's folder, progress, settings."""
+
 from __future__ import annotations
 
 import gzip
@@ -22,16 +23,22 @@ NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 
 
 def fetcher(handler, **settings) -> Fetcher:
-    fetch = Fetcher(Site.parse("https://www.opium.org"), CrawlSettings(**{"delay": 0, **settings}),
-                    transport=httpx.MockTransport(handler))
+    fetch = Fetcher(
+        Site.parse("https://www.opium.org"),
+        CrawlSettings(**{"delay": 0, **settings}),
+        transport=httpx.MockTransport(handler),
+    )
     return fetch
 
 
 # --- sitemaps ---------------------------------------------------------------------------------------
 
+
 def test_sitemap_indexes_urlsets_gzip_and_plain_text_are_read():
-    kind, entries = parse(f'<sitemapindex {NS}><sitemap><loc>https://a/post-sitemap.xml</loc>'
-                          f'<lastmod>2024-01-01</lastmod></sitemap></sitemapindex>'.encode())
+    kind, entries = parse(
+        f"<sitemapindex {NS}><sitemap><loc>https://a/post-sitemap.xml</loc>"
+        f"<lastmod>2024-01-01</lastmod></sitemap></sitemapindex>".encode()
+    )
     assert kind == "index" and [(e.url, e.lastmod) for e in entries] == [("https://a/post-sitemap.xml", "2024-01-01")]
     xml = f'<?xml version="1.0"?><urlset {NS}><url><loc> https://a/x.html </loc></url></urlset>'.encode()
     assert parse(gzip.compress(xml)) == ("urlset", parse(xml)[1]) and parse(xml)[1][0].url == "https://a/x.html"
@@ -42,8 +49,10 @@ def test_sitemap_indexes_urlsets_gzip_and_plain_text_are_read():
 
 
 def test_a_sitemap_cannot_make_the_parser_read_files_or_grow_without_bound():
-    xxe = (f'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-           f'<urlset {NS}><url><loc>https://a/&x;</loc></url></urlset>').encode()
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        f"<urlset {NS}><url><loc>https://a/&x;</loc></url></urlset>"
+    ).encode()
     try:
         entries = parse(xxe)[1]
     except ValueError:
@@ -53,18 +62,27 @@ def test_a_sitemap_cannot_make_the_parser_read_files_or_grow_without_bound():
         gunzip(gzip.compress(b"0" * 3_000_000), limit=2 * 2**20)
 
 
-@pytest.mark.parametrize("url, archive", [
-    ("https://a/wp-sitemap-posts-post-1.xml", False), ("https://a/wp-sitemap-posts-page-1.xml", False),
-    ("https://a/post-sitemap.xml", False), ("https://a/page-sitemap2.xml", False),
-    ("https://a/wp-sitemap-taxonomies-category-1.xml", True), ("https://a/wp-sitemap-users-1.xml", True),
-    ("https://a/category-sitemap.xml", True), ("https://a/post_tag-sitemap.xml", True),
-    ("https://a/author-sitemap.xml", True), ("https://a/wp-sitemap-taxonomies-post_tag-1.xml", True),
-])
+@pytest.mark.parametrize(
+    "url, archive",
+    [
+        ("https://a/wp-sitemap-posts-post-1.xml", False),
+        ("https://a/wp-sitemap-posts-page-1.xml", False),
+        ("https://a/post-sitemap.xml", False),
+        ("https://a/page-sitemap2.xml", False),
+        ("https://a/wp-sitemap-taxonomies-category-1.xml", True),
+        ("https://a/wp-sitemap-users-1.xml", True),
+        ("https://a/category-sitemap.xml", True),
+        ("https://a/post_tag-sitemap.xml", True),
+        ("https://a/author-sitemap.xml", True),
+        ("https://a/wp-sitemap-taxonomies-post_tag-1.xml", True),
+    ],
+)
 def test_archive_sitemaps_are_told_from_article_sitemaps(url, archive):
     assert is_archive(url) is archive
 
 
 # --- the site and its addresses ---------------------------------------------------------------------
+
 
 def test_the_site_is_its_host_with_or_without_www_on_either_scheme():
     site = Site.parse("www.opium.org/")
@@ -78,17 +96,24 @@ def test_the_site_is_its_host_with_or_without_www_on_either_scheme():
             Site.parse(bad)
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://www.opium.org/naltrexone-as-an-opium-addiction-treatment.html",
-     "naltrexone-as-an-opium-addiction-treatment"),
-    ("https://www.opium.org/2021/05/Opium-Street-Names/", "opium-street-names"),
-    ("https://www.opium.org/?p=42", "p-42"), ("https://www.opium.org/caf%C3%A9.php", "caf"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        (
+            "https://www.opium.org/naltrexone-as-an-opium-addiction-treatment.html",
+            "naltrexone-as-an-opium-addiction-treatment",
+        ),
+        ("https://www.opium.org/2021/05/Opium-Street-Names/", "opium-street-names"),
+        ("https://www.opium.org/?p=42", "p-42"),
+        ("https://www.opium.org/caf%C3%A9.php", "caf"),
+    ],
+)
 def test_an_article_id_is_its_slug(url, expected):
     assert slug(url) == expected
 
 
 # --- politeness -------------------------------------------------------------------------------------
+
 
 def test_requests_wait_the_delay_and_name_the_bot_and_its_operator():
     seen = []
@@ -108,10 +133,12 @@ def test_requests_wait_the_delay_and_name_the_bot_and_its_operator():
 def test_a_page_is_cut_off_at_its_size_limit_and_its_deadline_even_without_a_length():
     def handler(request):
         if request.url.path == "/drip.html":
+
             def drip():
                 for _ in range(20):
                     time.sleep(0.05)
                     yield b"<p>x</p>"
+
             return httpx.Response(200, headers={"content-type": "text/html"}, content=drip())
         return httpx.Response(200, headers={"content-type": "text/html"}, content=iter([b"x" * 4096] * 10))
 
@@ -130,8 +157,12 @@ def test_robots_txt_crawl_delay_is_kept_and_a_5xx_robots_txt_stops_the_crawl(tmp
         fetch.read_robots()
         assert fetch.allowed("https://www.opium.org/anything.html")
     with pytest.raises(CrawlError, match="robots.txt answered 503: until it answers, nothing may be fetched"):
-        crawl("https://www.opium.org", tmp_path / "site", CrawlSettings(delay=0),
-              transport=httpx.MockTransport(lambda r: httpx.Response(503)))
+        crawl(
+            "https://www.opium.org",
+            tmp_path / "site",
+            CrawlSettings(delay=0),
+            transport=httpx.MockTransport(lambda r: httpx.Response(503)),
+        )
     assert not (tmp_path / "site").exists()
 
 
@@ -145,6 +176,7 @@ def test_redirect_loops_end_and_every_hop_is_checked():
 
 
 # --- the folder -------------------------------------------------------------------------------------
+
 
 def test_publishing_swaps_the_folder_whole_and_a_failure_leaves_it_as_it_was(tmp_path, monkeypatch):
     folder = tmp_path / "site"
@@ -186,6 +218,7 @@ def test_a_damaged_state_file_is_named(tmp_path):
 
 # --- progress, settings, /about -----------------------------------------------------------------------
 
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
@@ -218,11 +251,14 @@ def test_an_index_build_reports_its_progress(tmp_path):
     assert calls == [(6, "articles")]
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("BOT_SITE", "ftp://opium.org", "BOT_SITE is not a web address"),
-    ("BOT_CRAWL_HOURS", "-1", "BOT_CRAWL_HOURS must be between 0 and 8760"),
-    ("BOT_CRAWL_DELAY", "soon", "BOT_CRAWL_DELAY must be a number"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("BOT_SITE", "ftp://opium.org", "BOT_SITE is not a web address"),
+        ("BOT_CRAWL_HOURS", "-1", "BOT_CRAWL_HOURS must be between 0 and 8760"),
+        ("BOT_CRAWL_DELAY", "soon", "BOT_CRAWL_DELAY must be a number"),
+    ],
+)
 def test_bad_crawl_settings_fail_naming_the_setting(name, value, message):
     with pytest.raises(ConfigError, match=message):
         Config.from_env({name: value})
@@ -230,7 +266,8 @@ def test_bad_crawl_settings_fail_naming_the_setting(name, value, message):
 
 def test_about_says_when_the_site_was_last_read_escaped():
     config = Config.from_env({})
-    html = texts.about(5, 9, "2024-06-01 08:00 UTC", config.answer.contacts,
-                       ("https://a.org/<b>", "2024-06-01T08:00:00+00:00", 5))
+    html = texts.about(
+        5, 9, "2024-06-01 08:00 UTC", config.answer.contacts, ("https://a.org/<b>", "2024-06-01T08:00:00+00:00", 5)
+    )
     assert "The site https://a.org/&lt;b&gt; was last read 2024-06-01 08:00:00 UTC: 5 articles." in html
     assert "was last read" not in texts.about(5, 9, "x", config.answer.contacts)

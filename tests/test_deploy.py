@@ -1,4 +1,5 @@
 """The systemd unit in deploy/: systemd's own checker finds nothing wrong with it."""
+
 from __future__ import annotations
 
 import shutil
@@ -20,9 +21,11 @@ def _verify(text: str, tmp_path: Path) -> subprocess.CompletedProcess:
     env_file.write_text("TELEGRAM_BOT_TOKEN=\n", encoding="utf-8")
     # the unit as installed, with the project where this checkout is (the venv's python is executable here)
     venv = Path(sys.executable).parent.parent
-    text = (text.replace("/opt/recovery-answers-bot/.venv", str(venv))
-                .replace("/opt/recovery-answers-bot", str(ROOT))
-                .replace("/etc/recovery-answers-bot.env", str(env_file)))
+    text = (
+        text.replace("/opt/recovery-answers-bot/.venv", str(venv))
+        .replace("/opt/recovery-answers-bot", str(ROOT))
+        .replace("/etc/recovery-answers-bot.env", str(env_file))
+    )
     unit = tmp_path / UNIT.name
     unit.write_text(text, encoding="utf-8")
     return subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
@@ -35,9 +38,13 @@ def test_the_unit_verifies_clean(tmp_path):
 
 def test_the_unit_runs_as_its_own_user_checks_first_and_restarts_on_failure():
     text = UNIT.read_text(encoding="utf-8")
-    for line in ("DynamicUser=yes", "Restart=on-failure", "StateDirectory=recovery-answers-bot",
-                 "ExecStartPre=/opt/recovery-answers-bot/.venv/bin/python -m bot check",
-                 "ExecStart=/opt/recovery-answers-bot/.venv/bin/python -m bot run"):
+    for line in (
+        "DynamicUser=yes",
+        "Restart=on-failure",
+        "StateDirectory=recovery-answers-bot",
+        "ExecStartPre=/opt/recovery-answers-bot/.venv/bin/python -m bot check",
+        "ExecStart=/opt/recovery-answers-bot/.venv/bin/python -m bot run",
+    ):
         assert line in text.splitlines(), line
     assert text.index("-m bot check") < text.index("ExecStart=")
 

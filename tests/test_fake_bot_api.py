@@ -1,5 +1,6 @@
 """The fake Bot API, driven by python-telegram-bot's real client: what it answers both ways in (in-process
 through FakeRequest, and over HTTP on 127.0.0.1), and what only its HTTP server does (connection faults)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,8 +46,9 @@ def http_fake():
 def make_bot(fake: FakeBotAPI, token: str = FakeBotAPI.TOKEN, **kwargs) -> telegram.Bot:
     if fake.serving:
         return telegram.Bot(token, base_url=fake.base_url, **kwargs)
-    return telegram.Bot(token, base_url=BASE_URL, request=FakeRequest(fake), get_updates_request=FakeRequest(fake),
-                        **kwargs)
+    return telegram.Bot(
+        token, base_url=BASE_URL, request=FakeRequest(fake), get_updates_request=FakeRequest(fake), **kwargs
+    )
 
 
 def run(fake: FakeBotAPI, scenario, **bot_kwargs):
@@ -183,8 +185,9 @@ def test_send_message_returns_whole_message_with_reply(fake):
 def test_html_is_judged_by_tdlib(fake):
     async def scenario(bot):
         good = await bot.send_message(
-            1001, '<b>Help</b> &amp; <a href="https://example.org/a?x=1&amp;y=2">support</a> 1 &lt; 2 \U0001F48A '
-                  "<i>x</i>", parse_mode="HTML",
+            1001,
+            '<b>Help</b> &amp; <a href="https://example.org/a?x=1&amp;y=2">support</a> 1 &lt; 2 \U0001f48a <i>x</i>',
+            parse_mode="HTML",
         )
         errors = []
         for bad in ("<b>x", "a & b", "<br>", "<b><i>x</b></i>", '<span class="x">y</span>', "a < b"):
@@ -195,14 +198,17 @@ def test_html_is_judged_by_tdlib(fake):
         return good, errors, plain
 
     good, errors, plain = run(fake, scenario)
-    assert good.text == "Help & support 1 < 2 \U0001F48A x"
-    assert [(e.type, e.offset, e.length) for e in good.entities] == [("bold", 0, 4), ("text_link", 7, 7),
-                                                                     ("italic", 24, 1)]  # the emoji counts 2
+    assert good.text == "Help & support 1 < 2 \U0001f48a x"
+    assert [(e.type, e.offset, e.length) for e in good.entities] == [
+        ("bold", 0, 4),
+        ("text_link", 7, 7),
+        ("italic", 24, 1),
+    ]  # the emoji counts 2
     assert good.entities[1].url == "https://example.org/a?x=1&y=2"
     # PTB drops "Bad Request: " and str.capitalize()s the rest: everything after the first letter
     # is lower-cased, so match these messages case-insensitively.
     assert all(e.startswith("Can't parse entities: ") for e in errors), errors
-    assert "can't find end tag corresponding to start tag \"b\"" in errors[0]
+    assert 'can\'t find end tag corresponding to start tag "b"' in errors[0]
     assert '"&" at byte offset 2' in errors[1]  # tdlib takes it; the fake, stricter, does not
     assert 'unsupported start tag "br"' in errors[2]
     assert "unmatched end tag" in errors[3] and 'class "tg-spoiler"' in errors[4]
@@ -226,7 +232,7 @@ def test_length_counts_visible_text_and_empty_text(fake):
     async def scenario(bot):
         ok = await bot.send_message(1001, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
         with pytest.raises(BadRequest, match="(?i)too long"):
-            await bot.send_message(1001, "\U0001F48A" * 2049, parse_mode="HTML")  # 4,098 UTF-16 units
+            await bot.send_message(1001, "\U0001f48a" * 2049, parse_mode="HTML")  # 4,098 UTF-16 units
         with pytest.raises(BadRequest, match="(?i)too long"):
             await bot.send_message(1001, "x" * 4097)
         with pytest.raises(BadRequest, match="(?i)text is empty"):
@@ -241,8 +247,9 @@ def test_length_counts_visible_text_and_empty_text(fake):
 def test_edit_reply_markup(fake):
     async def scenario(bot):
         sent = await bot.send_message(1001, "Was this helpful?", reply_markup=keyboard("more", "yes"))
-        edited = await bot.edit_message_reply_markup(chat_id=1001, message_id=sent.message_id,
-                                                     reply_markup=keyboard("more"))
+        edited = await bot.edit_message_reply_markup(
+            chat_id=1001, message_id=sent.message_id, reply_markup=keyboard("more")
+        )
         with pytest.raises(BadRequest, match="(?i)message is not modified"):
             await bot.edit_message_reply_markup(chat_id=1001, message_id=sent.message_id, reply_markup=keyboard("more"))
         bare = await bot.edit_message_reply_markup(chat_id=1001, message_id=sent.message_id)
@@ -307,7 +314,9 @@ def test_commands_chat_action_and_methods_it_does_not_know(fake):
     status, body = raw(fake, fake.TOKEN, "SENDMESSAGE", chat_id=7, text="true")  # case-insensitive; text stays text
     assert status == 200 and body["result"]["text"] == "true"
     assert raw(fake, fake.TOKEN, "sendMessage", text="no chat") == (
-        400, {"ok": False, "error_code": 400, "description": "Bad Request: chat_id is empty"})
+        400,
+        {"ok": False, "error_code": 400, "description": "Bad Request: chat_id is empty"},
+    )
 
 
 @pytest.mark.parametrize("token", ["123456789:WrongTokenWrongTokenWrongToken_xyz", "not-a-token"])
@@ -323,8 +332,10 @@ def test_wrong_token_is_rejected(fake, token):
     asyncio.run(main())
     assert fake.calls == []
     expected = 401 if token[0].isdigit() else 404
-    assert raw(fake, token, "getMe") == (expected, {"ok": False, "error_code": expected,
-                                                    "description": "Unauthorized" if expected == 401 else "Not Found"})
+    assert raw(fake, token, "getMe") == (
+        expected,
+        {"ok": False, "error_code": expected, "description": "Unauthorized" if expected == 401 else "Not Found"},
+    )
 
 
 def test_429_raises_retry_after_and_is_not_recorded(fake, monkeypatch):
@@ -552,12 +563,18 @@ def test_raw_protocol_details(http_fake):
     as_json = httpx.post(f"{base}/sendMessage", json={"chat_id": 7, "text": "json"})  # PTB never sends JSON
     assert as_json.status_code == 400 and "form bodies only" in as_json.json()["description"]
     assert httpx.post("http://127.0.0.1:%d/nowhere" % http_fake.port).json() == {
-        "ok": False, "error_code": 404, "description": "Not Found"}
+        "ok": False,
+        "error_code": 404,
+        "description": "Not Found",
+    }
 
 
 def test_server_survives_garbage(http_fake):
-    for junk in (b"GARBAGE\r\n\r\n", b"\x16\x03\x01\x00",
-                 b"POST /bot1:x/getMe HTTP/1.1\r\nContent-Length: many\r\n\r\n"):
+    for junk in (
+        b"GARBAGE\r\n\r\n",
+        b"\x16\x03\x01\x00",
+        b"POST /bot1:x/getMe HTTP/1.1\r\nContent-Length: many\r\n\r\n",
+    ):
         with socket.create_connection(("127.0.0.1", http_fake.port), timeout=2) as conn:
             conn.sendall(junk)
             conn.shutdown(socket.SHUT_WR)
@@ -604,10 +621,14 @@ def test_webhook_set_delete_and_delivery(http_fake):
     try:
         webhook = run(fake, scenario)
         assert webhook["url"] == hook and webhook["allowed_updates"] == ["message"] and fake.webhook is None
-        status = fake.post_to_webhook(hook, {"message": {"message_id": 5, "date": 0, "text": "hi",
-                                                         "chat": {"id": 1, "type": "private"}}}, "s3cret")
-        wrong = fake.post_to_webhook(hook, {"message": {"message_id": 6, "date": 0, "text": "x",
-                                                        "chat": {"id": 1, "type": "private"}}}, None)
+        status = fake.post_to_webhook(
+            hook,
+            {"message": {"message_id": 5, "date": 0, "text": "hi", "chat": {"id": 1, "type": "private"}}},
+            "s3cret",
+        )
+        wrong = fake.post_to_webhook(
+            hook, {"message": {"message_id": 6, "date": 0, "text": "x", "chat": {"id": 1, "type": "private"}}}, None
+        )
     finally:
         receiver.shutdown()
         receiver.server_close()

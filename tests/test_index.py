@@ -1,4 +1,5 @@
 """The index on disk: plain files with a manifest, atomic swaps, and clear errors for anything wrong."""
+
 from __future__ import annotations
 
 import errno
@@ -10,8 +11,15 @@ import pytest
 
 from bot.search.analysis import Analyzer, AnalyzerSettings
 from bot.search.bm25 import BM25Index
-from bot.search.index import (IndexLoadError, IndexSettings, IndexWriteError, SearchIndex, build_index,
-                              current_build_name, stale_reason)
+from bot.search.index import (
+    IndexLoadError,
+    IndexSettings,
+    IndexWriteError,
+    SearchIndex,
+    build_index,
+    current_build_name,
+    stale_reason,
+)
 from tests.conftest import SAMPLE_CORPUS, write
 
 
@@ -63,8 +71,11 @@ def test_chunk_ids_name_article_and_position(tmp_path):
 
 def test_index_built_with_other_analyzer_settings_is_rejected(tmp_path):
     build(tmp_path)
-    with pytest.raises(IndexLoadError, match=r"other analyzer settings \(stemmer: index has 'snowball', "
-                                             r"this bot uses 'porter'"):
+    with pytest.raises(
+        IndexLoadError,
+        match=r"other analyzer settings \(stemmer: index has 'snowball', "
+        r"this bot uses 'porter'",
+    ):
         SearchIndex.load(tmp_path / "index", Analyzer(AnalyzerSettings(stemmer="porter")))
 
 
@@ -103,8 +114,11 @@ def test_failed_build_leaves_the_previous_index_serving(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(BM25Index, "save", broken_save)
-    with pytest.raises(IndexWriteError, match=r"cannot write the index in .*/index: the disk is full \(No space "
-                                              r"left on device\); the index there is unchanged"):
+    with pytest.raises(
+        IndexWriteError,
+        match=r"cannot write the index in .*/index: the disk is full \(No space "
+        r"left on device\); the index there is unchanged",
+    ):
         build(tmp_path)
     assert current_build(tmp_path / "index") == before
     assert not list((tmp_path / "index").glob(".building-*")), "the half-written build was not cleaned up"
@@ -130,8 +144,10 @@ def test_stale_reason_follows_the_corpus(tmp_path):
     write(corpus / "b.md", "---\ntitle: Naloxone\nurl: https://example.org/n\n---\n\nNaloxone reverses overdoses.\n")
     assert "corpus changed" in stale_reason(index_dir, corpus, Analyzer(), settings)
     build_index(corpus, index_dir, Analyzer(), settings)
-    assert stale_reason(index_dir, corpus, Analyzer(AnalyzerSettings(stemmer="none")), settings) == \
-        "the analyzer settings changed"
+    assert (
+        stale_reason(index_dir, corpus, Analyzer(AnalyzerSettings(stemmer="none")), settings)
+        == "the analyzer settings changed"
+    )
 
 
 def test_corpus_with_no_usable_article_is_an_error_and_keeps_the_old_index(tmp_path):
@@ -140,6 +156,7 @@ def test_corpus_with_no_usable_article_is_an_error_and_keeps_the_old_index(tmp_p
     bad = tmp_path / "bad"
     write(bad / "empty.md", "")
     from bot.corpus.articles import CorpusError
+
     with pytest.raises(CorpusError, match="no usable articles"):
         build_index(bad, tmp_path / "index", Analyzer())
     assert current_build(tmp_path / "index") == before
@@ -227,11 +244,14 @@ def test_an_index_from_before_term_bounds_loads_and_finds_the_same(tmp_path):
         assert old.search(terms, 10) == built.search(terms, 10)
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"\xff\xfe build", r"CURRENT is damaged \(not UTF-8 text, so it names no build\)"),
-    (b"../../etc\n", r"CURRENT is damaged \(it should name a build-\* folder, it holds '../../etc'\)"),
-    (b"build-gone\n", r"CURRENT names build-gone, which is not in"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"\xff\xfe build", r"CURRENT is damaged \(not UTF-8 text, so it names no build\)"),
+        (b"../../etc\n", r"CURRENT is damaged \(it should name a build-\* folder, it holds '../../etc'\)"),
+        (b"build-gone\n", r"CURRENT names build-gone, which is not in"),
+    ],
+)
 def test_a_damaged_current_is_one_clear_error_and_makes_the_index_stale(tmp_path, content, expected):
     build(tmp_path)
     (tmp_path / "index" / "CURRENT").write_bytes(content)
@@ -254,8 +274,10 @@ def test_an_article_too_long_is_skipped_with_its_size_and_the_others_indexed(tmp
     said = []
     index, report = build_index(corpus, tmp_path / "index", Analyzer(), say=said.append)
     assert [a.id for a in index.articles] == ["a"]
-    assert [str(p) for p in report.problems] == [f"{corpus / 'huge.md'}: 1,000,004 characters of text, more than the "
-                                                 "1,000,000 an article may have; split it into smaller articles"]
+    assert [str(p) for p in report.problems] == [
+        f"{corpus / 'huge.md'}: 1,000,004 characters of text, more than the "
+        "1,000,000 an article may have; split it into smaller articles"
+    ]
     assert said == [f"skipped {report.problems[0]}"]
 
 
@@ -266,8 +288,11 @@ def test_an_article_nltk_gives_up_on_is_skipped_and_the_others_indexed(tmp_path,
 
     corpus = tmp_path / "articles"
     write(corpus / "a.md", "---\ntitle: Methadone\nurl: https://example.org/m\n---\n\nMethadone is taken daily.\n")
-    write(corpus / "long.md", "---\ntitle: Long\nurl: https://example.org/l\n---\n\n" +
-          "Naltrexone blocks opioids. It is taken daily. " * 20_000)
+    write(
+        corpus / "long.md",
+        "---\ntitle: Long\nurl: https://example.org/l\n---\n\n"
+        + "Naltrexone blocks opioids. It is taken daily. " * 20_000,
+    )
     monkeypatch.setattr(nltk.redos, "DEFAULT_TIMEOUT", 0.1)
     said = []
     index, report = build_index(corpus, tmp_path / "index", Analyzer(), say=said.append)
@@ -289,11 +314,13 @@ def test_a_corpus_of_nothing_usable_names_each_file_before_the_error_that_points
     assert len(said) == 2 and all(line.startswith(f"skipped {bad}") for line in said)
     with pytest.raises(CorpusError, match=r"\(2 skipped, the first: .*empty.md: empty file\)"):  # nothing said before
         from bot.corpus.articles import load_corpus
+
         SearchIndex.build(load_corpus(bad), Analyzer())
 
 
 def hold_lock(index_dir):
     import fcntl
+
     index_dir.mkdir(parents=True, exist_ok=True)
     f = open(index_dir / ".lock", "w")
     fcntl.flock(f, fcntl.LOCK_EX)
@@ -307,8 +334,11 @@ def test_a_build_waits_for_the_one_running_and_gives_up_after_the_time_allowed(t
     before = current_build(tmp_path / "index")
     held = hold_lock(tmp_path / "index")
     said = []
-    with pytest.raises(IndexWriteError, match=r"another build is writing the index in .*index and has not finished "
-                                              r"after 0.3 s \(BOT_BUILD_WAIT_SECONDS\); the index there is unchanged"):
+    with pytest.raises(
+        IndexWriteError,
+        match=r"another build is writing the index in .*index and has not finished "
+        r"after 0.3 s \(BOT_BUILD_WAIT_SECONDS\); the index there is unchanged",
+    ):
         build_index(SAMPLE_CORPUS, tmp_path / "index", Analyzer(), say=said.append, wait_seconds=0.3)
     assert said == [f"waiting for another build of {tmp_path / 'index'} to finish (at most 0.3 s)"]
     assert current_build(tmp_path / "index") == before
@@ -326,8 +356,9 @@ def test_a_build_removes_what_a_killed_build_left(tmp_path):
     said = []
     build_index(SAMPLE_CORPUS, tmp_path / "index", Analyzer(), say=said.append)
     assert not leftover.exists()
-    assert said == [f"removed 1 unfinished build left in {tmp_path / 'index'} by a build that was stopped "
-                    "(.building-abcd1234)"]
+    assert said == [
+        f"removed 1 unfinished build left in {tmp_path / 'index'} by a build that was stopped (.building-abcd1234)"
+    ]
 
 
 @pytest.mark.slow  # an equivalence check over much text: CI runs it with -m slow
@@ -371,8 +402,13 @@ def test_answers_are_the_same_with_kept_sentences_and_split_ones(tmp_path):
     kept = Answerer(built)
     split = Answerer(SearchIndex.load(tmp_path / "index", Analyzer()))
     split.index.sentences = None
-    for question in ("can i take naltrexone while im still detoxing", "how long does methadone withdrawal last",
-                     "what is suboxone", "relapse what now", "how often is vivitrol given"):
+    for question in (
+        "can i take naltrexone while im still detoxing",
+        "how long does methadone withdrawal last",
+        "what is suboxone",
+        "relapse what now",
+        "how often is vivitrol given",
+    ):
         assert kept.answer(question, 5).to_json() == split.answer(question, 5).to_json(), question
 
 
@@ -383,7 +419,12 @@ def test_a_checked_index_reads_its_articles_when_asked_and_an_unchecked_one_at_l
     loaded = SearchIndex.load(tmp_path / "index", Analyzer())
     assert isinstance(loaded.articles, ArticleLines) and len(loaded.articles) == len(built.articles)
     for mine, theirs in zip(loaded.articles, built.articles):
-        assert (mine.id, mine.title, mine.url, mine.text, mine.date) == (theirs.id, theirs.title, theirs.url,
-                                                                          theirs.text, theirs.date)
+        assert (mine.id, mine.title, mine.url, mine.text, mine.date) == (
+            theirs.id,
+            theirs.title,
+            theirs.url,
+            theirs.text,
+            theirs.date,
+        )
     as_format_2(current_build(tmp_path / "index"))
     assert isinstance(SearchIndex.load(tmp_path / "index", Analyzer()).articles, list)

@@ -1,5 +1,6 @@
 """The compiled top-k kernel against the numpy path and against rank_bm25: the same documents, the same float
 scores, ties in chunk order, and fewer postings read than the question owns."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,11 @@ def test_the_kernel_is_compiled():
 def test_the_kernel_and_numpy_agree_on_real_text(real_chunks, params):  # noqa: F811
     index = BM25Index.build(real_chunks, params)
     analyzer = Analyzer()
-    questions = QUESTIONS + ["leukemia leukemia treatment of children", "cells cells cells blood marrow",
-                             "symptoms signs causes diagnosis treatment prognosis outlook risk"]
+    questions = QUESTIONS + [
+        "leukemia leukemia treatment of children",
+        "cells cells cells blood marrow",
+        "symptoms signs causes diagnosis treatment prognosis outlook risk",
+    ]
     for question in questions:
         query = analyzer.terms(question)
         for k in (1, 3, 10, 48, len(real_chunks)):
@@ -74,14 +78,18 @@ def test_which_terms_each_result_holds(real_chunks):  # noqa: F811
     index = BM25Index.build(real_chunks)
     query = Analyzer().terms("leukemia blood treatment zzzunknown")
     for doc, _, held in index.search_with_terms(query, 20):
-        expected = {t for t in set(query) if t in index.vocab and doc in
-                    set(index.docs[index.offsets[index.vocab[t]]:index.offsets[index.vocab[t] + 1]].tolist())}
+        expected = {
+            t
+            for t in set(query)
+            if t in index.vocab
+            and doc in set(index.docs[index.offsets[index.vocab[t]] : index.offsets[index.vocab[t] + 1]].tolist())
+        }
         assert held == expected
 
 
 def test_more_terms_than_the_kernel_takes_use_numpy_with_the_same_results(real_chunks):  # noqa: F811
     index = BM25Index.build(real_chunks, OKAPI)
-    query = list(dict.fromkeys(t for doc in real_chunks[:40] for t in doc))[:topk.MAX_KERNEL_TERMS + 10]
+    query = list(dict.fromkeys(t for doc in real_chunks[:40] for t in doc))[: topk.MAX_KERNEL_TERMS + 10]
     assert len(index.plan(query).terms) > topk.MAX_KERNEL_TERMS
     ref = BM25Okapi(real_chunks).get_scores(query)
     assert [d for d, _ in index.search(query, 10)] == reference_ranking(ref)[:10]
@@ -93,8 +101,12 @@ CORPORA = st.lists(st.lists(WORDS, min_size=0, max_size=6), min_size=1, max_size
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(docs=CORPORA, query=st.lists(WORDS, min_size=1, max_size=8), k=st.integers(1, 70),
-       epsilon=st.sampled_from([0.25, 0.0, 1.0]))
+@given(
+    docs=CORPORA,
+    query=st.lists(WORDS, min_size=1, max_size=8),
+    k=st.integers(1, 70),
+    epsilon=st.sampled_from([0.25, 0.0, 1.0]),
+)
 def test_generated_corpora_full_of_ties(docs, query, k, epsilon):
     """Few words and short documents: many equal scores, negative idf, repeats; all three agree."""
     index = BM25Index.build(docs, BM25Params(idf="okapi", epsilon=epsilon))

@@ -1,4 +1,5 @@
 """How people ask: brand and street names, misspellings, and links that open the article at the passage."""
+
 from __future__ import annotations
 
 import json
@@ -18,12 +19,20 @@ from tests.conftest import ROOT, write
 ANSWER_SETS = ROOT / "evalsets" / "answers"
 
 
-@pytest.mark.parametrize("variants", [
-    ["buprenorphine", "Suboxone", "subutex", "zubsolv", "sublocade", "bupe", "subs"],
-    ["naltrexone", "Vivitrol", "revia"], ["naloxone", "Narcan"], ["methadone", "Methadose", "dolophine"],
-    ["heroin", "dope", "smack", "H"], ["oxycodone", "percs", "oxy", "roxies"], ["fentanyl", "fent"],
-    ["narcotics anonymous", "NA"], ["medication assisted treatment", "MAT", "MOUD"],
-])
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ["buprenorphine", "Suboxone", "subutex", "zubsolv", "sublocade", "bupe", "subs"],
+        ["naltrexone", "Vivitrol", "revia"],
+        ["naloxone", "Narcan"],
+        ["methadone", "Methadose", "dolophine"],
+        ["heroin", "dope", "smack", "H"],
+        ["oxycodone", "percs", "oxy", "roxies"],
+        ["fentanyl", "fent"],
+        ["narcotics anonymous", "NA"],
+        ["medication assisted treatment", "MAT", "MOUD"],
+    ],
+)
 def test_brand_street_and_short_names_are_one_concept(variants):
     analyzer = Analyzer()
     concept = set(analyzer.terms(variants[0])) & set(analyzer.terms(variants[1]))
@@ -84,8 +93,11 @@ def test_synonyms_are_highlighted_in_the_passage(answerer, sample):
 
 
 def test_title_and_heading_weigh_in_ranking(tmp_path):
-    write(tmp_path / "n.md", "---\ntitle: Naltrexone\nurl: https://e.org/n\n---\n\n## How Does Naltrexone Work?\n\n"
-                             "It blocks opioid receptors.\n\n## Side effects\n\nNausea can happen.\n")
+    write(
+        tmp_path / "n.md",
+        "---\ntitle: Naltrexone\nurl: https://e.org/n\n---\n\n## How Does Naltrexone Work?\n\n"
+        "It blocks opioid receptors.\n\n## Side effects\n\nNausea can happen.\n",
+    )
     write(tmp_path / "o.md", "---\ntitle: Other\nurl: https://e.org/o\n---\n\nOpioid receptors are in the brain.\n")
     write(tmp_path / "p.md", "---\ntitle: More\nurl: https://e.org/p\n---\n\nSleep matters.\n")
     index = SearchIndex.build(load_corpus(tmp_path), Analyzer())
@@ -93,14 +105,25 @@ def test_title_and_heading_weigh_in_ranking(tmp_path):
     assert index.chunk(first[0]).section == "How Does Naltrexone Work?"
 
 
-@pytest.mark.parametrize("passage, expected", [
-    ("Naltrexone blocks opioids.", ":~:text=Naltrexone%20blocks%20opioids."),
-    ("a 12-step group, with NA & AA", ":~:text=a%2012%2Dstep%20group%2C%20with%20NA%20%26%20AA"),
-    ("One two three four five six seven eight nine ten", ":~:text=One%20two%20three%20four,seven%20eight%20nine%20ten"),
-    ("Opium addiction treatment is necessary for those ...", ":~:text=Opium%20addiction%20treatment%20is%20necessary%20for%20those"),
-    ("\u201cAn addict who takes naltrexone faithfully will never relapse,\u201d says Harvard",
-     ":~:text=%E2%80%9CAn%20addict%20who%20takes,never%20relapse%2C%E2%80%9D%20says%20Harvard"),
-])
+@pytest.mark.parametrize(
+    "passage, expected",
+    [
+        ("Naltrexone blocks opioids.", ":~:text=Naltrexone%20blocks%20opioids."),
+        ("a 12-step group, with NA & AA", ":~:text=a%2012%2Dstep%20group%2C%20with%20NA%20%26%20AA"),
+        (
+            "One two three four five six seven eight nine ten",
+            ":~:text=One%20two%20three%20four,seven%20eight%20nine%20ten",
+        ),
+        (
+            "Opium addiction treatment is necessary for those ...",
+            ":~:text=Opium%20addiction%20treatment%20is%20necessary%20for%20those",
+        ),
+        (
+            "\u201cAn addict who takes naltrexone faithfully will never relapse,\u201d says Harvard",
+            ":~:text=%E2%80%9CAn%20addict%20who%20takes,never%20relapse%2C%E2%80%9D%20says%20Harvard",
+        ),
+    ],
+)
 def test_text_fragments_are_percent_encoded_as_the_spec_requires(passage, expected):
     assert text_fragment(passage) == expected
     for part in expected.removeprefix(":~:text=").split(","):
@@ -135,8 +158,10 @@ def test_evaluation_figures_match_a_hand_count(tmp_path):
     write(tmp_path / "n.md", "---\ntitle: Naloxone\nurl: https://e.org/n\n---\n\nNaloxone reverses an overdose.\n")
     write(tmp_path / "s.md", "---\ntitle: Sleep\nurl: https://e.org/s\n---\n\nSleep helps recovery.\n")
     index = SearchIndex.build(load_corpus(tmp_path), Analyzer())
-    questions = [{"id": "1", "question": "methadone daily", "relevant": ["m"]},   # m first: rank 1
-                 {"id": "2", "question": "naloxone", "relevant": ["s"]}]          # s never found
+    questions = [
+        {"id": "1", "question": "methadone daily", "relevant": ["m"]},  # m first: rank 1
+        {"id": "2", "question": "naloxone", "relevant": ["s"]},
+    ]  # s never found
     figures = evaluate(Answerer(index), questions)
     assert figures["recall@1"] == 0.5 and figures["recall@10"] == 0.5
     assert figures["mrr@10"] == 0.5 and figures["ndcg@10"] == 0.5 and figures["questions"] == 2
@@ -145,20 +170,56 @@ def test_evaluation_figures_match_a_hand_count(tmp_path):
 def test_eval_command_prints_the_contract_json(tmp_path, capsys):
     from bot.cli import main
 
-    write(tmp_path / "a.jsonl", "".join(json.dumps(r) + "\n" for r in [
-        {"id": "m", "title": "Methadone", "url": "", "text": "Methadone is a daily medicine."},
-        {"id": "n", "title": "Naloxone", "url": "", "text": "Naloxone reverses an overdose."},
-        {"id": "s", "title": "Sleep", "url": "", "text": "Sleep helps recovery."}]))
+    write(
+        tmp_path / "a.jsonl",
+        "".join(
+            json.dumps(r) + "\n"
+            for r in [
+                {"id": "m", "title": "Methadone", "url": "", "text": "Methadone is a daily medicine."},
+                {"id": "n", "title": "Naloxone", "url": "", "text": "Naloxone reverses an overdose."},
+                {"id": "s", "title": "Sleep", "url": "", "text": "Sleep helps recovery."},
+            ]
+        ),
+    )
     write(tmp_path / "q.jsonl", json.dumps({"id": "1", "question": "naloxone overdose", "relevant": ["n"]}) + "\n")
-    assert main(["eval", "--corpus", str(tmp_path / "a.jsonl"), "--questions", str(tmp_path / "q.jsonl"), "--json"]) == 0
+    assert (
+        main(["eval", "--corpus", str(tmp_path / "a.jsonl"), "--questions", str(tmp_path / "q.jsonl"), "--json"]) == 0
+    )
     figures = json.loads(capsys.readouterr().out)
     assert set(figures) >= {"ndcg@10", "recall@1", "recall@3", "recall@10", "mrr@10"}
     assert figures["recall@1"] == 1.0
-    assert main(["eval", "--corpus", str(tmp_path / "a.jsonl"), "--questions", str(tmp_path / "q.jsonl"),
-                 "--without", "stemming,synonyms,spelling,titles,stopwords", "--k", "5", "--json"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--corpus",
+                str(tmp_path / "a.jsonl"),
+                "--questions",
+                str(tmp_path / "q.jsonl"),
+                "--without",
+                "stemming,synonyms,spelling,titles,stopwords",
+                "--k",
+                "5",
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["recall@5"] == 1.0
-    assert main(["eval", "--corpus", str(tmp_path / "a.jsonl"), "--questions", str(tmp_path / "q.jsonl"),
-                 "--without", "magic"]) == 1
+    assert (
+        main(
+            [
+                "eval",
+                "--corpus",
+                str(tmp_path / "a.jsonl"),
+                "--questions",
+                str(tmp_path / "q.jsonl"),
+                "--without",
+                "magic",
+            ]
+        )
+        == 1
+    )
     assert "unknown part 'magic'" in capsys.readouterr().err
 
 
@@ -174,8 +235,11 @@ def test_the_no_answer_thresholds_are_the_calibrated_ones(tmp_path):
 
     if not (SHARED_DATA / "medquad" / "articles.jsonl").is_file():
         pytest.fail(f"the shared data sets must be at {SHARED_DATA} (CI lays them beside the clone)")
-    subprocess.run([sys.executable, str(ROOT / "evalsets" / "realistic_corpus.py"), str(tmp_path / "rc")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "evalsets" / "realistic_corpus.py"), str(tmp_path / "rc")],
+        check=True,
+        capture_output=True,
+    )
     index = SearchIndex.build(load_corpus(tmp_path / "rc"), Analyzer())
     dev = read_questions(ANSWER_SETS / "dev.jsonl")
     defaults = AnswerSettings()

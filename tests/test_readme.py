@@ -1,4 +1,5 @@
 """The README's quick start is what a newcomer runs and what CI runs: keep them the same and true."""
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,23 @@ def test_ci_runs_the_readmes_test_command():
 
 def test_readme_documents_every_cli_command_and_json_key():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for text in ["python -m bot crawl", "## Your site", '"unchanged"', '"removed"', '"skipped"',
-                 "python -m bot index", "python -m bot ask", "python -m bot chat", "--json", "--top-k",
-                 '"answered"', '"crisis"', '"citations"', '"chunk_id"', '"link"', '"passage"', '"score"']:
+    for text in [
+        "python -m bot crawl",
+        "## Your site",
+        '"unchanged"',
+        '"removed"',
+        '"skipped"',
+        "python -m bot index",
+        "python -m bot ask",
+        "python -m bot chat",
+        "--json",
+        "--top-k",
+        '"answered"',
+        '"crisis"',
+        '"citations"',
+        '"chunk_id"',
+        '"link"',
+        '"passage"',
+        '"score"',
+    ]:
         assert text in readme, text

@@ -1,5 +1,6 @@
 """The bot's state in SQLite: one vote per answer message, safe for several processes, and a damaged or
 old file set aside (never a stop); the `stats` command that reads it."""
+
 from __future__ import annotations
 
 import contextlib
@@ -38,10 +39,16 @@ def test_one_vote_per_answer_message_the_first_wins(db):
     assert store.vote(1001, 8, "unhelpful", [A], ["a#0"]) is True  # another answer message
     assert store.vote(1002, 7, "unhelpful", [B], ["b#1"]) is True  # the same message id in another chat
     counts = FeedbackStore.open(db).counts()  # and it is on disk
-    assert counts == {"helpful": 1, "unhelpful": 2,
-                      "articles": {A: {"helpful": 1, "unhelpful": 1}, B: {"helpful": 1, "unhelpful": 1}},
-                      "answers": {"a#0 a#2 b#1": {"helpful": 1, "unhelpful": 0}, "a#0": {"helpful": 0, "unhelpful": 1},
-                                  "b#1": {"helpful": 0, "unhelpful": 1}}}
+    assert counts == {
+        "helpful": 1,
+        "unhelpful": 2,
+        "articles": {A: {"helpful": 1, "unhelpful": 1}, B: {"helpful": 1, "unhelpful": 1}},
+        "answers": {
+            "a#0 a#2 b#1": {"helpful": 1, "unhelpful": 0},
+            "a#0": {"helpful": 0, "unhelpful": 1},
+            "b#1": {"helpful": 0, "unhelpful": 1},
+        },
+    }
 
 
 def test_the_database_holds_no_id_and_forgets_which_messages_voted_once_their_buttons_expired(db):
@@ -99,8 +106,16 @@ def test_two_processes_voting_at_once_lose_nothing(db):
     FeedbackStore.open(db)
     start = time.time() + 1.0  # both are running before either votes
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-c", VOTER, str(db), str(n), str(start)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=env) for n in (1, 2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", VOTER, str(db), str(n), str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for n in (1, 2)
+    ]
     outputs = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     assert sum(int(out) for out, _ in outputs) == 301
@@ -137,8 +152,12 @@ def test_a_database_damaged_while_running_is_replaced_and_the_vote_kept(db, capl
         f.write(b"\x00garbage" * 4096)
     with caplog.at_level(logging.WARNING):
         assert store.vote(1, 2, "unhelpful", [A], ["a#0"]) is True
-    assert store.counts() == {"helpful": 0, "unhelpful": 1, "articles": {A: {"helpful": 0, "unhelpful": 1}},
-                              "answers": {"a#0": {"helpful": 0, "unhelpful": 1}}}
+    assert store.counts() == {
+        "helpful": 0,
+        "unhelpful": 1,
+        "articles": {A: {"helpful": 0, "unhelpful": 1}},
+        "answers": {"a#0": {"helpful": 0, "unhelpful": 1}},
+    }
     assert len(warnings_of(caplog)) == 1
 
 
@@ -156,8 +175,10 @@ def test_a_database_folder_that_cannot_be_made_names_the_setting(tmp_path):
         FeedbackStore.open(tmp_path / "file" / "bot.sqlite3")
 
 
-LEGACY = {"articles": {A: {"helpful": 3, "unhelpful": 1}, B: {"helpful": 1, "unhelpful": 0}},
-          "answers": {"a#0 b#1": {"helpful": 1, "unhelpful": 0}, "a#0": {"helpful": 2, "unhelpful": 1}}}
+LEGACY = {
+    "articles": {A: {"helpful": 3, "unhelpful": 1}, B: {"helpful": 1, "unhelpful": 0}},
+    "answers": {"a#0 b#1": {"helpful": 1, "unhelpful": 0}, "a#0": {"helpful": 2, "unhelpful": 1}},
+}
 
 
 def test_the_old_feedback_file_is_migrated_once_then_renamed(db, tmp_path, caplog):
@@ -190,8 +211,18 @@ def test_two_processes_starting_at_once_migrate_the_old_file_once(db, tmp_path):
     assert FeedbackStore.open(db).counts()["articles"] == LEGACY["articles"]
 
 
-@pytest.mark.parametrize("content", ["", "{oops", "[1, 2]", '{"articles": {"a": {"helpful": -1}}}',
-                                     '{"articles": {"a": {"helpful": "many"}}}', '{"votes": {}}', b"\xff\xfe\x00"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "{oops",
+        "[1, 2]",
+        '{"articles": {"a": {"helpful": -1}}}',
+        '{"articles": {"a": {"helpful": "many"}}}',
+        '{"votes": {}}',
+        b"\xff\xfe\x00",
+    ],
+)
 def test_an_invalid_old_feedback_file_is_set_aside_with_one_line(db, tmp_path, caplog, content):
     legacy = write(tmp_path / "feedback.json", content)
     with caplog.at_level(logging.INFO):
@@ -205,8 +236,14 @@ def test_an_invalid_old_feedback_file_is_set_aside_with_one_line(db, tmp_path, c
 
 def stats(tmp_path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     full = {**os.environ, "PYTHONPATH": str(ROOT), "BOT_ENV_FILE": os.devnull, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "bot", "stats", *args], cwd=tmp_path, env=full,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "stats", *args],
+        cwd=tmp_path,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_stats_prints_the_counts_and_migrates_the_old_file_from_the_working_folder(tmp_path, monkeypatch, capsys):
@@ -215,7 +252,8 @@ def test_stats_prints_the_counts_and_migrates_the_old_file_from_the_working_fold
     monkeypatch.chdir(tmp_path)
     assert main(["stats", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {
-        "feedback": {"helpful": 0, "unhelpful": 0, "articles": {}, "answers": {}}}
+        "feedback": {"helpful": 0, "unhelpful": 0, "articles": {}, "answers": {}}
+    }
     assert not (tmp_path / "state").exists(), "looking at the counts made a database"
     write(tmp_path / "feedback.json", json.dumps(LEGACY))
     assert main(["stats", "--json"]) == 0

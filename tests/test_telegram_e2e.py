@@ -3,6 +3,7 @@
 The bot's calls reach the fake in-process, through python-telegram-bot's request layer (tests/fake_request.py);
 a test marked `over_http` reaches it over HTTP on 127.0.0.1 instead, for what only HTTP shows: timeouts,
 dropped connections and error answers on the wire, the bot run as a process, the webhook."""
+
 from __future__ import annotations
 
 import asyncio
@@ -73,17 +74,24 @@ def assert_telegram_took_every_message(fake: FakeBotAPI) -> None:
 
 @pytest.fixture
 def config(fake, tmp_path) -> Config:
-    return Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": api_url(fake),
-                            "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
-                            "BOT_DATABASE": str(tmp_path / "state" / "bot.sqlite3")})
+    return Config.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": fake.TOKEN,
+            "TELEGRAM_API_BASE_URL": api_url(fake),
+            "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
+            "BOT_DATABASE": str(tmp_path / "state" / "bot.sqlite3"),
+        }
+    )
 
 
 @contextlib.asynccontextmanager
 async def polling(fake: FakeBotAPI, config: Config, index: SearchIndex, answerer: Answerer | None = None):
-    application = build_application(config, answerer or Answerer(index, config.answer),
-                                    rate_limiter=RetryingRateLimiter(backoff=0.05,
-                                                                     messages_per_second=config.messages_per_second),
-                                    transport=transport(fake))
+    application = build_application(
+        config,
+        answerer or Answerer(index, config.answer),
+        rate_limiter=RetryingRateLimiter(backoff=0.05, messages_per_second=config.messages_per_second),
+        transport=transport(fake),
+    )
     await application.initialize()
     await application.post_init(application)
     await application.start()
@@ -134,11 +142,16 @@ def test_start_registers_commands_and_introduces_the_bot(fake, config, sample_in
             assert_footer(sent["text"])
             [commands] = fake.calls_to("setMyCommands")
             assert [c["command"] for c in commands["commands"]] == ["start", "help", "helpline", "about", "privacy"]
-            for command, expected in (("help", "How to ask"), ("helpline", HELPLINE), ("about", "6</b> articles"),
-                                      ("privacy", "no user id")):
+            for command, expected in (
+                ("help", "How to ask"),
+                ("helpline", HELPLINE),
+                ("about", "6</b> articles"),
+                ("privacy", "no user id"),
+            ):
                 fake.push_command(command)
                 sent = (await wait(fake, "sendMessage", where=lambda p, e=expected: e in p["text"]))[0]
                 assert_footer(sent["text"])
+
     run(scenario)
 
 
@@ -151,13 +164,17 @@ def test_a_question_gets_quoted_linked_passages_with_buttons(fake, config, sampl
             html = sent["text"]
             assert sent["parse_mode"] == "HTML" and sent["link_preview_options"] == {"is_disabled": True}
             assert sent["reply_parameters"]["message_id"] == asked["message"]["message_id"]
-            assert re.search(rf'<a href="{re.escape(SEED_URL)}#:~:text=[^"]+">Naltrexone as an Opium Addiction Treatment '
-                             r'\u203a How Does Naltrexone', html)
+            assert re.search(
+                rf'<a href="{re.escape(SEED_URL)}#:~:text=[^"]+">Naltrexone as an Opium Addiction Treatment '
+                r"\u203a How Does Naltrexone",
+                html,
+            )
             assert "<b>naltrexone</b>" in html.lower() and "<b>detoxification</b>" in html
             assert "still in detoxification" in visible_text(html)
             assert_footer(html)
             buttons = [b["text"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
-            assert "\U0001F44D Helpful" in buttons and "\U0001F44E Not helpful" in buttons
+            assert "\U0001f44d Helpful" in buttons and "\U0001f44e Not helpful" in buttons
+
     run(scenario)
 
 
@@ -186,8 +203,10 @@ def test_helpful_counts_once_and_forged_buttons_change_nothing(fake, config, sam
             assert counts["helpful"] == 1 and counts["unhelpful"] == 0
             assert_nothing_personal(config.database, [message["chat"]["id"], message["message_id"]], QUESTION)
             after = fake.get_message(message["chat"]["id"], message["message_id"])
-            assert not any("Helpful" in b["text"] for row in after.get("reply_markup", {}).get("inline_keyboard", [])
-                           for b in row)
+            assert not any(
+                "Helpful" in b["text"] for row in after.get("reply_markup", {}).get("inline_keyboard", []) for b in row
+            )
+
     run(scenario)
 
 
@@ -203,8 +222,12 @@ def test_more_shows_the_next_passages(fake, config, sample_index, monkeypatch):
             fake.push_message("opium addiction treatment")
             await wait(fake, "sendMessage")
             first = fake.sent_messages[-1]
-            more = next(b["callback_data"] for row in first["reply_markup"]["inline_keyboard"] for b in row
-                        if b["text"].startswith("More"))
+            more = next(
+                b["callback_data"]
+                for row in first["reply_markup"]["inline_keyboard"]
+                for b in row
+                if b["text"].startswith("More")
+            )
             before = len(searches)
             fake.push_callback(more, first)
             [_, second] = await wait(fake, "sendMessage", 2)
@@ -212,6 +235,7 @@ def test_more_shows_the_next_passages(fake, config, sample_index, monkeypatch):
             assert_footer(second["text"])
             await wait(fake, "answerCallbackQuery")
             assert len(searches) - before == 1, "one search per press"
+
     run(scenario)
 
 
@@ -229,6 +253,7 @@ def test_inline_query_offers_passages_to_share(fake, config, sample_index):
             [_, empty] = await wait(fake, "answerInlineQuery", 2)
             assert [r["id"] for r in empty["results"]] == ["helpline"]
             assert_footer(empty["results"][0]["input_message_content"]["message_text"])
+
     run(scenario)
 
 
@@ -246,17 +271,33 @@ def test_groups_answer_only_when_addressed(fake, config, sample_index):
             fake.push_message("what about methadone?", reply_to=fake.sent_messages[-1], **group)
             fake.push_command(f"/help@{fake.username}", **group)
             await wait(fake, "sendMessage", 3)
+
     run(scenario)
 
 
-@pytest.mark.parametrize("fields, expected", [
-    ({"sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
-                  "is_animated": False, "is_video": False}}, "only read text"),
-    ({"photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]}, "only read text"),
-    ({"voice": {"file_id": "v", "file_unique_id": "v", "duration": 2}}, "only read text"),
-    ({"text": "   "}, "type your question"),
-    ({"command": "frobnicate"}, "don't know that command"),
-])
+@pytest.mark.parametrize(
+    "fields, expected",
+    [
+        (
+            {
+                "sticker": {
+                    "file_id": "s",
+                    "file_unique_id": "s",
+                    "type": "regular",
+                    "width": 1,
+                    "height": 1,
+                    "is_animated": False,
+                    "is_video": False,
+                }
+            },
+            "only read text",
+        ),
+        ({"photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]}, "only read text"),
+        ({"voice": {"file_id": "v", "file_unique_id": "v", "duration": 2}}, "only read text"),
+        ({"text": "   "}, "type your question"),
+        ({"command": "frobnicate"}, "don't know that command"),
+    ],
+)
 def test_odd_messages_get_a_short_kind_reply(fake, config, sample_index, fields, expected):
     async def scenario():
         async with polling(fake, config, sample_index):
@@ -268,19 +309,21 @@ def test_odd_messages_get_a_short_kind_reply(fake, config, sample_index, fields,
             [sent] = await wait(fake, "sendMessage")
             assert expected in sent["text"]
             assert_footer(sent["text"])
+
     run(scenario)
 
 
 def test_very_long_and_html_laden_questions(fake, config, sample_index):
     async def scenario():
         async with polling(fake, config, sample_index):
-            fake.push_message("<b>naltrexone</b> & \"detox\" <script>alert(1)</script> " + "x" * 6000)
+            fake.push_message('<b>naltrexone</b> & "detox" <script>alert(1)</script> ' + "x" * 6000)
             sent = await wait(fake, "sendMessage")
             assert "first 1,000 characters" in sent[0]["text"]
             assert fake.rejected == [], fake.rejected
             fake.push_message("<i>naltrexone</i> & detox?")
             sent = await wait(fake, "sendMessage", len(sent) + 1)
             assert "<script>" not in sent[-1]["text"] and fake.rejected == []
+
     run(scenario)
 
 
@@ -295,6 +338,7 @@ def test_flood_control_and_server_errors_are_retried_without_doubling(fake, conf
             await asyncio.sleep(0.3)
             assert len(fake.calls_to("sendMessage")) == 1
             assert fake.faults_served == [("sendMessage", fault)]
+
     run(scenario)
 
 
@@ -327,17 +371,24 @@ def test_webhook_accepts_the_right_secret_and_refuses_a_wrong_one(fake, config, 
     url = f"http://127.0.0.1:{port}/telegram"
 
     def update(update_id: int, text: str) -> dict:
-        return {"update_id": update_id, "message": {
-            "message_id": update_id, "date": int(time.time()), "text": text,
-            "chat": {"id": 77, "type": "private", "first_name": "Sam"},
-            "from": {"id": 77, "is_bot": False, "first_name": "Sam"}}}
+        return {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": int(time.time()),
+                "text": text,
+                "chat": {"id": 77, "type": "private", "first_name": "Sam"},
+                "from": {"id": 77, "is_bot": False, "first_name": "Sam"},
+            },
+        }
 
     async def scenario():
         application = build_application(config, Answerer(sample_index, config.answer))
         await application.initialize()
         await application.start()
-        await application.updater.start_webhook(listen="127.0.0.1", port=port, url_path="telegram",
-                                                webhook_url=url, secret_token="right-secret")
+        await application.updater.start_webhook(
+            listen="127.0.0.1", port=port, url_path="telegram", webhook_url=url, secret_token="right-secret"
+        )
         try:
             assert fake.webhook["url"] == url and fake.webhook["secret_token"] == "right-secret"
             wrong = await asyncio.to_thread(fake.post_to_webhook, url, update(1, QUESTION), "wrong-secret")
@@ -353,14 +404,17 @@ def test_webhook_accepts_the_right_secret_and_refuses_a_wrong_one(fake, config, 
             await application.updater.stop()
             await application.stop()
             await application.shutdown()
+
     run(scenario)
 
 
 def test_a_button_from_before_the_articles_changed_is_refused(fake, config, sample_index, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
-    (other / "n.md").write_text("---\ntitle: Naltrexone\nurl: https://example.org/n\n---\n\n"
-                                "Naltrexone is not taken during detoxification.\n\nMethadone is.\n\nBread.\n")
+    (other / "n.md").write_text(
+        "---\ntitle: Naltrexone\nurl: https://example.org/n\n---\n\n"
+        "Naltrexone is not taken during detoxification.\n\nMethadone is.\n\nBread.\n"
+    )
     (other / "b.md").write_text("---\ntitle: Bread\nurl: https://example.org/b\n---\n\nBread is baked.\n")
     (other / "c.md").write_text("---\ntitle: Cake\nurl: https://example.org/c\n---\n\nCake is sweet.\n")
 
@@ -369,14 +423,19 @@ def test_a_button_from_before_the_articles_changed_is_refused(fake, config, samp
             fake.push_message(QUESTION)
             await wait(fake, "sendMessage")
             message = fake.sent_messages[-1]
-            helpful = next(b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
-                           if "Helpful" in b["text"])
+            helpful = next(
+                b["callback_data"]
+                for row in message["reply_markup"]["inline_keyboard"]
+                for b in row
+                if "Helpful" in b["text"]
+            )
             changed = SearchIndex.build(load_corpus(other), Analyzer())
             application.bot_data["services"].answerer = Answerer(changed, config.answer)
             fake.push_callback(helpful, message)
             [refused] = await wait(fake, "answerCallbackQuery")
             assert "no longer works" in refused["text"]
             assert FeedbackStore.open(config.database).counts()["articles"] == {}
+
     run(scenario)
 
 
@@ -384,28 +443,55 @@ def test_a_button_from_before_the_articles_changed_is_refused(fake, config, samp
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_a_signal(fake, tmp_path, stop_signal):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.TOKEN,
-           "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_CORPUS": str(SAMPLE_CORPUS),
-           "BOT_INDEX": str(tmp_path / "index"), "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
-           "BOT_LOG_LEVEL": "INFO", "BOT_RELOAD_SECONDS": "0"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": fake.TOKEN,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "BOT_CORPUS": str(SAMPLE_CORPUS),
+        "BOT_INDEX": str(tmp_path / "index"),
+        "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
+        "BOT_LOG_LEVEL": "INFO",
+        "BOT_RELOAD_SECONDS": "0",
+    }
     log_path = tmp_path / "bot.log"
     (tmp_path / "state").mkdir()
     (tmp_path / "state" / "bot.sqlite3").write_bytes(b"not a database " * 100)  # the default BOT_DATABASE
     (tmp_path / "feedback.json").write_text('{"articles": {"a": {"helpful": 2}}, "answers": {"a#0": {"helpful": 2}}}')
     with open(log_path, "w") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                                   stdout=log_file, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     try:
         fake.wait_for("setMyCommands", timeout=60)
         fake.push_message(QUESTION, chat_id=8675309, user_id=8675309)
         [sent] = fake.wait_for("sendMessage", timeout=30)
         assert SEED_URL in sent["text"]
-        fake.push_callback(next(b["callback_data"] for row in sent["reply_markup"]["inline_keyboard"] for b in row
-                                if "Helpful" in b["text"]), fake.sent_messages[-1], user_id=8675309)
+        fake.push_callback(
+            next(
+                b["callback_data"]
+                for row in sent["reply_markup"]["inline_keyboard"]
+                for b in row
+                if "Helpful" in b["text"]
+            ),
+            fake.sent_messages[-1],
+            user_id=8675309,
+        )
         assert "Thank you" in fake.wait_for("answerCallbackQuery", timeout=30)[0]["text"]
         if stop_signal == signal.SIGTERM:  # and a rebuilt index is swapped in on SIGHUP
-            rebuilt = subprocess.run([sys.executable, "-m", "bot", "index"], cwd=tmp_path, env=env,
-                                     capture_output=True, text=True, timeout=120)
+            rebuilt = subprocess.run(
+                [sys.executable, "-m", "bot", "index"],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert rebuilt.returncode == 0, rebuilt.stderr
             process.send_signal(signal.SIGHUP)
             deadline = time.monotonic() + 20
@@ -435,12 +521,20 @@ def test_run_as_a_process_answers_keeps_secrets_out_of_the_log_and_stops_on_a_si
 @pytest.mark.over_http
 def test_a_rejected_token_ends_the_process_with_one_line_that_never_holds_it(fake, tmp_path):
     wrong = "123456789:" + "A" * 35
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": wrong,
-           "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_CORPUS": str(SAMPLE_CORPUS),
-           "BOT_INDEX": str(tmp_path / "index"), "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
-           "BOT_LOG_LEVEL": "INFO", "BOT_RELOAD_SECONDS": "0"}
-    result = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=60)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": wrong,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "BOT_CORPUS": str(SAMPLE_CORPUS),
+        "BOT_INDEX": str(tmp_path / "index"),
+        "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
+        "BOT_LOG_LEVEL": "INFO",
+        "BOT_RELOAD_SECONDS": "0",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "Telegram rejected TELEGRAM_BOT_TOKEN" in result.stderr and "Traceback" not in output, output
@@ -456,12 +550,25 @@ def test_an_unreachable_bot_api_is_retried_with_one_line_a_failure_and_no_traceb
     with socket.socket() as probe:  # a port on 127.0.0.1 nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": FakeBotAPI.TOKEN,
-           "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}/bot", "BOT_CORPUS": str(SAMPLE_CORPUS),
-           "BOT_INDEX": str(tmp_path / "index"), "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
-           "BOT_LOG_LEVEL": "INFO", "BOT_RELOAD_SECONDS": "0"}
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": FakeBotAPI.TOKEN,
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}/bot",
+        "BOT_CORPUS": str(SAMPLE_CORPUS),
+        "BOT_INDEX": str(tmp_path / "index"),
+        "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
+        "BOT_LOG_LEVEL": "INFO",
+        "BOT_RELOAD_SECONDS": "0",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     import threading
 
     lines: list[str] = []
@@ -488,12 +595,25 @@ def test_an_unreachable_bot_api_is_retried_with_one_line_a_failure_and_no_traceb
 @pytest.mark.over_http
 @pytest.mark.slow
 def test_a_token_revoked_while_running_ends_the_process_with_one_line(fake, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.TOKEN,
-           "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_CORPUS": str(SAMPLE_CORPUS),
-           "BOT_INDEX": str(tmp_path / "index"), "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
-           "BOT_LOG_LEVEL": "INFO", "BOT_RELOAD_SECONDS": "0"}
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": fake.TOKEN,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "BOT_CORPUS": str(SAMPLE_CORPUS),
+        "BOT_INDEX": str(tmp_path / "index"),
+        "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
+        "BOT_LOG_LEVEL": "INFO",
+        "BOT_RELOAD_SECONDS": "0",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         fake.wait_for("setMyCommands", timeout=60)
         fake.wait_for("getUpdates", timeout=30)  # polling
@@ -521,22 +641,44 @@ def test_every_reply_a_user_can_receive_carries_the_disclaimer_and_the_helpline(
             expected_messages = 0
             for command in ("start", "help", "helpline", "about", "privacy", "frobnicate"):
                 fake.push_command(command)
-            for text in (QUESTION, "sourdough bread recipe", "hi", "thanks", "where can i get help",
-                         "my friend od'd and wont wake up", "i want to end my life",
-                         "just got out of rehab, gonna use tonight", "how does naloxone work", "   ",
-                         "naltrexone " * 700, "opium addiction treatment"):
+            for text in (
+                QUESTION,
+                "sourdough bread recipe",
+                "hi",
+                "thanks",
+                "where can i get help",
+                "my friend od'd and wont wake up",
+                "i want to end my life",
+                "just got out of rehab, gonna use tonight",
+                "how does naloxone work",
+                "   ",
+                "naltrexone " * 700,
+                "opium addiction treatment",
+            ):
                 fake.push_message(text)
-            fake.push_message(None, sticker={"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1,
-                                             "height": 1, "is_animated": False, "is_video": False})
+            fake.push_message(
+                None,
+                sticker={
+                    "file_id": "s",
+                    "file_unique_id": "s",
+                    "type": "regular",
+                    "width": 1,
+                    "height": 1,
+                    "is_animated": False,
+                    "is_video": False,
+                },
+            )
             expected_messages = 6 + 12 + 1
             await wait(fake, "sendMessage", expected_messages, timeout=30)
 
             answered = next(m for m in fake.sent_messages if "More" in json.dumps(m.get("reply_markup", {})))
-            buttons = {b["text"]: b["callback_data"] for row in answered["reply_markup"]["inline_keyboard"] for b in row}
-            fake.push_callback(buttons["\U0001F44D Helpful"], answered)
+            buttons = {
+                b["text"]: b["callback_data"] for row in answered["reply_markup"]["inline_keyboard"] for b in row
+            }
+            fake.push_callback(buttons["\U0001f44d Helpful"], answered)
             fake.push_callback("forged|data", answered)
             orphan = {**{k: v for k, v in answered.items() if k != "reply_to_message"}, "message_id": 99999}
-            fake.push_callback(buttons["\U0001F44E Not helpful"], orphan)
+            fake.push_callback(buttons["\U0001f44e Not helpful"], orphan)
             fake.push_callback(buttons["More \u25b8"], answered)
             await wait(fake, "answerCallbackQuery", 4)
             await wait(fake, "sendMessage", expected_messages + 1)
@@ -547,7 +689,9 @@ def test_every_reply_a_user_can_receive_carries_the_disclaimer_and_the_helpline(
     run(scenario)
     messages = [p["text"] for p in fake.calls_to("sendMessage")]
     popups = [p["text"] for p in fake.calls_to("answerCallbackQuery") if p.get("text")]
-    inline = [r["input_message_content"]["message_text"] for p in fake.calls_to("answerInlineQuery") for r in p["results"]]
+    inline = [
+        r["input_message_content"]["message_text"] for p in fake.calls_to("answerInlineQuery") for r in p["results"]
+    ]
     assert (len(messages), len(popups), len(inline) >= 3) == (20, 3, True)
     assert any("Call 911 now" in t for t in messages + inline) and any("988" in t for t in messages)
     for text in messages + popups + inline:
@@ -560,8 +704,12 @@ def test_every_reply_a_user_can_receive_carries_the_disclaimer_and_the_helpline(
 @pytest.mark.parametrize("fault", ["hang", "500", "drop", "429"])
 def test_get_updates_faults_lose_nothing_and_double_nothing(fake, config, sample_index, fault):
     async def scenario():
-        application = build_application(config, Answerer(sample_index, config.answer),
-                                        rate_limiter=RetryingRateLimiter(backoff=0.05), poll_read_timeout=1.0)
+        application = build_application(
+            config,
+            Answerer(sample_index, config.answer),
+            rate_limiter=RetryingRateLimiter(backoff=0.05),
+            poll_read_timeout=1.0,
+        )
         await application.initialize()
         await application.start()
         fake.inject("getUpdates", fault, retry_after=1)
@@ -578,6 +726,7 @@ def test_get_updates_faults_lose_nothing_and_double_nothing(fake, config, sample
             await application.updater.stop()
             await application.stop()
             await application.shutdown()
+
     run(scenario)
 
 
@@ -600,9 +749,11 @@ def test_without_a_transport_the_bot_talks_http_through_the_librarys_own_client(
 def test_an_update_the_library_cannot_parse_is_skipped_and_the_rest_answered(fake, config, sample_index, caplog):
     """A poll without its required fields (as after a Bot API change) in the middle of a batch: screened on its
     way from python-telegram-bot's HTTP client, as when running, and from the in-process one."""
+
     async def scenario():
-        application = build_application(config, Answerer(sample_index, config.answer), poll_read_timeout=1.0,
-                                        transport=transport(fake))
+        application = build_application(
+            config, Answerer(sample_index, config.answer), poll_read_timeout=1.0, transport=transport(fake)
+        )
         await application.initialize()
         await application.start()
         fake.push_message(f"{QUESTION} first", chat_id=601, user_id=601)
@@ -618,6 +769,7 @@ def test_an_update_the_library_cannot_parse_is_skipped_and_the_rest_answered(fak
             await application.updater.stop()
             await application.stop()
             await application.shutdown()
+
     with caplog.at_level(logging.INFO):
         run(scenario)
     logged = "\n".join(r.getMessage() for r in caplog.records)
@@ -634,21 +786,32 @@ def test_a_rebuilt_index_is_swapped_in_while_questions_keep_coming(fake, tmp_pat
 
     corpus = tmp_path / "corpus"
     shutil.copytree(SAMPLE_CORPUS, corpus)
-    config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": api_url(fake),
-                              "BOT_CORPUS": str(corpus), "BOT_INDEX": str(tmp_path / "index"),
-                              "BOT_RELOAD_SECONDS": "0.1", "BOT_FEEDBACK_FILE": str(tmp_path / "fb.json"),
-                              "BOT_DATABASE": str(tmp_path / "bot.sqlite3")})
+    config = Config.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": fake.TOKEN,
+            "TELEGRAM_API_BASE_URL": api_url(fake),
+            "BOT_CORPUS": str(corpus),
+            "BOT_INDEX": str(tmp_path / "index"),
+            "BOT_RELOAD_SECONDS": "0.1",
+            "BOT_FEEDBACK_FILE": str(tmp_path / "fb.json"),
+            "BOT_DATABASE": str(tmp_path / "bot.sqlite3"),
+        }
+    )
     answerer = open_answerer(config)
-    new_article = ("---\ntitle: Fentanyl Test Strips\nurl: https://www.opium.org/fentanyl-test-strips.html\n---\n\n"
-                   "Fentanyl test strips show whether a drug contains fentanyl before it is used.\n")
+    new_article = (
+        "---\ntitle: Fentanyl Test Strips\nurl: https://www.opium.org/fentanyl-test-strips.html\n---\n\n"
+        "Fentanyl test strips show whether a drug contains fentanyl before it is used.\n"
+    )
     questions = 120
 
     async def scenario():
         async with polling(fake, config, answerer.index, answerer) as application:
+
             async def ask_throughout():
                 for n in range(questions):
-                    fake.push_message("what are fentanyl test strips" if n % 2 else QUESTION,
-                                      chat_id=10_000 + n, user_id=10_000 + n)
+                    fake.push_message(
+                        "what are fentanyl test strips" if n % 2 else QUESTION, chat_id=10_000 + n, user_id=10_000 + n
+                    )
                     await asyncio.sleep(0.01)
 
             asker = asyncio.create_task(ask_throughout())
@@ -689,14 +852,22 @@ def test_a_running_bot_refuses_damaged_builds_keeps_serving_and_keeps_watching(f
 
     corpus = tmp_path / "corpus"
     shutil.copytree(SAMPLE_CORPUS, corpus)
-    config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": api_url(fake),
-                              "BOT_INDEX": str(tmp_path / "index"), "BOT_RELOAD_SECONDS": "0.05",
-                              "BOT_FEEDBACK_FILE": str(tmp_path / "fb.json")})
+    config = Config.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": fake.TOKEN,
+            "TELEGRAM_API_BASE_URL": api_url(fake),
+            "BOT_INDEX": str(tmp_path / "index"),
+            "BOT_RELOAD_SECONDS": "0.05",
+            "BOT_FEEDBACK_FILE": str(tmp_path / "fb.json"),
+        }
+    )
     analyzer = Analyzer()
     build_index(corpus, config.index, analyzer)
     live = SearchIndex.load(config.index, analyzer)
-    (corpus / "strips.md").write_text("---\ntitle: Fentanyl Test Strips\nurl: https://www.opium.org/strips.html\n"
-                                      "---\n\nFentanyl test strips show whether a drug contains fentanyl.\n")
+    (corpus / "strips.md").write_text(
+        "---\ntitle: Fentanyl Test Strips\nurl: https://www.opium.org/strips.html\n"
+        "---\n\nFentanyl test strips show whether a drug contains fentanyl.\n"
+    )
     staging = tmp_path / "staging"
 
     def new_build(name: str, damage) -> None:
@@ -735,10 +906,12 @@ def test_a_running_bot_refuses_damaged_builds_keeps_serving_and_keeps_watching(f
     async def scenario():
         async with polling(fake, config, live) as application:
             services = application.bot_data["services"]
-            steps = [("build-flipped", flip, "weights.npy is damaged (its contents do not match the build's sha256)"),
-                     (None, None, "CURRENT is damaged (not UTF-8 text, so it names no build)"),
-                     ("build-header", header, "docs.npy is damaged (its contents do not match"),
-                     ("build-missing", lambda f: (f / "terms.json").unlink(), "terms.json is missing")]
+            steps = [
+                ("build-flipped", flip, "weights.npy is damaged (its contents do not match the build's sha256)"),
+                (None, None, "CURRENT is damaged (not UTF-8 text, so it names no build)"),
+                ("build-header", header, "docs.npy is damaged (its contents do not match"),
+                ("build-missing", lambda f: (f / "terms.json").unlink(), "terms.json is missing"),
+            ]
             for n, (name, damage, expected) in enumerate(steps, start=1):
                 if name:
                     await asyncio.to_thread(new_build, name, damage)
@@ -761,21 +934,43 @@ def test_a_running_bot_refuses_damaged_builds_keeps_serving_and_keeps_watching(f
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
 
 
-LOAD_QUESTIONS = [QUESTION, "how does naltrexone work", "can i take vivitrol while on subs", "what is kratom",
-                  "opium street names", "is heroin hard to quit", "bupe vs methadone", "naltrexon side effects",
-                  "how long does withdrawal last", "can naltrexone help with alcohol cravings", "hi", "thanks",
-                  "where can i get help", "what are fentanyl test strips", "is NA a 12 step group",
-                  "methods of opium addiction treatment", "why do people stop taking naltrexone",
-                  "does insurance cover rehab", "what is the weather in paris", "can i use kratom for withdrawl"]
+LOAD_QUESTIONS = [
+    QUESTION,
+    "how does naltrexone work",
+    "can i take vivitrol while on subs",
+    "what is kratom",
+    "opium street names",
+    "is heroin hard to quit",
+    "bupe vs methadone",
+    "naltrexon side effects",
+    "how long does withdrawal last",
+    "can naltrexone help with alcohol cravings",
+    "hi",
+    "thanks",
+    "where can i get help",
+    "what are fentanyl test strips",
+    "is NA a 12 step group",
+    "methods of opium addiction treatment",
+    "why do people stop taking naltrexone",
+    "does insurance cover rehab",
+    "what is the weather in paris",
+    "can i use kratom for withdrawl",
+]
 
 
 @pytest.mark.over_http
 @pytest.mark.slow
 def test_a_burst_of_2000_questions_from_500_users_gets_exactly_one_answer_each(fake, tmp_path, sample_index, capsys):
     """The bot's own capacity: Telegram's 30 messages a second is lifted for the fake server."""
-    config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
-                              "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"), "BOT_MESSAGES_PER_SECOND": "100000",
-                              "BOT_DATABASE": str(tmp_path / "bot.sqlite3")})
+    config = Config.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": fake.TOKEN,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
+            "BOT_MESSAGES_PER_SECOND": "100000",
+            "BOT_DATABASE": str(tmp_path / "bot.sqlite3"),
+        }
+    )
     users, per_user = 500, 4
     arrivals: dict[tuple[int, int], float] = {}
     pushed: dict[tuple[int, int], float] = {}
@@ -816,6 +1011,8 @@ def test_a_burst_of_2000_questions_from_500_users_gets_exactly_one_answer_each(f
     latencies = sorted(arrivals[key] - pushed[key] for key in pushed)
     p95 = latencies[int(0.95 * len(latencies)) - 1]
     with capsys.disabled():
-        print(f"\nload: {len(pushed)} questions from {users} users answered in {elapsed:.1f} s: "
-              f"{len(pushed) / elapsed:.0f} answers/s; update-to-reply p50 {latencies[len(latencies) // 2]:.2f} s, "
-              f"p95 {p95:.2f} s")
+        print(
+            f"\nload: {len(pushed)} questions from {users} users answered in {elapsed:.1f} s: "
+            f"{len(pushed) / elapsed:.0f} answers/s; update-to-reply p50 {latencies[len(latencies) // 2]:.2f} s, "
+            f"p95 {p95:.2f} s"
+        )

@@ -1,5 +1,6 @@
 """The Telegram renderer on its own: escaped, bold where the question's words are, split safely, and every
 message within Telegram's limits as Telegram's own parser (tdlib) counts them."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,20 @@ import pytest
 
 from bot.search.analysis import Analyzer
 from bot.answering.answer import Answer, Citation
-from bot.telegram.html import (ELLIPSIS, MAX_ENTITIES, MAX_MESSAGE, Block, answer_html, fit_messages, highlight,
-                               shared_html, shorten, split_messages, utf16_len, visible_length)
+from bot.telegram.html import (
+    ELLIPSIS,
+    MAX_ENTITIES,
+    MAX_MESSAGE,
+    Block,
+    answer_html,
+    fit_messages,
+    highlight,
+    shared_html,
+    shorten,
+    split_messages,
+    utf16_len,
+    visible_length,
+)
 from tests import tdlib
 
 ALLOWED_TAGS = {"b", "i", "a"}
@@ -39,14 +52,25 @@ def judged(page: str) -> tdlib.Parsed:
     return parsed
 
 
-def citation(passage: str, rank: int = 1, title: str = "Naltrexone <basics> & more", section: str = 'Is it "safe"?',
-             link: str = "https://example.org/a?x=1&y=\"2\"", words: tuple[str, ...] = ()) -> Citation:
+def citation(
+    passage: str,
+    rank: int = 1,
+    title: str = "Naltrexone <basics> & more",
+    section: str = 'Is it "safe"?',
+    link: str = 'https://example.org/a?x=1&y="2"',
+    words: tuple[str, ...] = (),
+) -> Citation:
     spans = tuple((m.start(), m.end()) for w in words for m in re.finditer(re.escape(w), passage))
     return Citation(rank, "a", "a#0", title, section, link, link, passage, 3.0, highlights=tuple(sorted(spans)))
 
 
-def answer(question: str, citations, disclaimer: str = "Not advice <b>", helpline: str = "Line & co: 1-800",
-           note: str = "I couldn't find <that>") -> Answer:
+def answer(
+    question: str,
+    citations,
+    disclaimer: str = "Not advice <b>",
+    helpline: str = "Line & co: 1-800",
+    note: str = "I couldn't find <that>",
+) -> Answer:
     return Answer(question, bool(citations), False, tuple(citations), "", disclaimer, helpline, note=note)
 
 
@@ -56,13 +80,24 @@ def analyzer():
 
 
 def test_question_words_are_bold_and_everything_is_escaped(analyzer):
-    [page] = answer_html(answer("<script> naltrexone & detox", [
-        citation("Naltrexone <b>can't</b> be taken during detoxification & \"withdrawal\".",
-                 words=("Naltrexone", "detoxification"))]))
+    [page] = answer_html(
+        answer(
+            "<script> naltrexone & detox",
+            [
+                citation(
+                    'Naltrexone <b>can\'t</b> be taken during detoxification & "withdrawal".',
+                    words=("Naltrexone", "detoxification"),
+                )
+            ],
+        )
+    )
     assert_valid_telegram_html(page)
     assert "<b>Naltrexone</b>" in page and "<b>detoxification</b>" in page
     assert "&lt;b&gt;can't&lt;/b&gt;" in page and '&amp; "withdrawal"' in page
-    assert '<a href="https://example.org/a?x=1&amp;y=&quot;2&quot;">Naltrexone &lt;basics&gt; &amp; more \u203a Is it "safe"?</a>' in page
+    assert (
+        '<a href="https://example.org/a?x=1&amp;y=&quot;2&quot;">Naltrexone &lt;basics&gt; &amp; more \u203a Is it "safe"?</a>'
+        in page
+    )
     assert "<i>Not advice &lt;b&gt;</i>" in page and "Line &amp; co: 1-800" in page
     assert "<script>" not in page
 
@@ -74,8 +109,10 @@ def test_no_answer_still_has_the_footer(analyzer):
 
 
 def test_highlight_bolds_the_spans_and_escapes_the_rest():
-    assert highlight("Opioid & antagonists and opioids", [(0, 6), (25, 32)]) == \
-        "<b>Opioid</b> &amp; antagonists and <b>opioids</b>"
+    assert (
+        highlight("Opioid & antagonists and opioids", [(0, 6), (25, 32)])
+        == "<b>Opioid</b> &amp; antagonists and <b>opioids</b>"
+    )
     assert highlight("short", [(0, 5), (3, 4), (4, 99)]) == "<b>short</b>"  # overlapping or past a cut: plain
 
 
@@ -116,7 +153,7 @@ def test_entities_are_never_cut():
     assert sum(judged(page).units for page in pages) == 5000
 
 
-EMOJI = "\U0001F48A\U0001F4AA\U0001F64F"  # three emoji, six UTF-16 units
+EMOJI = "\U0001f48a\U0001f4aa\U0001f64f"  # three emoji, six UTF-16 units
 
 
 def test_emoji_dense_replies_are_measured_in_utf16_units_and_lose_no_passage():
@@ -144,8 +181,9 @@ def test_hundreds_of_highlights_give_way_to_the_links():
 
 
 def test_a_shared_passage_keeps_its_link_and_fits_one_message():
-    shared = shared_html(citation(" ".join(["naltrexone"] * 150), words=("naltrexone",)),
-                         "<i>Not advice</i>\n\u260e\ufe0f Line")
+    shared = shared_html(
+        citation(" ".join(["naltrexone"] * 150), words=("naltrexone",)), "<i>Not advice</i>\n\u260e\ufe0f Line"
+    )
     parsed = judged(shared)
     assert len(parsed.links()) == 1 and parsed.text.endswith("Line")
 
@@ -160,17 +198,20 @@ def test_a_passage_too_long_for_any_message_is_cut_at_a_sentence_keeping_its_lin
     assert_valid_telegram_html(page)
 
 
-@pytest.mark.parametrize("text, limit, expected", [
-    ("One. Two three four. Five six seven eight", 30, "One. Two three four." + ELLIPSIS),  # a sentence
-    ("One two three four five six seven eight nine", 20, "One two three four" + ELLIPSIS),  # else a word
-    ("x" * 50, 10, "x" * 8 + ELLIPSIS),  # else anywhere
-    ("short", 10, "short"),
-])
+@pytest.mark.parametrize(
+    "text, limit, expected",
+    [
+        ("One. Two three four. Five six seven eight", 30, "One. Two three four." + ELLIPSIS),  # a sentence
+        ("One two three four five six seven eight nine", 20, "One two three four" + ELLIPSIS),  # else a word
+        ("x" * 50, 10, "x" * 8 + ELLIPSIS),  # else anywhere
+        ("short", 10, "short"),
+    ],
+)
 def test_shorten_cuts_at_a_sentence_then_a_word(text, limit, expected):
     assert shorten(text, limit) == expected
 
 
-@pytest.mark.parametrize("unit", ["\u2764\ufe0f", "\U0001F469\u200d\U0001F467", "\U0001F44D\U0001F3FD", "e\u0301"])
+@pytest.mark.parametrize("unit", ["\u2764\ufe0f", "\U0001f469\u200d\U0001f467", "\U0001f44d\U0001f3fd", "e\u0301"])
 def test_shorten_in_utf16_units_never_splits_an_emoji_sequence_or_an_accent(unit):
     text = unit * 30
     for limit in range(8, 60):  # room for one unit at least, and the ellipsis
@@ -181,6 +222,9 @@ def test_shorten_in_utf16_units_never_splits_an_emoji_sequence_or_an_accent(unit
 
 
 def test_visible_length_counts_what_telegram_counts():
-    for markup in ["<b>a</b> &amp; &lt;b&gt;", f'<a href="https://e.org/?a=1&amp;b=&quot;">{EMOJI}</a>',
-                   "\u2764\ufe0f\n\n"]:
+    for markup in [
+        "<b>a</b> &amp; &lt;b&gt;",
+        f'<a href="https://e.org/?a=1&amp;b=&quot;">{EMOJI}</a>',
+        "\u2764\ufe0f\n\n",
+    ]:
         assert visible_length(markup) == tdlib.parse_html(markup).units

@@ -1,5 +1,6 @@
 """Telegram's real limits, end to end: replies that Telegram's own parser (tdlib, in the fake Bot API) takes
 whole, for articles that push them: emoji (two UTF-16 units each) and hundreds of highlighted words."""
+
 from __future__ import annotations
 
 import random
@@ -16,7 +17,7 @@ from tests.test_telegram_e2e import polling, run, wait
 
 fake, config = e2e.fake, e2e.config  # the end-to-end tests' fixtures: in-process, tdlib judging every message
 
-EMOJI = ["\U0001F48A", "\U0001F6AB", "\U0001F60C", "\U0001F4AA", "\U0001F9E0", "\U0001F64F", "\U0001F31F"]
+EMOJI = ["\U0001f48a", "\U0001f6ab", "\U0001f60c", "\U0001f4aa", "\U0001f9e0", "\U0001f64f", "\U0001f31f"]
 
 
 def emoji_dense_corpus(folder: Path) -> Path:
@@ -30,9 +31,10 @@ def emoji_dense_corpus(folder: Path) -> Path:
             text = " ".join(w + "".join(rng.choice(EMOJI) for _ in range(6)) for w in words)
             paragraphs.append(text.capitalize() + ".")
         (folder / f"emoji-{n}.md").write_text(
-            f"---\ntitle: Naltrexone and recovery, one day at a time {n} \U0001F64F\n"
+            f"---\ntitle: Naltrexone and recovery, one day at a time {n} \U0001f64f\n"
             f"url: https://example.org/emoji-{n}\n---\n\n## How naltrexone helps\n\n" + "\n\n".join(paragraphs) + "\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
     return folder
 
 
@@ -40,17 +42,22 @@ def highlighted_corpus(folder: Path) -> Path:
     """Three articles that say "naltrexone" every other word: a reply with hundreds of bold words."""
     for n, word in enumerate(("yes", "so", "and")):
         sentences = "Naltrexone " + " ".join(f"{word} naltrexone" for _ in range(110)) + "."
-        (folder / f"bold-{n}.md").write_text(f"---\ntitle: Naltrexone {n}\nurl: https://example.org/bold-{n}\n---\n\n"
-                                             f"## About naltrexone\n\n{sentences}\n", encoding="utf-8")
+        (folder / f"bold-{n}.md").write_text(
+            f"---\ntitle: Naltrexone {n}\nurl: https://example.org/bold-{n}\n---\n\n"
+            f"## About naltrexone\n\n{sentences}\n",
+            encoding="utf-8",
+        )
     return folder
 
 
 def ask(fake: FakeBotAPI, config, answerer: Answerer, question: str) -> list[dict]:
     """The question asked in a private chat; every message of the reply, as sent."""
+
     async def scenario():
         async with polling(fake, config, answerer.index, answerer):
             fake.push_message(question, chat_id=4711, user_id=4711)
             await wait(fake, "sendMessage", where=lambda p: "reply_markup" in p)  # the buttons come last
+
     run(scenario)
     return fake.calls_to("sendMessage")
 

@@ -3,6 +3,7 @@
 One vote per answer message, button data bound to its chat and refused when dated in the future, a
 damaged database set aside at start; and a chat flooding the bot never delays another chat's answer.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,8 +30,9 @@ def answer_to(fake: FakeBotAPI, chat_id: int) -> dict:
 
 
 def data_of(message: dict, label: str) -> str:
-    return next(b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
-                if label in b["text"])
+    return next(
+        b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row if label in b["text"]
+    )
 
 
 def popups(fake: FakeBotAPI) -> list[str]:
@@ -69,6 +71,7 @@ def test_a_vote_counts_once_and_another_chats_or_future_dated_data_changes_nothi
             counts = FeedbackStore.open(config.database).counts()
             assert (counts["helpful"], counts["unhelpful"]) == (1, 1)
             assert counts["articles"][ARTICLE] == {"helpful": 1, "unhelpful": 1}
+
     run(scenario)
     for text in popups(fake):
         assert HELPLINE in text
@@ -78,12 +81,14 @@ def test_a_corrupt_database_and_an_invalid_old_file_are_set_aside_and_the_bot_st
     write(config.database, b"SQLite format 3\x00" + b"\xde\xad" * 2000)  # a header, then ruin
     write(config.feedback_file, "{")
     with caplog.at_level(logging.INFO):
+
         async def scenario():
             async with polling(fake, config, sample):
                 fake.push_message(QUESTION)
                 [sent] = await wait(fake, "sendMessage")
                 fake.push_callback(data_of(sent, "Helpful"), fake.sent_messages[-1])
                 await wait(fake, "answerCallbackQuery")
+
         run(scenario)
     assert FeedbackStore.open(config.database).counts()["articles"][ARTICLE]["helpful"] == 1
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("bot")]
@@ -116,8 +121,10 @@ def test_a_chat_flooding_the_bot_does_not_delay_another_chats_answer(fake, confi
             fake.push_message(QUESTION, chat_id=FLOOD, user_id=FLOOD)  # answered before the flood
             await wait(fake, "sendMessage", where=lambda p: p["chat_id"] == FLOOD)
             earlier = answer_to(fake, FLOOD)
-            asked = [fake.push_message(f"flood question {n}", chat_id=FLOOD, user_id=FLOOD)["message"]["message_id"]
-                     for n in range(300)]
+            asked = [
+                fake.push_message(f"flood question {n}", chat_id=FLOOD, user_id=FLOOD)["message"]["message_id"]
+                for n in range(300)
+            ]
             fake.push_message(QUESTION, chat_id=OTHER, user_id=OTHER)  # behind all 300 in the queue
             [theirs] = await wait(fake, "sendMessage", where=lambda p: p["chat_id"] == OTHER, timeout=30)
             assert SEED_URL in theirs["text"]
@@ -152,9 +159,20 @@ def test_past_its_messages_a_minute_a_chat_is_asked_to_wait_once(fake, config, s
     async def scenario():
         async with polling(fake, config, sample):
             for n in range(8):
-                fake.push_message(None, chat_id=FLOOD, user_id=FLOOD,
-                                  sticker={"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1,
-                                           "height": 1, "is_animated": False, "is_video": False})
+                fake.push_message(
+                    None,
+                    chat_id=FLOOD,
+                    user_id=FLOOD,
+                    sticker={
+                        "file_id": "s",
+                        "file_unique_id": "s",
+                        "type": "regular",
+                        "width": 1,
+                        "height": 1,
+                        "is_animated": False,
+                        "is_video": False,
+                    },
+                )
                 await wait(fake, "sendMessage", min(n + 1, 4), where=lambda p: p["chat_id"] == FLOOD)
             fake.push_message(QUESTION, chat_id=OTHER, user_id=OTHER)
             await wait(fake, "sendMessage", where=lambda p: p["chat_id"] == OTHER)

@@ -1,5 +1,6 @@
 """The webhook (`run --webhook`): an update python-telegram-bot cannot parse gets a 200 (so Telegram does
 not post it again for ever), is counted and logged once without its content, and the rest are answered."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,16 +31,26 @@ BAD_POLL = {"poll": {"id": "p1", "question": "secret words of a poll"}}  # a pol
 
 
 def message(update_id: int, text: str, chat_id: int = 77) -> dict:
-    return {"update_id": update_id, "message": {
-        "message_id": update_id, "date": int(time.time()), "text": text,
-        "chat": {"id": chat_id, "type": "private", "first_name": "Sam"},
-        "from": {"id": chat_id, "is_bot": False, "first_name": "Sam"}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "text": text,
+            "chat": {"id": chat_id, "type": "private", "first_name": "Sam"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Sam"},
+        },
+    }
 
 
 def post_raw(url: str, body: bytes, secret: str = SECRET) -> int:
     """POST a body as Telegram would (JSON content type, the secret), whatever it holds."""
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+    )
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(request, timeout=10) as response:
@@ -51,13 +62,19 @@ def post_raw(url: str, body: bytes, secret: str = SECRET) -> int:
 
 @contextlib.asynccontextmanager
 async def webhook(config, sample, port: int, **options):
-    application = build_application(config, Answerer(sample, config.answer),
-                                    rate_limiter=RetryingRateLimiter(backoff=0.05))  # its 4 tries, quickly
+    application = build_application(
+        config, Answerer(sample, config.answer), rate_limiter=RetryingRateLimiter(backoff=0.05)
+    )  # its 4 tries, quickly
     await application.initialize()
     await application.start()
-    await application.updater.start_webhook(listen="127.0.0.1", port=port, url_path="telegram",
-                                            webhook_url=f"http://127.0.0.1:{port}/telegram", secret_token=SECRET,
-                                            **options)
+    await application.updater.start_webhook(
+        listen="127.0.0.1",
+        port=port,
+        url_path="telegram",
+        webhook_url=f"http://127.0.0.1:{port}/telegram",
+        secret_token=SECRET,
+        **options,
+    )
     try:
         yield application
     finally:
@@ -67,21 +84,25 @@ async def webhook(config, sample, port: int, **options):
 
 
 def test_an_update_the_library_cannot_parse_gets_a_200_is_logged_once_and_the_next_is_answered(
-        fake, config, sample, caplog):
+    fake, config, sample, caplog
+):
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
 
     async def scenario():
         async with webhook(config, sample, port) as application:
-            statuses = [await asyncio.to_thread(fake.post_to_webhook, url, {"update_id": 10, **BAD_POLL}, SECRET),
-                        await asyncio.to_thread(post_raw, url, b"{not json at all"),
-                        await asyncio.to_thread(post_raw, url, b"[1, 2]"),
-                        await asyncio.to_thread(fake.post_to_webhook, url, message(11, QUESTION), SECRET)]
+            statuses = [
+                await asyncio.to_thread(fake.post_to_webhook, url, {"update_id": 10, **BAD_POLL}, SECRET),
+                await asyncio.to_thread(post_raw, url, b"{not json at all"),
+                await asyncio.to_thread(post_raw, url, b"[1, 2]"),
+                await asyncio.to_thread(fake.post_to_webhook, url, message(11, QUESTION), SECRET),
+            ]
             assert statuses == [200, 200, 200, 200]
             [sent] = await wait(fake, "sendMessage")
             assert SEED_URL in sent["text"] and sent["chat_id"] == 77
             assert application.updater.screen.skipped == 3
             assert await asyncio.to_thread(post_raw, url, b"{}", "wrong-secret") == 403  # still refused
+
     with caplog.at_level(logging.INFO):
         run(scenario)
     logged = [r.getMessage() for r in caplog.records]
@@ -98,6 +119,7 @@ def test_a_webhook_telegram_refuses_is_one_clear_error(fake, config, sample):
         with pytest.raises(WebhookRefused, match="Telegram refused the webhook http://127.0.0.1:.*: Injected fault"):
             async with webhook(config, sample, free_port()):
                 pass
+
     run(scenario)
 
 
@@ -108,24 +130,42 @@ def test_registering_the_webhook_is_retried_while_telegram_cannot_be_reached(fak
     async def scenario():
         async with webhook(config, sample, port, bootstrap_retries=-1):
             assert fake.webhook["url"] == f"http://127.0.0.1:{port}/telegram"
+
     with caplog.at_level(logging.WARNING):
         run(scenario)
     assert [r.getMessage() for r in caplog.records if "register the webhook" in r.getMessage()] == [
-        "could not register the webhook with Telegram (NetworkError); trying again in 1 s"]
+        "could not register the webhook with Telegram (NetworkError); trying again in 1 s"
+    ]
 
 
 @pytest.mark.slow
 def test_run_webhook_as_a_process_skips_an_unparsable_update_and_answers_the_next(fake, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.TOKEN,
-           "TELEGRAM_API_BASE_URL": fake.base_url, "BOT_CORPUS": str(SAMPLE_CORPUS),
-           "BOT_INDEX": str(tmp_path / "index"), "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
-           "BOT_LOG_LEVEL": "INFO", "BOT_RELOAD_SECONDS": "0", "TELEGRAM_WEBHOOK_URL": url,
-           "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
-           "TELEGRAM_WEBHOOK_PORT": str(port), "TELEGRAM_WEBHOOK_PATH": "telegram"}
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--webhook"], cwd=tmp_path, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": fake.TOKEN,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "BOT_CORPUS": str(SAMPLE_CORPUS),
+        "BOT_INDEX": str(tmp_path / "index"),
+        "BOT_FEEDBACK_FILE": str(tmp_path / "feedback.json"),
+        "BOT_LOG_LEVEL": "INFO",
+        "BOT_RELOAD_SECONDS": "0",
+        "TELEGRAM_WEBHOOK_URL": url,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+        "TELEGRAM_WEBHOOK_PORT": str(port),
+        "TELEGRAM_WEBHOOK_PATH": "telegram",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--webhook"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         fake.wait_for("setWebhook", timeout=60)
         assert fake.post_to_webhook(url, {"update_id": 20, **BAD_POLL}, SECRET) == 200

@@ -1,4 +1,5 @@
 """The one normaliser, fuzzy matcher and slang list that search, triage and intents share."""
+
 from __future__ import annotations
 
 import pytest

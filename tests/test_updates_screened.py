@@ -1,5 +1,6 @@
 """Updates python-telegram-bot cannot read, over real HTTP: skipped, counted, logged without their content,
 and polling goes on (the issue's poisoned batch, and an id that is not an integer)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,16 +24,27 @@ def fake():
 
 
 def _message(update_id, chat_id: int, text: str) -> dict:
-    return {"update_id": update_id, "message": {
-        "message_id": 900 + chat_id, "date": int(time.time()), "text": text,
-        "chat": {"id": chat_id, "type": "private", "first_name": "T"},
-        "from": {"id": chat_id, "is_bot": False, "first_name": "T"}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 900 + chat_id,
+            "date": int(time.time()),
+            "text": text,
+            "chat": {"id": chat_id, "type": "private", "first_name": "T"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "T"},
+        },
+    }
 
 
 @pytest.mark.slow  # polls for a while over real HTTP
 def test_an_update_whose_id_is_not_an_integer_is_dropped_and_polling_goes_on(fake, sample, tmp_path, caplog):
-    config = Config.from_env({"TELEGRAM_BOT_TOKEN": fake.TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
-                              "BOT_DATABASE": str(tmp_path / "state" / "bot.sqlite3")})
+    config = Config.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": fake.TOKEN,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "BOT_DATABASE": str(tmp_path / "state" / "bot.sqlite3"),
+        }
+    )
 
     async def scenario():
         application = build_application(config, Answerer(sample, config.answer), poll_read_timeout=1.0)

@@ -6,6 +6,7 @@ comment form and footer, with ETag and Last-Modified answered by 304. Also: a re
 page, a second address of one post (?p=42) and a link and a sitemap entry on another site. Every request is
 logged with its headers.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -19,8 +20,17 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
 
-BOILERPLATE = ("Call now", "Who Answers", "Recent Posts", "All rights reserved", "Leave a Reply",
-               "Treatment Options", "Related Articles", "Staff Writer", "free, confidential consultation")
+BOILERPLATE = (
+    "Call now",
+    "Who Answers",
+    "Recent Posts",
+    "All rights reserved",
+    "Leave a Reply",
+    "Treatment Options",
+    "Related Articles",
+    "Staff Writer",
+    "free, confidential consultation",
+)
 
 
 @dataclass
@@ -41,41 +51,73 @@ class Post:
 
 def default_posts() -> dict[str, Post]:
     posts = [
-        Post("naltrexone-as-an-opium-addiction-treatment", "Naltrexone as an Opium Addiction Treatment", [
-            "Naltrexone is a medication that blocks the effects of opioids such as opium, heroin and morphine.",
-            "## How Does Naltrexone Work to Treat Opium Addiction?",
-            "Naltrexone cannot be taken while a person is still in detoxification, because it triggers a "
-            "withdrawal reaction in anyone who is dependent on opioids. It is started seven to ten days after "
-            "the last dose."]),
-        Post("methadone-maintenance", "How Methadone Works & Helps", [
-            "Methadone is a long-acting opioid agonist used for decades to treat opioid addiction. Taken once a "
-            "day, it prevents withdrawal symptoms and reduces cravings.",
-            "## How Is Methadone Taken?",
-            "Patients visit a licensed opioid treatment program every morning, where a nurse gives a measured "
-            "liquid dose. After months of stable attendance some patients earn take-home doses.",
-            '<p>Read more on <a href="{offsite}/elsewhere.html">another site</a>.</p>']),
-        Post("how-does-opium-withdrawal-treatment-work", "How Does Opium Withdrawal Treatment Work?", [
-            "Opium withdrawal symptoms begin within twelve hours of the last dose and usually last five to seven "
-            "days: aching muscles, sweating, diarrhoea and strong cravings.",
-            "## What Happens in a Detox Program?",
-            "In a supervised detox program, doctors ease the symptoms with medications such as clonidine."]),
-        Post("buprenorphine-basics", "Buprenorphine Basics", [
-            "Buprenorphine is a partial opioid agonist: it eases withdrawal and cravings with a ceiling on its "
-            "effects, which makes an overdose less likely than with full agonists.",
-            "## What Is Suboxone?",
-            "Suboxone combines buprenorphine with naloxone to discourage injecting it."], listed=False),
-        Post("kratom-facts", "Kratom Facts", [
-            "Kratom is a plant from Southeast Asia whose leaves act on the same receptors as opioids; it is not "
-            "an approved treatment for opioid withdrawal."], lastmod=False),
+        Post(
+            "naltrexone-as-an-opium-addiction-treatment",
+            "Naltrexone as an Opium Addiction Treatment",
+            [
+                "Naltrexone is a medication that blocks the effects of opioids such as opium, heroin and morphine.",
+                "## How Does Naltrexone Work to Treat Opium Addiction?",
+                "Naltrexone cannot be taken while a person is still in detoxification, because it triggers a "
+                "withdrawal reaction in anyone who is dependent on opioids. It is started seven to ten days after "
+                "the last dose.",
+            ],
+        ),
+        Post(
+            "methadone-maintenance",
+            "How Methadone Works & Helps",
+            [
+                "Methadone is a long-acting opioid agonist used for decades to treat opioid addiction. Taken once a "
+                "day, it prevents withdrawal symptoms and reduces cravings.",
+                "## How Is Methadone Taken?",
+                "Patients visit a licensed opioid treatment program every morning, where a nurse gives a measured "
+                "liquid dose. After months of stable attendance some patients earn take-home doses.",
+                '<p>Read more on <a href="{offsite}/elsewhere.html">another site</a>.</p>',
+            ],
+        ),
+        Post(
+            "how-does-opium-withdrawal-treatment-work",
+            "How Does Opium Withdrawal Treatment Work?",
+            [
+                "Opium withdrawal symptoms begin within twelve hours of the last dose and usually last five to seven "
+                "days: aching muscles, sweating, diarrhoea and strong cravings.",
+                "## What Happens in a Detox Program?",
+                "In a supervised detox program, doctors ease the symptoms with medications such as clonidine.",
+            ],
+        ),
+        Post(
+            "buprenorphine-basics",
+            "Buprenorphine Basics",
+            [
+                "Buprenorphine is a partial opioid agonist: it eases withdrawal and cravings with a ceiling on its "
+                "effects, which makes an overdose less likely than with full agonists.",
+                "## What Is Suboxone?",
+                "Suboxone combines buprenorphine with naloxone to discourage injecting it.",
+            ],
+            listed=False,
+        ),
+        Post(
+            "kratom-facts",
+            "Kratom Facts",
+            [
+                "Kratom is a plant from Southeast Asia whose leaves act on the same receptors as opioids; it is not "
+                "an approved treatment for opioid withdrawal."
+            ],
+            lastmod=False,
+        ),
         Post("staff-notes", "Staff Notes", ["Internal notes that robots.txt keeps out."]),
     ]
     return {p.slug: p for p in posts}
 
 
 def page_html(post: Post, base: str, offsite: str, canonical_path: str | None = None) -> str:
-    body = "\n".join(p.format(offsite=offsite) if p.startswith("<") else
-                     f"<h2>{html.escape(p[3:])}</h2>" if p.startswith("## ") else f"<p>{html.escape(p)}</p>"
-                     for p in post.paragraphs)
+    body = "\n".join(
+        p.format(offsite=offsite)
+        if p.startswith("<")
+        else f"<h2>{html.escape(p[3:])}</h2>"
+        if p.startswith("## ")
+        else f"<p>{html.escape(p)}</p>"
+        for p in post.paragraphs
+    )
     title = html.escape(post.title)
     canonical = base + (canonical_path or post.path)
     return f"""<!DOCTYPE html>
@@ -143,8 +185,10 @@ class WordPressSite:
         self.requests: list[Request] = []
         self.refuse = lambda path: False  # True: the connection is dropped unanswered (the site is down)
         self.extra: dict[str, tuple[int, dict[str, str], bytes]] = {}  # more routes, listed in the posts sitemap
-        self.robots = ("User-agent: *\nDisallow: /private/\nDisallow: /wp-admin/\n"
-                       "Allow: /wp-admin/admin-ajax.php\n\nSitemap: {base}/sitemap_index.xml\n")
+        self.robots = (
+            "User-agent: *\nDisallow: /private/\nDisallow: /wp-admin/\n"
+            "Allow: /wp-admin/admin-ajax.php\n\nSitemap: {base}/sitemap_index.xml\n"
+        )
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -164,9 +208,12 @@ class WordPressSite:
         methadone.modified = "2024-06-01T08:00:00+00:00"
         withdrawal = self.posts["how-does-opium-withdrawal-treatment-work"]
         withdrawal.listed, withdrawal.status = False, 404
-        self.posts["fentanyl-test-strips"] = Post("fentanyl-test-strips", "Fentanyl Test Strips", [
-            "Fentanyl test strips show whether a drug has been mixed with fentanyl before it is used."],
-            modified="2024-06-02T08:00:00+00:00")
+        self.posts["fentanyl-test-strips"] = Post(
+            "fentanyl-test-strips",
+            "Fentanyl Test Strips",
+            ["Fentanyl test strips show whether a drug has been mixed with fentanyl before it is used."],
+            modified="2024-06-02T08:00:00+00:00",
+        )
 
     def paths(self, since: int = 0) -> list[str]:
         with self._lock:
@@ -185,26 +232,40 @@ class WordPressSite:
         for path in ("/old-buprenorphine-guide.html", "/missing-post.html", "/slow-post.html", "/?p=42"):
             if path == "/slow-post.html" and not self.slow:
                 continue
-            entries.append(f"<url><loc>{escape(self.url + path)}</loc><lastmod>2023-05-01T00:00:00+00:00</lastmod></url>")
+            entries.append(
+                f"<url><loc>{escape(self.url + path)}</loc><lastmod>2023-05-01T00:00:00+00:00</lastmod></url>"
+            )
         entries.append(f"<url><loc>{self.offsite}/elsewhere.html</loc></url>")
         entries += [f"<url><loc>{escape(self.url + path)}</loc></url>" for path in self.extra]
-        return ('<?xml version="1.0" encoding="UTF-8"?><?xml-stylesheet type="text/xsl" href="/sitemap.xsl"?>'
-                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(entries) + "</urlset>")
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?><?xml-stylesheet type="text/xsl" href="/sitemap.xsl"?>'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(entries) + "</urlset>"
+        )
 
     def _page_sitemap(self) -> bytes:
-        xml = ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-               f'<url><loc>{self.url}/</loc><lastmod>2024-01-01</lastmod></url>'
-               f'<url><loc>{self.url}/wp-content/uploads/opium-guide.pdf</loc><lastmod>2022-01-01</lastmod></url>'
-               "</urlset>")
+        xml = (
+            '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<url><loc>{self.url}/</loc><lastmod>2024-01-01</lastmod></url>"
+            f"<url><loc>{self.url}/wp-content/uploads/opium-guide.pdf</loc><lastmod>2022-01-01</lastmod></url>"
+            "</urlset>"
+        )
         return gzip.compress(xml.encode(), mtime=0)
 
     def _index(self) -> str:
         newest = max(p.modified for p in self.posts.values())
-        children = [("post-sitemap.xml", newest), ("page-sitemap.xml.gz", "2024-01-01T00:00:00+00:00"),
-                    ("category-sitemap.xml", newest)]
-        return ('<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-                + "".join(f"<sitemap><loc>{self.url}/{name}</loc><lastmod>{lastmod}</lastmod></sitemap>"
-                          for name, lastmod in children) + "</sitemapindex>")
+        children = [
+            ("post-sitemap.xml", newest),
+            ("page-sitemap.xml.gz", "2024-01-01T00:00:00+00:00"),
+            ("category-sitemap.xml", newest),
+        ]
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + "".join(
+                f"<sitemap><loc>{self.url}/{name}</loc><lastmod>{lastmod}</lastmod></sitemap>"
+                for name, lastmod in children
+            )
+            + "</sitemapindex>"
+        )
 
     def route(self, path: str) -> tuple[int, dict[str, str], bytes, str | None]:
         """(status, headers, body, modified) for a path."""

@@ -3,6 +3,7 @@
 Pure: no network, no Telegram, no clock. What the bot says is what the articles say, each passage
 quoted from its article's own text and cited; nothing is generated.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -93,6 +94,7 @@ class Answer:
 @dataclass(frozen=True)
 class View:
     """One page of an answer, with the citations shown on the pages before it."""
+
     answer: Answer
     earlier: tuple[Citation, ...]
     has_more: bool
@@ -104,8 +106,9 @@ class View:
 
 
 class Answerer:
-    def __init__(self, index: SearchIndex, settings: AnswerSettings = AnswerSettings(),
-                 rules: safety.Triager | None = None) -> None:
+    def __init__(
+        self, index: SearchIndex, settings: AnswerSettings = AnswerSettings(), rules: safety.Triager | None = None
+    ) -> None:
         self.index = index
         self.settings = settings
         self.safety = rules or safety.load_rules()
@@ -132,7 +135,7 @@ class Answerer:
         Triage comes first: an emergency is answered with what to do now, and nothing else.
         """
         top_k = self.settings.top_k if top_k is None else top_k
-        triage = self.safety.triage(question[:MAX_QUESTION_CHARS * 4])
+        triage = self.safety.triage(question[: MAX_QUESTION_CHARS * 4])
         intent = None if triage.crisis else intents.classify(question)
         citations: tuple[Citation, ...] = ()
         query = Query([])
@@ -148,9 +151,12 @@ class Answerer:
             if asked and not citations:  # nothing names it: the closest passages, said to be about another
                 citations = self._citations(query, top_k + offset + 1, cues, missing=asked)
                 related = self._related(asked, citations, text) if citations else ""
-        page = citations[offset:offset + top_k]
-        return View(self._finish(question, page, triage, intent, query, related), citations[:offset],
-                    len(citations) > top_k + offset)
+        page = citations[offset : offset + top_k]
+        return View(
+            self._finish(question, page, triage, intent, query, related),
+            citations[:offset],
+            len(citations) > top_k + offset,
+        )
 
     def _related(self, asked: list[str], citations: tuple[Citation, ...], question: str) -> str:
         """Says that the passages shown are about something else than the medicine or substance asked about."""
@@ -160,7 +166,7 @@ class Answerer:
             named = subjects.named(analyzer.terms(f"{c.title} {c.section}"), self.subjects)
             about += named or subjects.named(analyzer.terms(c.passage), self.subjects)
         about = [t for t in dict.fromkeys(about) if t not in asked]
-        typed = {t.term: question[t.start:t.end] for t in analyzer.tokens(question)}
+        typed = {t.term: question[t.start : t.end] for t in analyzer.tokens(question)}
         asked_names = " or ".join(self._name(t, typed.get(t)) for t in asked)
         if about:
             return texts.RELATED.format(asked=asked_names, other=", ".join(self._name(t) for t in about[:3]))
@@ -184,8 +190,15 @@ class Answerer:
                 break
         return list(ranked.items())
 
-    def _finish(self, question: str, citations: tuple[Citation, ...], triage: safety.Triage,
-                intent: str | None, query: Query, related: str = "") -> Answer:
+    def _finish(
+        self,
+        question: str,
+        citations: tuple[Citation, ...],
+        triage: safety.Triage,
+        intent: str | None,
+        query: Query,
+        related: str = "",
+    ) -> Answer:
         s = self.settings
         helpline = str(s.contacts.helpline)
         lead = self._lead(triage, intent)
@@ -196,13 +209,28 @@ class Answerer:
         elif triage.level == safety.CONCERN:
             note = texts.CONCERN_NO_ANSWER  # never "try the name of a medicine" to someone in distress
         else:
-            note = {intents.GREETING: texts.GREETING, intents.THANKS: texts.WELCOME,
-                    intents.ABOUT: s.contacts.fill(texts.ABOUT)}.get(intent, texts.NO_ANSWER)
+            note = {
+                intents.GREETING: texts.GREETING,
+                intents.THANKS: texts.WELCOME,
+                intents.ABOUT: s.contacts.fill(texts.ABOUT),
+            }.get(intent, texts.NO_ANSWER)
         shown = query.shown if citations else ""
         related = related if citations else ""
         message = plain_message(lead, citations, note, s.disclaimer, helpline, shown, related)
-        return Answer(question, bool(citations), triage.crisis, citations, message, s.disclaimer, helpline,
-                      lead, note, shown, triage, related)
+        return Answer(
+            question,
+            bool(citations),
+            triage.crisis,
+            citations,
+            message,
+            s.disclaimer,
+            helpline,
+            lead,
+            note,
+            shown,
+            triage,
+            related,
+        )
 
     def _lead(self, triage: safety.Triage, intent: str | None) -> str:
         """What comes before any passage: the emergency steps, the lost-tolerance warning, a caring word."""
@@ -222,8 +250,9 @@ class Answerer:
             parts.append(fill(texts.HELP_LEAD))
         return "\n\n".join(parts)
 
-    def _citations(self, query: Query, top_k: int, cues=(), asked: list[str] | None = None,
-                   missing: list[str] | None = None) -> tuple[Citation, ...]:
+    def _citations(
+        self, query: Query, top_k: int, cues=(), asked: list[str] | None = None, missing: list[str] | None = None
+    ) -> tuple[Citation, ...]:
         """Articles in BM25 order of their best chunk; within an article, its passages best answer first.
 
         The chunk that matches a question's words best is often not the one whose sentences answer it
@@ -268,10 +297,21 @@ class Answerer:
                 if said in quoted:
                     continue
                 quoted.add(said)
-                citations.append(Citation(len(citations) + 1, article.id, chunk.id, article.title, chunk.section,
-                                          article.url, passage_link(article.url, passage), passage,
-                                          round(score, 6), article.excerpt,
-                                          self._highlights(article_no, start, end, asked_terms)))
+                citations.append(
+                    Citation(
+                        len(citations) + 1,
+                        article.id,
+                        chunk.id,
+                        article.title,
+                        chunk.section,
+                        article.url,
+                        passage_link(article.url, passage),
+                        passage,
+                        round(score, 6),
+                        article.excerpt,
+                        self._highlights(article_no, start, end, asked_terms),
+                    )
+                )
                 break
         return tuple(citations)
 
@@ -292,8 +332,14 @@ class Answerer:
             return True
         return bool(passage.intersection(asked)) and not context.intersection(self.subjects)
 
-    def _passages(self, article_no: int, chunks: list[tuple[int, float]], weights: dict[str, float],
-                  cues, asked: list[str] | None = None) -> list[tuple[int, float, int, int]]:
+    def _passages(
+        self,
+        article_no: int,
+        chunks: list[tuple[int, float]],
+        weights: dict[str, float],
+        cues,
+        asked: list[str] | None = None,
+    ) -> list[tuple[int, float, int, int]]:
         """(chunk, its score, start, end) of an article's passages, best first, none sharing words."""
         index = self.index
         article = index.articles[article_no]
@@ -304,10 +350,18 @@ class Answerer:
             chunk = index.chunk(chunk_no)
             follow_to = index.section_end(chunk_no)
             context = frozenset(title | set(index.analyzer.terms(chunk.section)))
-            start, end, value = scored_passage(text, chunk.start, chunk.end, weights, index.analyzer, cues=cues,
-                                               follow_to=follow_to, context=context,
-                                               sentences=lambda s_, e_: index.sentences_in(article_no, s_, e_),
-                                               terms_of=lambda s_, e_: self._sentence_terms(article_no, s_, e_))
+            start, end, value = scored_passage(
+                text,
+                chunk.start,
+                chunk.end,
+                weights,
+                index.analyzer,
+                cues=cues,
+                follow_to=follow_to,
+                context=context,
+                sentences=lambda s_, e_: index.sentences_in(article_no, s_, e_),
+                terms_of=lambda s_, e_: self._sentence_terms(article_no, s_, e_),
+            )
             if asked and not self._about(asked, context, set(index.analyzer.terms(text[start:end]))):
                 continue
             found.append((-round(value, 9), order, chunk_no, score, start, end))

@@ -3,12 +3,15 @@
 One place for all of them, built from the settings: /helpline, every answer and every crisis reply read
 these, so an operator outside the US changes them once.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-DEFAULT_DISCLAIMER = ("General information from our articles, not medical advice. Talk to a doctor before "
-                      "starting or stopping a medication.")
+DEFAULT_DISCLAIMER = (
+    "General information from our articles, not medical advice. Talk to a doctor before "
+    "starting or stopping a medication."
+)
 
 
 @dataclass(frozen=True)
@@ -39,5 +42,9 @@ class Contacts:
     disclaimer: str = DEFAULT_DISCLAIMER
 
     def fill(self, template: str) -> str:
-        return template.format(emergency=self.emergency_number, crisis_line=self.crisis_line,
-                               crisis_contact=self.crisis_contact, helpline=str(self.helpline))
+        return template.format(
+            emergency=self.emergency_number,
+            crisis_line=self.crisis_line,
+            crisis_contact=self.crisis_contact,
+            helpline=str(self.helpline),
+        )

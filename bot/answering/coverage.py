@@ -9,6 +9,7 @@ BM25 ranks; it cannot say no. A passage answers a question only if
   sharing only such words with the articles is about something else.
 Both thresholds are calibrated on a realistic corpus (`python -m bot calibrate`).
 """
+
 from __future__ import annotations
 
 import math

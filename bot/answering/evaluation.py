@@ -5,6 +5,7 @@ threshold and the per-article limit included. Articles are ranked by the order o
 declined question ranks nothing. The old figure, articles ranked by their best chunk with nothing
 declined, stays beside it as "retrieval only", so a loss at the answer's gates shows as the difference.
 """
+
 from __future__ import annotations
 
 import re
@@ -57,14 +58,19 @@ def ir_figures(runs: dict[str, list[str]], judged: list[dict], k: int = 10) -> d
 
     qrels = [ir_measures.Qrel(q["id"], doc, 1) for q in judged for doc in q["relevant"]]
     # scores strictly decreasing by rank, so ties cannot be reordered by the evaluator
-    run = [ir_measures.ScoredDoc(qid, doc, float(len(docs) - i)) for qid, docs in runs.items() for i, doc in enumerate(docs)]
+    run = [
+        ir_measures.ScoredDoc(qid, doc, float(len(docs) - i))
+        for qid, docs in runs.items()
+        for i, doc in enumerate(docs)
+    ]
     measures = _measures(k)
     values = ir_measures.calc_aggregate(list(measures.values()), qrels, run) if run else {}
     return {name: round(float(values.get(measure, 0.0)), 4) for name, measure in measures.items()}
 
 
-def evaluate(answerer: Answerer, questions: list[dict], k: int = 10, depth: int = DEPTH,
-             retrieval_only: bool = True) -> dict:
+def evaluate(
+    answerer: Answerer, questions: list[dict], k: int = 10, depth: int = DEPTH, retrieval_only: bool = True
+) -> dict:
     """The answer path's figures; questions without relevant articles count as out of scope."""
     pairs = [(q, answerer.answer(q["question"], top_k=depth)) for q in questions]
     judged = [(q, a) for q, a in pairs if q["relevant"]]
@@ -78,15 +84,20 @@ def evaluate(answerer: Answerer, questions: list[dict], k: int = 10, depth: int 
     phrased = [(q, a) for q, a in judged if q.get("phrase")]
     if phrased:
         out["phrased"] = len(phrased)
-        out["phrase_first"] = _share(bool(a.citations) and holds(a.citations[0].passage, q["phrase"]) for q, a in phrased)
+        out["phrase_first"] = _share(
+            bool(a.citations) and holds(a.citations[0].passage, q["phrase"]) for q, a in phrased
+        )
         out["phrase_top3"] = _share(any(holds(c.passage, q["phrase"]) for c in a.citations[:3]) for q, a in phrased)
     if unjudged:
         out["out_of_scope"] = len(unjudged)
         out["declined"] = _share(not a.answered for _, a in unjudged)
     out["emergency"] = _share(a.crisis for _, a in pairs)
     if retrieval_only and judged:
-        out["retrieval_only"] = ir_figures({q["id"]: [doc for doc, _ in answerer.rank_articles(q["question"], max(k, 10))]
-                                            for q, _ in judged}, [q for q, _ in judged], k)
+        out["retrieval_only"] = ir_figures(
+            {q["id"]: [doc for doc, _ in answerer.rank_articles(q["question"], max(k, 10))] for q, _ in judged},
+            [q for q, _ in judged],
+            k,
+        )
     return out
 
 

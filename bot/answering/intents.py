@@ -2,6 +2,7 @@
 
 The phrases live in bot/data/intents.yaml so that the people who run the bot can extend them.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -12,7 +13,9 @@ from bot.text import normal, yamlfile
 GREETING, THANKS, HELP_SEEKING, RELAPSE, ABOUT = "greeting", "thanks", "help_seeking", "relapse", "about"
 KINDS = (GREETING, THANKS, HELP_SEEKING, RELAPSE, ABOUT)
 # left over around "about" phrases, these still make the message one about the bot ("hey so who are you")
-_FILLER = frozenset("so and but ok okay um uh hey hi hello please pls lol wait then also like just really u you".split())
+_FILLER = frozenset(
+    "so and but ok okay um uh hey hi hello please pls lol wait then also like just really u you".split()
+)
 
 
 def _normal(text: str) -> str:
@@ -35,8 +38,12 @@ def classify(message: str) -> str | None:
     phrases = _phrases()
     for kind in (GREETING, THANKS):
         for phrase in phrases[kind]:
-            if text == phrase or (text.startswith(phrase + " ") and len(text.split()) <= len(phrase.split()) + 2
-                                  and kind == GREETING and "?" not in message):
+            if text == phrase or (
+                text.startswith(phrase + " ")
+                and len(text.split()) <= len(phrase.split()) + 2
+                and kind == GREETING
+                and "?" not in message
+            ):
                 return kind
     padded = f" {text} "
     rest = padded

@@ -4,6 +4,7 @@ The text directive percent-encodes its parts; "-", "," and "&" must be encoded a
 the directive's own syntax (WICG Scroll-to-Text Fragment spec). Browsers without support just open
 the article.
 """
+
 from __future__ import annotations
 
 import re

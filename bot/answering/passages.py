@@ -7,6 +7,7 @@ passage is chosen by the question's words (rare ones first) and by what kind of 
 "what is"), then grown: forward when it introduces a list, a number or a definition, or only restates the
 question; back when it opens with a pronoun whose referent is in the sentence before ("It cannot be taken").
 """
+
 from __future__ import annotations
 
 import re
@@ -24,11 +25,17 @@ CONTEXT_SHARE = 0.3  # a question word only in the heading or title counts this 
 CUE_BONUS = 0.4  # a sentence of the kind of answer wanted counts as this share of the question's rarest word
 
 # A sentence that opens like this leans on the one before it ("It cannot be taken while...").
-_LEANS_BACK = re.compile(r"^[\"'\u201c\u2018(]*(it|its|this|that|these|those|they|their|them|he|she|his|her|"
-                         r"such|however|but|also|so|thus|therefore|instead|otherwise)\b", re.I)
+_LEANS_BACK = re.compile(
+    r"^[\"'\u201c\u2018(]*(it|its|this|that|these|those|they|their|them|he|she|his|her|"
+    r"such|however|but|also|so|thus|therefore|instead|otherwise)\b",
+    re.I,
+)
 # ...and one that ends like this introduces what follows ("Symptoms include:", "such as").
-_INTRODUCES = re.compile(r"(:|\b(include|includes|including|are|is|such as|following|as follows|like|these|"
-                         r"involve|involves|cause|causes|may|can)\s*[.:]?)\s*$", re.I)
+_INTRODUCES = re.compile(
+    r"(:|\b(include|includes|including|are|is|such as|following|as follows|like|these|"
+    r"involve|involves|cause|causes|may|can)\s*[.:]?)\s*$",
+    re.I,
+)
 _ITEM = re.compile(r"^\s*([-*\u2022\u2013\u2014]|\d{1,2}[.)])\s+")
 _NUMBER = r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|half|dozen)\b"
 
@@ -36,25 +43,40 @@ _NUMBER = r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fiftee
 @dataclass(frozen=True)
 class Cue:
     """A kind of question, and what a sentence answering it holds."""
+
     asks: re.Pattern[str]
     holds: re.Pattern[str]
 
 
 CUES = (
-    Cue(re.compile(r"\bhow (often|many times|frequently)\b|\bevery day\b|\bdaily\b", re.I),
-        re.compile(r"\b(times?|daily|weekly|monthly|every|once|twice|per (day|week|month)|a (day|week|month))\b", re.I)),
-    Cue(re.compile(r"\bhow (many|much)\b|\b(limit|amount|dose|dosage|percent|bac|rate|odds|chance)\b", re.I),
-        re.compile(_NUMBER, re.I)),
-    Cue(re.compile(r"\b(numbers?|hotline|phone|helpline|lifeline|quitline|text line)\b|\bcall\b", re.I),
-        re.compile(r"\d{3}[-. )]\s?\d{3}|\(\d{3}\)|\b1-8\d\d\b|\d{3}-\d{4}|\b[A-Z]{4}-[A-Z]{3}\b")),
-    Cue(re.compile(r"\bhow long\b|\bwhat age\b|\bwhen (do|does|will|is|are|should|can)\b", re.I),
-        re.compile(_NUMBER + r"|\b(days?|weeks?|months?|years?|hours?|minutes?|ages?|teens?|lifelong)\b", re.I)),
-    Cue(re.compile(r"^\W*(what|who)('?s| is| are| was)\b|\bwhat does .* mean\b|\bmeaning of\b|\bdefin", re.I),
-        re.compile(r"\b(is an?|are|refers? to|means?|is called|also called|also known as|known as|is the)\b", re.I)),
-    Cue(re.compile(r"\bmade (from|of|out of)\b|\bcome from\b|\bcomes from\b", re.I),
-        re.compile(r"\bmade (from|of)\b|\bcomes? from\b|\bderived\b|\bextract", re.I)),
-    Cue(re.compile(r"\b(signs?|symptoms?|side effects?|effects|risks?|dangers?|types?|kinds?|warning signs)\b", re.I),
-        re.compile(r"\b(include|includes|including|such as|signs?|symptoms?)\b|:\s*$", re.I)),
+    Cue(
+        re.compile(r"\bhow (often|many times|frequently)\b|\bevery day\b|\bdaily\b", re.I),
+        re.compile(r"\b(times?|daily|weekly|monthly|every|once|twice|per (day|week|month)|a (day|week|month))\b", re.I),
+    ),
+    Cue(
+        re.compile(r"\bhow (many|much)\b|\b(limit|amount|dose|dosage|percent|bac|rate|odds|chance)\b", re.I),
+        re.compile(_NUMBER, re.I),
+    ),
+    Cue(
+        re.compile(r"\b(numbers?|hotline|phone|helpline|lifeline|quitline|text line)\b|\bcall\b", re.I),
+        re.compile(r"\d{3}[-. )]\s?\d{3}|\(\d{3}\)|\b1-8\d\d\b|\d{3}-\d{4}|\b[A-Z]{4}-[A-Z]{3}\b"),
+    ),
+    Cue(
+        re.compile(r"\bhow long\b|\bwhat age\b|\bwhen (do|does|will|is|are|should|can)\b", re.I),
+        re.compile(_NUMBER + r"|\b(days?|weeks?|months?|years?|hours?|minutes?|ages?|teens?|lifelong)\b", re.I),
+    ),
+    Cue(
+        re.compile(r"^\W*(what|who)('?s| is| are| was)\b|\bwhat does .* mean\b|\bmeaning of\b|\bdefin", re.I),
+        re.compile(r"\b(is an?|are|refers? to|means?|is called|also called|also known as|known as|is the)\b", re.I),
+    ),
+    Cue(
+        re.compile(r"\bmade (from|of|out of)\b|\bcome from\b|\bcomes from\b", re.I),
+        re.compile(r"\bmade (from|of)\b|\bcomes? from\b|\bderived\b|\bextract", re.I),
+    ),
+    Cue(
+        re.compile(r"\b(signs?|symptoms?|side effects?|effects|risks?|dangers?|types?|kinds?|warning signs)\b", re.I),
+        re.compile(r"\b(include|includes|including|such as|signs?|symptoms?)\b|:\s*$", re.I),
+    ),
 )
 
 
@@ -62,11 +84,19 @@ def cues_for(question: str) -> tuple[Cue, ...]:
     return tuple(c for c in CUES if c.asks.search(question))
 
 
-def scored_passage(text: str, start: int, end: int, query_weights: dict[str, float], analyzer: Analyzer,
-                   max_sentences: int = MAX_SENTENCES, cues: tuple[Cue, ...] = (), follow_to: int | None = None,
-                   context: frozenset[str] = frozenset(),
-                   sentences: Callable[[int, int], list[tuple[int, int]]] | None = None,
-                   terms_of: Callable[[int, int], frozenset[str]] | None = None) -> tuple[int, int, float]:
+def scored_passage(
+    text: str,
+    start: int,
+    end: int,
+    query_weights: dict[str, float],
+    analyzer: Analyzer,
+    max_sentences: int = MAX_SENTENCES,
+    cues: tuple[Cue, ...] = (),
+    follow_to: int | None = None,
+    context: frozenset[str] = frozenset(),
+    sentences: Callable[[int, int], list[tuple[int, int]]] | None = None,
+    terms_of: Callable[[int, int], frozenset[str]] | None = None,
+) -> tuple[int, int, float]:
     """Span of the sentences that answer best, and how well: the question's weight covered (`context`: the
     terms of the section heading and title over them, which say what "the drug" is), a cue's kind of answer;
     then grown to what the sentences introduce or lean on, up to `follow_to` (the next heading). Fewer
@@ -77,11 +107,13 @@ def scored_passage(text: str, start: int, end: int, query_weights: dict[str, flo
     follow = min(len(text), end + FOLLOW_CHARS) if follow_to is None else max(end, min(follow_to, end + FOLLOW_CHARS))
     spans = sentences(start, follow) or [(start, end)]
     inside = sum(1 for s, _ in spans if s < end) or 1  # a passage starts inside its chunk
-    sentence_terms = ([terms_of(s, e) for s, e in spans] if terms_of is not None
-                      else [frozenset(analyzer.terms(text[s:e])) for s, e in spans])
+    sentence_terms = (
+        [terms_of(s, e) for s, e in spans]
+        if terms_of is not None
+        else [frozenset(analyzer.terms(text[s:e])) for s, e in spans]
+    )
     top = max(query_weights.values(), default=0.0)
-    cued_at = ([any(c.holds.search(text[s:e]) for c in cues) for s, e in spans] if cues
-               else [False] * len(spans))
+    cued_at = [any(c.holds.search(text[s:e]) for c in cues) for s, e in spans] if cues else [False] * len(spans)
     best = (-1.0, 0, 0)  # (score, -length, -first)
     best_span = (0, 0)
     # only the question's terms weigh anything: the sums run over those few, not every word of the sentences
@@ -94,9 +126,11 @@ def scored_passage(text: str, start: int, end: int, query_weights: dict[str, flo
         for last in range(first, min(first + max_sentences, len(spans))):
             covered |= asked_in[last]
             cued = cued or cued_at[last]
-            weight = (sum(query_weights[t] for t in covered)
-                      + CONTEXT_SHARE * sum(query_weights[t] for t in context_asked - covered)
-                      + CUE_BONUS * top * cued)
+            weight = (
+                sum(query_weights[t] for t in covered)
+                + CONTEXT_SHARE * sum(query_weights[t] for t in context_asked - covered)
+                + CUE_BONUS * top * cued
+            )
             key = (round(weight, 9), -(last - first), -first)
             if key > best:
                 best, best_span = key, (first, last)
@@ -105,30 +139,32 @@ def scored_passage(text: str, start: int, end: int, query_weights: dict[str, flo
     # "It cannot be taken..." needs the sentence that says what "it" is: reach back while the first
     # sentence leans on the one before it (twice at most), even before the chunk
     for _ in range(2):
-        if not _LEANS_BACK.match(text[spans[first][0]:spans[first][1]]):
+        if not _LEANS_BACK.match(text[spans[first][0] : spans[first][1]]):
             break
         if first > 0:
             first -= 1
             continue
         before = [sp for sp in sentences(max(0, start - FOLLOW_CHARS), start) if sp[1] <= start]
-        if before and "\n\n" not in text[before[-1][1]:start]:
+        if before and "\n\n" not in text[before[-1][1] : start]:
             spans, last = [before[-1]] + spans, last + 1
         break
     begin = spans[first][0]
     return begin, spans[last][1], best[0]
 
 
-def _grow(text: str, spans: list[tuple[int, int]], terms: list[set[str]], asked: set[str], first: int,
-          last: int) -> int:
+def _grow(
+    text: str, spans: list[tuple[int, int]], terms: list[set[str]], asked: set[str], first: int, last: int
+) -> int:
     """The last sentence, grown over the list, number or sentence the passage introduces."""
+
     def sentence(i: int) -> str:
-        return text[spans[i][0]:spans[i][1]]
+        return text[spans[i][0] : spans[i][1]]
 
     def size(upto: int) -> int:
         return spans[upto][1] - spans[first][0]
 
     def same_block(i: int) -> bool:  # no blank line (a new paragraph or section) between i-1 and i
-        return "\n\n" not in text[spans[i - 1][1]:spans[i][0]]
+        return "\n\n" not in text[spans[i - 1][1] : spans[i][0]]
 
     if last + 1 >= len(spans):
         return last

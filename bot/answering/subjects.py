@@ -4,6 +4,7 @@
 however well its words match. The list is bot/data/subjects.txt, read through the analyzer so that every
 other name of a subject (synonyms.yaml: Suboxone, subs, bupe) is the same subject.
 """
+
 from __future__ import annotations
 
 from importlib import resources

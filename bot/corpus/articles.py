@@ -4,6 +4,7 @@ Every article becomes one plain text with its structure kept as blocks (headings
 character offsets), so that chunks can follow headings and citations can point back into the text.
 A file that cannot be read is reported with the reason and skipped; the rest still loads.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -17,7 +18,14 @@ from typing import Iterable, Iterator
 import yaml
 
 from bot.corpus.records import (  # noqa: F401 (the model is imported from here too)
-    HEADING, PARAGRAPH, Article, Block, Corpus, CorpusError, Problem)
+    HEADING,
+    PARAGRAPH,
+    Article,
+    Block,
+    Corpus,
+    CorpusError,
+    Problem,
+)
 
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".jsonl": "jsonl"}
 # The most text one article may have: a site's longest pages are far shorter, and one line of ten million
@@ -112,6 +120,7 @@ def _str_field(record: dict, name: str, required: bool, line: int | None = None)
 
 # --- Markdown -------------------------------------------------------------------------------------
 
+
 def _markdown_builder(body: str) -> _Builder:
     """Plain text of a Markdown body: markup dropped, headings and paragraphs kept as blocks."""
     from markdown_it import MarkdownIt
@@ -177,21 +186,37 @@ def _load_markdown(path: Path, text: str, default_id: str) -> Article:
     url = _str_field(meta, "url", required=True)
     article_id = _str_field(meta, "id", required=False) or default_id
     date = _str_field(meta, "date", required=False) or None
-    body = _markdown_builder(text[m.end():])
+    body = _markdown_builder(text[m.end() :])
     if not body.blocks:
         raise _Skip("no text after the front matter")
-    return Article(article_id, title, url, body.text(), tuple(body.blocks), str(path), date,
-                   excerpt=bool(meta.get("excerpt", False)))
+    return Article(
+        article_id,
+        title,
+        url,
+        body.text(),
+        tuple(body.blocks),
+        str(path),
+        date,
+        excerpt=bool(meta.get("excerpt", False)),
+    )
 
 
 # --- HTML -----------------------------------------------------------------------------------------
 
+
 def _load_html(path: Path, text: str, default_id: str) -> Article:
     import trafilatura
 
-    extracted = trafilatura.extract(text, output_format="markdown", include_formatting=True,
-                                    include_links=False, include_images=False, include_tables=True,
-                                    include_comments=False, favor_precision=True)  # a menu page is not an article
+    extracted = trafilatura.extract(
+        text,
+        output_format="markdown",
+        include_formatting=True,
+        include_links=False,
+        include_images=False,
+        include_tables=True,
+        include_comments=False,
+        favor_precision=True,
+    )  # a menu page is not an article
     if not extracted or not extracted.strip():
         raise _Skip("no main text found in the HTML page")
     meta = trafilatura.extract_metadata(text)
@@ -200,15 +225,15 @@ def _load_html(path: Path, text: str, default_id: str) -> Article:
     if not title:
         raise _Skip("no title found (<title> or og:title)")
     if not url.startswith(("http://", "https://")):
-        raise _Skip("no URL found: add <link rel=\"canonical\" href=\"https://...\"> to the page")
+        raise _Skip('no URL found: add <link rel="canonical" href="https://..."> to the page')
     body = _markdown_builder(extracted)
     blocks = list(body.blocks)
     # Extractors keep the page's own <h1>: it repeats the title, and a heading is not a section of text.
-    if blocks and blocks[0].kind == HEADING and body.text()[blocks[0].start:blocks[0].end].strip() == title:
+    if blocks and blocks[0].kind == HEADING and body.text()[blocks[0].start : blocks[0].end].strip() == title:
         rebuilt = _Builder()
         full = body.text()
         for b in blocks[1:]:
-            rebuilt.add(b.kind, full[b.start:b.end])
+            rebuilt.add(b.kind, full[b.start : b.end])
         body = rebuilt
     if not body.blocks:
         raise _Skip("no main text found in the HTML page")
@@ -217,6 +242,7 @@ def _load_html(path: Path, text: str, default_id: str) -> Article:
 
 
 # --- JSON Lines -----------------------------------------------------------------------------------
+
 
 def _load_jsonl(path: Path, text: str, problems: list[Problem]) -> Iterator[Article]:
     for number, line in enumerate(text.split("\n"), start=1):
@@ -236,15 +262,22 @@ def _load_jsonl(path: Path, text: str, problems: list[Problem]) -> Iterator[Arti
             if not body:
                 raise _Skip("'text' is empty", number)
             article_id = _str_field(record, "id", False, number) or f"{path.stem}-{number}"
-            yield Article(article_id, _str_field(record, "title", False, number),
-                          _str_field(record, "url", False, number), body, blocks_from_plain_text(body),
-                          f"{path}:{number}", _str_field(record, "date", False, number) or None,
-                          excerpt=bool(record.get("excerpt", False)))
+            yield Article(
+                article_id,
+                _str_field(record, "title", False, number),
+                _str_field(record, "url", False, number),
+                body,
+                blocks_from_plain_text(body),
+                f"{path}:{number}",
+                _str_field(record, "date", False, number) or None,
+                excerpt=bool(record.get("excerpt", False)),
+            )
         except _Skip as skip:
             problems.append(Problem(str(path), skip.reason, skip.line))
 
 
 # --- The folder -----------------------------------------------------------------------------------
+
 
 def _files(root: Path) -> list[Path]:
     if root.is_file():
@@ -272,8 +305,11 @@ def load_corpus(path: str | Path) -> Corpus:
         rel = file.name if root.is_file() else file.relative_to(root).as_posix()
         kind = FORMATS.get(file.suffix.lower())
         if kind is None:
-            problems.append(Problem(str(file), f"unsupported file type '{file.suffix or file.name}' "
-                                               f"(use {', '.join(sorted(FORMATS))})"))
+            problems.append(
+                Problem(
+                    str(file), f"unsupported file type '{file.suffix or file.name}' (use {', '.join(sorted(FORMATS))})"
+                )
+            )
             continue
         try:
             data = file.read_bytes()
@@ -297,9 +333,14 @@ def load_corpus(path: str | Path) -> Corpus:
             continue
         for article in loaded:
             if len(article.text) > MAX_ARTICLE_CHARS:
-                problems.append(Problem(article.source, f"{len(article.text):,} characters of text, more than the "
-                                                        f"{MAX_ARTICLE_CHARS:,} an article may have; split it into "
-                                                        "smaller articles"))
+                problems.append(
+                    Problem(
+                        article.source,
+                        f"{len(article.text):,} characters of text, more than the "
+                        f"{MAX_ARTICLE_CHARS:,} an article may have; split it into "
+                        "smaller articles",
+                    )
+                )
                 continue
             if article.id in seen:
                 problems.append(Problem(article.source, f"duplicate id '{article.id}' (first in {seen[article.id]})"))

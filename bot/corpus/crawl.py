@@ -6,6 +6,7 @@ canonical address, as a Markdown file named by its slug. A page that answers 404
 sitemaps, takes its article with it; a page that cannot be read now (timeout, 5xx) keeps the one it had.
 Nothing changes on disk until the end, and then all at once; an unreachable site changes nothing.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -57,23 +58,39 @@ class CrawlReport:
         return bool(self.new or self.changed or self.removed)
 
     def as_json(self) -> dict:
-        return {"new": len(self.new), "changed": len(self.changed), "unchanged": len(self.unchanged),
-                "removed": len(self.removed), "failed": [{"url": u, "reason": r} for u, r in self.failed],
-                "skipped": [{"url": u, "reason": r} for u, r in self.skipped], "articles": self.articles,
-                "fetched": self.fetched, "site": self.site, "corpus": self.corpus, "seconds": round(self.seconds, 2)}
+        return {
+            "new": len(self.new),
+            "changed": len(self.changed),
+            "unchanged": len(self.unchanged),
+            "removed": len(self.removed),
+            "failed": [{"url": u, "reason": r} for u, r in self.failed],
+            "skipped": [{"url": u, "reason": r} for u, r in self.skipped],
+            "articles": self.articles,
+            "fetched": self.fetched,
+            "site": self.site,
+            "corpus": self.corpus,
+            "seconds": round(self.seconds, 2),
+        }
 
     def summary(self) -> str:
-        return (f"crawled {self.site}: {len(self.new)} new, {len(self.changed)} changed, {len(self.unchanged)} "
-                f"unchanged, {len(self.removed)} removed, {len(self.failed)} failed, {len(self.skipped)} skipped "
-                f"({self.fetched} pages fetched in {self.seconds:.1f} s) -> {self.corpus}: {self.articles} articles")
+        return (
+            f"crawled {self.site}: {len(self.new)} new, {len(self.changed)} changed, {len(self.unchanged)} "
+            f"unchanged, {len(self.removed)} removed, {len(self.failed)} failed, {len(self.skipped)} skipped "
+            f"({self.fetched} pages fetched in {self.seconds:.1f} s) -> {self.corpus}: {self.articles} articles"
+        )
 
 
 def _no_progress(items: Iterable[T], total: int, label: str) -> Iterable[T]:
     return items
 
 
-def crawl(site: str, folder: Path, settings: CrawlSettings | None = None, progress: Progress = _no_progress,
-          transport: httpx.BaseTransport | None = None) -> CrawlReport:
+def crawl(
+    site: str,
+    folder: Path,
+    settings: CrawlSettings | None = None,
+    progress: Progress = _no_progress,
+    transport: httpx.BaseTransport | None = None,
+) -> CrawlReport:
     """Crawl `site` into `folder`; raises CrawlError (nothing changed) when the crawl cannot be made."""
     started = time.perf_counter()
     settings = settings or CrawlSettings()
@@ -88,14 +105,17 @@ def crawl(site: str, folder: Path, settings: CrawlSettings | None = None, progre
     return report
 
 
-def _crawl(where: Site, folder: Path, settings: CrawlSettings, progress: Progress,
-           transport: httpx.BaseTransport | None) -> CrawlReport:
+def _crawl(
+    where: Site, folder: Path, settings: CrawlSettings, progress: Progress, transport: httpx.BaseTransport | None
+) -> CrawlReport:
     crawl_state.recover(folder)
     previous = crawl_state.read_state(folder)
     crawl_state.check_folder(folder, previous)
     if previous is not None and Site.parse(previous.site).key != where.key:
-        raise CrawlError(f"{folder} holds the articles of {previous.site}, not {where.origin}: crawl "
-                         f"{where.origin} into another folder (--corpus DIR)")
+        raise CrawlError(
+            f"{folder} holds the articles of {previous.site}, not {where.origin}: crawl "
+            f"{where.origin} into another folder (--corpus DIR)"
+        )
     previous = previous or CrawlState(site=where.origin)
     with Fetcher(where, settings, transport) as fetcher:
         run = _Run(where, fetcher, settings, previous, CrawlReport(where.origin, str(folder)))
@@ -105,8 +125,9 @@ def _crawl(where: Site, folder: Path, settings: CrawlSettings, progress: Progres
         except (FetchFailed, SitemapError) as e:
             raise CrawlError(f"could not read {where.origin}: {getattr(e, 'reason', e)}; nothing changed") from None
         if not sitemaps.pages:
-            raise CrawlError(f"the sitemaps of {where.origin} list no pages ({', '.join(sitemaps.read)}); "
-                             "nothing changed")
+            raise CrawlError(
+                f"the sitemaps of {where.origin} list no pages ({', '.join(sitemaps.read)}); nothing changed"
+            )
         run.report.skipped += sitemaps.skipped
         run.pages(sitemaps.pages, progress)
     state, writes, removals = run.outcome(sitemaps.state)
@@ -124,8 +145,9 @@ def _crawl(where: Site, folder: Path, settings: CrawlSettings, progress: Progres
 class _Run:
     """One crawl's decisions, page by page; nothing is written until outcome() is published."""
 
-    def __init__(self, site: Site, fetcher: Fetcher, settings: CrawlSettings, previous: CrawlState,
-                 report: CrawlReport) -> None:
+    def __init__(
+        self, site: Site, fetcher: Fetcher, settings: CrawlSettings, previous: CrawlState, report: CrawlReport
+    ) -> None:
         self.site, self.fetcher, self.settings, self.previous, self.report = site, fetcher, settings, previous, report
         self.pages_now: dict[str, Page] = {}
         self.fetched: dict[str, tuple[Extracted, str]] = {}  # canonical -> (the article, the page it came from)
@@ -170,8 +192,7 @@ class _Run:
         before = self.previous.pages.get(url)
         self.report.fetched += 1
         try:
-            response = self.fetcher.get(url, before.validators if before and before.article else None,
-                                        html_only=True)
+            response = self.fetcher.get(url, before.validators if before and before.article else None, html_only=True)
         except Refused as e:
             self._keep(url, e.reason, skipped=True)
             if not (before and before.article):
@@ -182,8 +203,10 @@ class _Run:
             self._keep(url, e.reason)
             self.down += 1
             if self.down >= GIVE_UP_AFTER:
-                raise CrawlError(f"{self.site.origin} stopped answering ({GIVE_UP_AFTER} pages in a row, the last "
-                                 f"{url}: {e.reason}); nothing changed") from None
+                raise CrawlError(
+                    f"{self.site.origin} stopped answering ({GIVE_UP_AFTER} pages in a row, the last "
+                    f"{url}: {e.reason}); nothing changed"
+                ) from None
             return
         self.down = 0
         status = response.status
@@ -250,8 +273,13 @@ class _Run:
         removals = {old[c].file for c in self.report.removed}
         # pages whose article went (404, left the sitemap) must not point at it any more
         pages = {u: p for u, p in self.pages_now.items() if not p.article or p.article in kept}
-        state = CrawlState(site=self.site.origin, crawled_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                           pages=pages, articles=kept, sitemaps=sitemaps)
+        state = CrawlState(
+            site=self.site.origin,
+            crawled_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            pages=pages,
+            articles=kept,
+            sitemaps=sitemaps,
+        )
         return state, writes, removals
 
 

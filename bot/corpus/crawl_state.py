@@ -5,6 +5,7 @@ lastmod, ETag, Last-Modified and which article it gave, and per article its file
 next crawl needs to fetch only what changed. A crawl writes the whole new folder beside the old one (files
 that did not change are hard links) and then swaps the two, so one that fails half way changes nothing.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -65,10 +66,13 @@ def read_state(folder: Path) -> CrawlState | None:
     try:
         if raw.get("format") != FORMAT or raw.get("version") != VERSION:
             raise ValueError(f"not version {VERSION} of {FORMAT}")
-        return CrawlState(site=raw["site"], crawled_at=raw.get("crawled_at"),
-                          pages={u: Page(**p) for u, p in raw["pages"].items()},
-                          articles={u: Kept(**a) for u, a in raw["articles"].items()},
-                          sitemaps=dict(raw.get("sitemaps", {})))
+        return CrawlState(
+            site=raw["site"],
+            crawled_at=raw.get("crawled_at"),
+            pages={u: Page(**p) for u, p in raw["pages"].items()},
+            articles={u: Kept(**a) for u, a in raw["articles"].items()},
+            sitemaps=dict(raw.get("sitemaps", {})),
+        )
     except (AttributeError, KeyError, TypeError, ValueError) as e:
         raise CrawlStateError(f"{path} is damaged ({e}); remove it to crawl the site afresh") from None
 
@@ -119,12 +123,17 @@ def check_folder(folder: Path, state: CrawlState | None) -> None:
         return
     if not folder.is_dir():
         raise CrawlStateError(f"{folder} is a file, not a folder: crawl into a folder (--corpus DIR)")
-    theirs = sorted(p for p in folder.rglob("*") if p.is_file()
-                    and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    theirs = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
     if theirs:
-        raise CrawlStateError(f"{folder} holds {len(theirs)} file{'s' * (len(theirs) != 1)} the crawler did not "
-                              f"write (such as {theirs[0]}): crawl into a new folder (--corpus DIR, then set "
-                              f"BOT_CORPUS to it), or move them away")
+        raise CrawlStateError(
+            f"{folder} holds {len(theirs)} file{'s' * (len(theirs) != 1)} the crawler did not "
+            f"write (such as {theirs[0]}): crawl into a new folder (--corpus DIR, then set "
+            f"BOT_CORPUS to it), or move them away"
+        )
 
 
 def write_state(folder: Path, state: CrawlState) -> None:

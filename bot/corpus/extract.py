@@ -4,6 +4,7 @@ trafilatura finds the main text (navigation, sidebars, footers, comment forms an
 the title, the canonical address and the modified date come from the page's own metadata, so the file is
 what bot/corpus/articles.py reads: title, url, id and date.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,9 +50,17 @@ def extract(html: bytes, url: str) -> Extracted:
     title = " ".join((meta.title or "").split()) if meta else ""
     # the modified date the page gives (article:modified_time, dateModified, ...), else the published one
     date = find_date(tree, url=url, original_date=False, extensive_search=False, outputformat="%Y-%m-%d")
-    body = trafilatura.extract(tree, url=url, output_format="markdown", include_formatting=True,
-                               include_links=False, include_images=False, include_tables=True,
-                               include_comments=False, favor_precision=True)
+    body = trafilatura.extract(
+        tree,
+        url=url,
+        output_format="markdown",
+        include_formatting=True,
+        include_links=False,
+        include_images=False,
+        include_tables=True,
+        include_comments=False,
+        favor_precision=True,
+    )
     if not title:
         raise NotAnArticle("no title found (<title> or og:title)")
     body = _without_title(body or "", title)

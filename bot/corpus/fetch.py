@@ -5,6 +5,7 @@ before, ends by a deadline (a page that drips its bytes is cut off too), and rea
 bytes. Redirects are followed by hand, each hop checked: on the site, allowed by robots.txt. httpx rather
 than trafilatura's downloader, which refuses private addresses (a site served on 127.0.0.1 in the tests).
 """
+
 from __future__ import annotations
 
 import time
@@ -49,8 +50,11 @@ class Response:
     @property
     def validators(self) -> dict[str, str]:
         """What to send next time to be told "304 Not Modified" instead of the page again."""
-        return {k: v for k, v in (("etag", self.headers.get("etag")),
-                                  ("last_modified", self.headers.get("last-modified"))) if v}
+        return {
+            k: v
+            for k, v in (("etag", self.headers.get("etag")), ("last_modified", self.headers.get("last-modified")))
+            if v
+        }
 
 
 def _megabytes(n: int) -> str:
@@ -66,8 +70,12 @@ class Fetcher:
         self.requests = 0
         self._last = 0.0
         self._robots: Protego | None = None
-        self._client = httpx.Client(headers={"User-Agent": settings.user_agent}, follow_redirects=False,
-                                    timeout=httpx.Timeout(settings.timeout), transport=transport)
+        self._client = httpx.Client(
+            headers={"User-Agent": settings.user_agent},
+            follow_redirects=False,
+            timeout=httpx.Timeout(settings.timeout),
+            transport=transport,
+        )
 
     def __enter__(self) -> "Fetcher":
         return self
@@ -101,8 +109,14 @@ class Fetcher:
 
     # --- requests ---------------------------------------------------------------------------------
 
-    def get(self, url: str, validators: dict[str, str] | None = None, html_only: bool = False,
-            max_bytes: int | None = None, check_robots: bool = True) -> Response:
+    def get(
+        self,
+        url: str,
+        validators: dict[str, str] | None = None,
+        html_only: bool = False,
+        max_bytes: int | None = None,
+        check_robots: bool = True,
+    ) -> Response:
         """GET, following redirects within the site. Refused: the address or a hop is not to be fetched;
         FetchFailed: it could not be read now. Any HTTP status is returned, with a body only for 200."""
         headers = {}
@@ -113,8 +127,11 @@ class Fetcher:
                 headers["If-Modified-Since"] = validators["last_modified"]
         for hop in range(MAX_REDIRECTS + 1):
             if not self.site.owns(url):
-                raise Refused(f"redirects off the site (to {urlsplit(url).netloc})" if hop
-                              else "off the site: only its own host is read")
+                raise Refused(
+                    f"redirects off the site (to {urlsplit(url).netloc})"
+                    if hop
+                    else "off the site: only its own host is read"
+                )
             if check_robots and not self.allowed(url):
                 raise Refused("disallowed by robots.txt" + (f" (redirected to {url})" if hop else ""))
             response = self._request(url, headers, html_only, max_bytes or self.settings.max_bytes)

@@ -1,4 +1,5 @@
 """JSON Lines files of labelled data, read with errors that name the file and line."""
+
 from __future__ import annotations
 
 import json

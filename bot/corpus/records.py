@@ -4,6 +4,7 @@ offsets), a Problem naming a file (or line) that was skipped, and the Corpus tha
 Apart from bot/corpus/articles.py, which reads them from files, so that what an article is can be read
 without how each format is parsed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

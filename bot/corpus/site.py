@@ -2,6 +2,7 @@
 
 Light on purpose (the standard library only): the configuration imports it at every start.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ and plain-text sitemaps. XML is parsed with entities and network access off, so 
 parser fetch or expand anything. A sitemap the index says is unchanged (same lastmod) is not fetched again,
 and the others are asked for conditionally: what they listed last time is kept in the crawl's state.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,10 +25,14 @@ MAX_DEPTH = 3
 MAX_SITEMAPS = 2_000
 # Sitemaps of archive pages (WordPress core: taxonomies, users; Yoast: category, post_tag, author): lists of
 # teasers of the articles, not articles.
-_ARCHIVES = re.compile(r"taxonom|categor|(^|[-_/])(post_)?tags?([-_.\d]|$)|author|users?([-_.\d]|$)|"
-                       r"attachment|post_format", re.I)
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False,
-                          remove_comments=True, remove_pis=True)
+_ARCHIVES = re.compile(
+    r"taxonom|categor|(^|[-_/])(post_)?tags?([-_.\d]|$)|author|users?([-_.\d]|$)|"
+    r"attachment|post_format",
+    re.I,
+)
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, huge_tree=False, recover=False, remove_comments=True, remove_pis=True
+)
 
 Fetch = Callable[..., Response]  # Fetcher.get
 
@@ -85,8 +90,9 @@ def parse(data: bytes) -> tuple[str, list[Entry]]:
     for item in root:
         if not isinstance(item.tag, str) or etree.QName(item).localname not in ("sitemap", "url"):
             continue
-        values = {etree.QName(child).localname: (child.text or "").strip()
-                  for child in item if isinstance(child.tag, str)}
+        values = {
+            etree.QName(child).localname: (child.text or "").strip() for child in item if isinstance(child.tag, str)
+        }
         if values.get("loc"):
             entries.append(Entry(values["loc"], values.get("lastmod") or None))
     return ("index" if kind == "sitemapindex" else "urlset"), entries
@@ -109,8 +115,9 @@ class SitemapReader:
             self._read(self.site.sitemap, None, 0, required=True)
             return self.found
         on_site = [u for u in listed if self.site.owns(u)]
-        self.found.skipped += [(u, "a sitemap off the site: only its own host is read") for u in listed
-                               if not self.site.owns(u)]
+        self.found.skipped += [
+            (u, "a sitemap off the site: only its own host is read") for u in listed if not self.site.owns(u)
+        ]
         for url in on_site:
             self._read(url, None, 0, required=False)
         if not self.found.read:
@@ -149,8 +156,9 @@ class SitemapReader:
             if not self.site.owns(child.url):
                 self.found.skipped.append((child.url, "a sitemap off the site: only its own host is read"))
             elif is_archive(child.url):
-                self.found.skipped.append((child.url, "a sitemap of archive pages (categories, tags, authors), "
-                                                      "not articles"))
+                self.found.skipped.append(
+                    (child.url, "a sitemap of archive pages (categories, tags, authors), not articles")
+                )
             elif not self.allowed(child.url):
                 self.found.skipped.append((child.url, "a sitemap disallowed by robots.txt"))
             else:
@@ -178,6 +186,5 @@ class SitemapReader:
             if not required:  # a well-known address answered with something else (a theme's "not found" page)
                 return None, [], {}
             raise SitemapError(f"sitemap {url} is {e}") from None
-        record = {"validators": response.validators, "kind": kind,
-                  "entries": [[e.url, e.lastmod] for e in entries]}
+        record = {"validators": response.validators, "kind": kind, "entries": [[e.url, e.lastmod] for e in entries]}
         return kind, entries, record

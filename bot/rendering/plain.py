@@ -1,4 +1,5 @@
 """An answer as plain text: the console and the CLI's JSON "message". The Telegram HTML is bot/telegram/html.py."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -11,8 +12,15 @@ def citation_label(title: str, section: str, excerpt: bool) -> str:
     return label + (" (excerpt)" if excerpt else "")
 
 
-def plain_message(lead: str, citations: Sequence, note: str, disclaimer: str, helpline: str,
-                  showing_results_for: str = "", related: str = "") -> str:
+def plain_message(
+    lead: str,
+    citations: Sequence,
+    note: str,
+    disclaimer: str,
+    helpline: str,
+    showing_results_for: str = "",
+    related: str = "",
+) -> str:
     lines = [lead, ""] if lead else []
     if showing_results_for:
         lines += [SHOWING_RESULTS_FOR.format(question=showing_results_for), ""]

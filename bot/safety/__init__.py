@@ -4,6 +4,7 @@ The path: `rules` reads the message (phrases, cues, denials), `model` gives its 
 shipped weights, `triage` weighs both into a level; `training` (offline, scikit-learn) writes the
 weights and `evaluation` measures the whole.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -16,8 +17,23 @@ from bot.safety.rules import EMERGENCIES, OVERDOSE, SUICIDE, WITHDRAWAL, RuleRea
 from bot.safety.triage import CONCERN, EMERGENCY, NONE, Triage, Triager
 from bot.text import yamlfile
 
-__all__ = ["CONCERN", "EMERGENCIES", "EMERGENCY", "NONE", "OVERDOSE", "SUICIDE", "WITHDRAWAL", "RuleReading",
-           "SafetyModel", "SafetyRules", "Triage", "Triager", "load_rules", "read_rules", "shipped_model"]
+__all__ = [
+    "CONCERN",
+    "EMERGENCIES",
+    "EMERGENCY",
+    "NONE",
+    "OVERDOSE",
+    "SUICIDE",
+    "WITHDRAWAL",
+    "RuleReading",
+    "SafetyModel",
+    "SafetyRules",
+    "Triage",
+    "Triager",
+    "load_rules",
+    "read_rules",
+    "shipped_model",
+]
 
 
 def read_rules(path: str | None = None) -> SafetyRules:

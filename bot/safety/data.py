@@ -6,6 +6,7 @@ mention a crisis labelled by hand in evalsets/safety/consumer_labels.jsonl), Med
 sentences, and SciFact's abstracts. Every message falls in one split by a hash of its id or text, so a
 held-out split stays held out whoever trains.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,8 +25,16 @@ EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"
 # written by people who saw neither phrases nor model; never trained or tuned on
 BLIND_SETS = ("blind3.jsonl", "blind6.jsonl", "blind7.jsonl", "blind8.jsonl")
-WRITTEN_SETS = ("written_train.jsonl", "written_train_a.jsonl", "written_train_b.jsonl", "written_train_c.jsonl",
-                "written_train_d.jsonl", "phrases_set.jsonl", "blind2.jsonl", "blind4.jsonl")
+WRITTEN_SETS = (
+    "written_train.jsonl",
+    "written_train_a.jsonl",
+    "written_train_b.jsonl",
+    "written_train_c.jsonl",
+    "written_train_d.jsonl",
+    "phrases_set.jsonl",
+    "blind2.jsonl",
+    "blind4.jsonl",
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +65,9 @@ def read_set(path: Path, split: str | None = None) -> list[Message]:
         if label not in LABELS:
             raise ValueError(f"{path}:{number}: unknown label {label!r} (expected one of {', '.join(LABELS)})")
         text = str(record["text"])
-        out.append(Message(text, label, bool(record.get("lost_tolerance", False)), path.name,
-                           split or split_of(text, 80, 20)))
+        out.append(
+            Message(text, label, bool(record.get("lost_tolerance", False)), path.name, split or split_of(text, 80, 20))
+        )
     return out
 
 
@@ -70,21 +80,32 @@ def consumer_questions(shared: Path = SHARED) -> list[Message]:
     out = []
     for _, r in records(shared / "consumer-questions" / "questions.jsonl", ("id", "question")):
         hand = labels.get(r["id"], {})
-        out.append(Message(r["question"], hand.get("label", "ordinary"), bool(hand.get("lost_tolerance", False)),
-                           r.get("source", "consumer"), split_of(" ".join(r["question"].split()), 60, 20)))
+        out.append(
+            Message(
+                r["question"],
+                hand.get("label", "ordinary"),
+                bool(hand.get("lost_tolerance", False)),
+                r.get("source", "consumer"),
+                split_of(" ".join(r["question"].split()), 60, 20),
+            )
+        )
     return out
 
 
 def medquad_questions(shared: Path = SHARED, every: int = 4) -> list[Message]:
     rows = list(records(shared / "medquad" / "questions_template.jsonl", ("id", "question")))
-    return [Message(r["question"], "ordinary", False, "medquad-questions", split_of(r["id"], 60, 20))
-            for _, r in rows[::every]]
+    return [
+        Message(r["question"], "ordinary", False, "medquad-questions", split_of(r["id"], 60, 20))
+        for _, r in rows[::every]
+    ]
 
 
 def scifact_claims(shared: Path = SHARED) -> list[Message]:
     """The 300 test claims: held out whole (the model trains on abstracts' sentences instead)."""
-    return [Message(r["question"], "ordinary", False, "scifact-claims", "test")
-            for _, r in records(shared / "scifact" / "questions.jsonl", ("id", "question"))]
+    return [
+        Message(r["question"], "ordinary", False, "scifact-claims", "test")
+        for _, r in records(shared / "scifact" / "questions.jsonl", ("id", "question"))
+    ]
 
 
 def sentences(path: Path, source: str, limit: int, every: int) -> list[Message]:
@@ -109,8 +130,11 @@ QUESTION_SETS = ("sample_questions.jsonl", "sample_out_of_scope.jsonl", "dev.jso
 def question_sets() -> list[Message]:
     """Questions written for answer quality: short, everyday, none of them a crisis."""
     folder = EVALSETS.parent / "answers"
-    return [Message(str(r["question"]), "ordinary", False, name, split_of(str(r["question"]), 80, 20))
-            for name in QUESTION_SETS for _, r in records(folder / name, ("question",))]
+    return [
+        Message(str(r["question"]), "ordinary", False, name, split_of(str(r["question"]), 80, 20))
+        for name in QUESTION_SETS
+        for _, r in records(folder / name, ("question",))
+    ]
 
 
 def training_messages(shared: Path = SHARED) -> list[Message]:

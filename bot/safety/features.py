@@ -2,6 +2,7 @@
 it (slang replaced, typos mended). One definition for training and serving, so the weights written by
 `train-safety` mean the same thing when they are applied without scikit-learn.
 """
+
 from __future__ import annotations
 
 CHAR_SIZES = (3, 4, 5)
@@ -16,5 +17,5 @@ def grams(text: str) -> list[str]:
     for w in words:
         padded = f"<{w}>"
         for n in CHAR_SIZES:
-            out += ["c " + padded[i:i + n] for i in range(max(1, len(padded) - n + 1))]
+            out += ["c " + padded[i : i + n] for i in range(max(1, len(padded) - n + 1))]
     return out

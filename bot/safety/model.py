@@ -5,6 +5,7 @@ bot/data/safety_model/: `vocabulary.json` (the n-grams), `weights.npy` (idf and 
 `meta.json` (classes, thresholds, how it was trained and measured). Loading reads those plain arrays and
 JSON only: no training at start-up, no serialized Python objects, no scikit-learn on the serving path.
 """
+
 from __future__ import annotations
 
 import json
@@ -74,7 +75,7 @@ class SafetyModel:
         """`text` is the message as the rules read it (their clauses joined)."""
         columns, values = self.features(text)
         scores = self._intercept + values @ self._coef[columns]
-        classes = scores[:len(CLASSES)]
+        classes = scores[: len(CLASSES)]
         exp = np.exp(classes - classes.max())
         probabilities = dict(zip(CLASSES, (exp / exp.sum()).tolist()))
         return Reading(probabilities, 1.0 / (1.0 + math.exp(-float(scores[-1]))))

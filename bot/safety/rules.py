@@ -5,6 +5,7 @@ without touching code. Matching copes with how people write in a hurry: case, pu
 apostrophes are ignored, slang is mapped to plain words, small typos are forgiven (rapidfuzz), and a
 sign is not counted when it is denied ("im not suicidal") or sits in a question about the topic.
 """
+
 from __future__ import annotations
 
 import re
@@ -106,8 +107,9 @@ class SafetyRules:
     def __init__(self, data: dict) -> None:
         # the shipped slang (bot/data/slang.yaml, shared with the search), then the operator's own
         spelled = {**slang.shipped()["slang"], **slang.shipped()["triage_only"], **(data.get("replacements") or {})}
-        self.replacements = sorted(((self._fold(k), self._fold(v)) for k, v in spelled.items()),
-                                   key=lambda kv: -len(kv[0]))
+        self.replacements = sorted(
+            ((self._fold(k), self._fold(v)) for k, v in spelled.items()), key=lambda kv: -len(kv[0])
+        )
         self._replacement_res = [(re.compile(rf"(?<![\w']){re.escape(k)}(?![\w'])"), v) for k, v in self.replacements]
         words = {name: [self._phrase(w) for w in values] for name, values in (data.get("words") or {}).items()}
         # a kind's concern phrases are a word list too: despair said with a means or a time is more than concern
@@ -123,8 +125,9 @@ class SafetyRules:
         for name, spec in (data.get("kinds") or {}).items():
             if name == "lost_tolerance":
                 continue
-            self.kinds[name] = _Kind(*[[self._compile(p) for p in spec.get(part) or []]
-                                       for part in ("signs", "questions", "topics")])
+            self.kinds[name] = _Kind(
+                *[[self._compile(p) for p in spec.get(part) or []] for part in ("signs", "questions", "topics")]
+            )
             for pair in spec.get("together") or []:
                 if not (isinstance(pair, list) and len(pair) == 2):
                     raise ValueError(f"safety.yaml: {name}: together takes pairs of word lists, got {pair!r}")
@@ -132,12 +135,14 @@ class SafetyRules:
                 # [x, x] means two different phrases of list x ("paid off my debts", "gave away my cat")
                 self.kinds[name].together.append((first, first if pair[0] == pair[1] else second))
                 for list_name in pair:
-                    vocabulary.update(w for entry in words.get(list_name, ()) for w in entry.split()
-                                      if not w.startswith("<"))
+                    vocabulary.update(
+                        w for entry in words.get(list_name, ()) for w in entry.split() if not w.startswith("<")
+                    )
             for phrase in spec.get("signs") or []:
                 vocabulary.update(w for w in self._phrase(phrase).split() if not w.startswith("<"))
-        self.concern = {name: [self._compile(p) for p in phrases]
-                        for name, phrases in (data.get("concern") or {}).items()}
+        self.concern = {
+            name: [self._compile(p) for p in phrases] for name, phrases in (data.get("concern") or {}).items()
+        }
         self.cues = {name: self._compile_any(phrases) for name, phrases in (data.get("cues") or {}).items()}
         self.death_wish = self._compile_any(data.get("death_wish") or [])
         self.idioms = [self._compile(p) for p in data.get("idioms") or []]
@@ -156,7 +161,9 @@ class SafetyRules:
     @staticmethod
     def _fold(text: str) -> str:
         if not isinstance(text, str):  # YAML reads a bare no / yes / on as true or false
-            raise ValueError(f"safety.yaml: {text!r} must be written in quotes (YAML reads it as a number or true/false)")
+            raise ValueError(
+                f"safety.yaml: {text!r} must be written in quotes (YAML reads it as a number or true/false)"
+            )
         return normal.fold(text)
 
     def _spelled(self, text: str) -> str:
@@ -246,12 +253,20 @@ class SafetyRules:
         for negation in self.negations:
             n = len(negation)
             # the denial ends right before the sign, or one word before it ("not really suicidal")
-            if before[-n:] == negation or (len(before) > n and before[-n - 1:-1] == negation):
+            if before[-n:] == negation or (len(before) > n and before[-n - 1 : -1] == negation):
                 return True
         return False
 
-    def _first_sign(self, name: str, signs: list[_Lazy], kind: _Kind, clauses: list[str], urgent: bool,
-                    resolved: bool, evidence: list[str]) -> bool:
+    def _first_sign(
+        self,
+        name: str,
+        signs: list[_Lazy],
+        kind: _Kind,
+        clauses: list[str],
+        urgent: bool,
+        resolved: bool,
+        evidence: list[str],
+    ) -> bool:
         """Whether a sign is there, not denied and not part of a question about the topic."""
         whole = " ".join(clauses)
         signs = [sign for sign in signs if sign.possible(whole)]  # what no clause can match, in none is looked for
@@ -285,7 +300,7 @@ class SafetyRules:
         clauses = self.clauses(message)
         whole = " ".join(clauses)
         # "what do i do" says it is happening; "what do i do if" asks ahead
-        urgent = any(not whole[m.end():].startswith(" if ") for p in self.urgent for m in p.finditer(whole))
+        urgent = any(not whole[m.end() :].startswith(" if ") for p in self.urgent for m in p.finditer(whole))
         resolved = any(p.search(whole) for p in self.resolved)  # "he is stable now": it is over
         emergencies: list[str] = []
         weak: list[str] = []
@@ -307,8 +322,9 @@ class SafetyRules:
                 if hit and self._first_sign(name, [state], kind, clauses, urgent, resolved, evidence):
                     weak.append(name)
                     break
-            if name not in weak + emergencies and (any(t.search(whole) for t in kind.topics)
-                                     or any(e.startswith(f"{name}:") for e in evidence)):
+            if name not in weak + emergencies and (
+                any(t.search(whole) for t in kind.topics) or any(e.startswith(f"{name}:") for e in evidence)
+            ):
                 notes.append(name)
         concern = []
         for name, patterns in self.concern.items():
@@ -316,17 +332,32 @@ class SafetyRules:
             if found:
                 concern.append(name)
                 evidence.append(f"concern {name}: '{found[0]}'")
-        tolerance = (any(p.search(whole) for p in self.tolerance_use)
-                     and any(p.search(whole) for p in self.tolerance_after))
+        tolerance = any(p.search(whole) for p in self.tolerance_use) and any(
+            p.search(whole) for p in self.tolerance_after
+        )
         # a cue counts even when denied ("not breathing" is the strongest one); denials are their own list
         found = {name for name, pattern in self.cues.items() if pattern.search(whole)}
         tolerance_cue = TOLERANCE in found or any(p.search(whole) for p in self.tolerance_after)
         cues = tuple(name for name in self.cues if name in found and name != TOLERANCE)
         denied = any(p.search(whole) for p in self.denials)
         # "... hes drinking way too much. what signs should i watch for" asks ahead, in any clause
-        asking = not urgent and (any(p.match(whole) for p in self.asking)
-                                 or any(p.match(clause) for p in self.asking_ahead for clause in clauses))
-        return RuleReading(whole, tuple(emergencies), tuple(weak), tuple(concern), tuple(notes), tolerance,
-                           cues, tolerance_cue, denied, asking, urgent, bool(self.death_wish.search(whole)),
-                           bool(self.laughing.search(whole)),
-                           tuple(evidence))
+        asking = not urgent and (
+            any(p.match(whole) for p in self.asking)
+            or any(p.match(clause) for p in self.asking_ahead for clause in clauses)
+        )
+        return RuleReading(
+            whole,
+            tuple(emergencies),
+            tuple(weak),
+            tuple(concern),
+            tuple(notes),
+            tolerance,
+            cues,
+            tolerance_cue,
+            denied,
+            asking,
+            urgent,
+            bool(self.death_wish.search(whole)),
+            bool(self.laughing.search(whole)),
+            tuple(evidence),
+        )

@@ -4,6 +4,7 @@ scikit-learn is needed here only (`pip install -e ".[train]"`); serving reads th
 model learns from the train split (written messages and real text), its thresholds are chosen on the dev
 split, and its figures on the held-out test split are written beside the weights.
 """
+
 from __future__ import annotations
 
 import json
@@ -89,13 +90,15 @@ def _reports(rows, readings, thresholds) -> dict[str, SafetyReport]:
 
 def _within_limits(r: dict[str, SafetyReport]) -> bool:
     real, written, both = r["real"], r["written"], r["all"]
-    return (real.rate(real.alarms, PLAIN_LABELS) <= REAL_EMERGENCY_RATE
-            and written.rate(written.alarms, PLAIN_LABELS) <= WRITTEN_FALSE_EMERGENCY
-            and both.rate(both.alarms, (CONCERN,)) <= CONCERN_AS_EMERGENCY
-            and real.rate(real.concerns, PLAIN_LABELS) <= REAL_CONCERN_RATE
-            and written.rate(written.concerns, PLAIN_LABELS) <= WRITTEN_FALSE_CONCERN
-            and real.false_tolerance <= REAL_TOLERANCE_RATE
-            and written.false_tolerance <= WRITTEN_FALSE_TOLERANCE)
+    return (
+        real.rate(real.alarms, PLAIN_LABELS) <= REAL_EMERGENCY_RATE
+        and written.rate(written.alarms, PLAIN_LABELS) <= WRITTEN_FALSE_EMERGENCY
+        and both.rate(both.alarms, (CONCERN,)) <= CONCERN_AS_EMERGENCY
+        and real.rate(real.concerns, PLAIN_LABELS) <= REAL_CONCERN_RATE
+        and written.rate(written.concerns, PLAIN_LABELS) <= WRITTEN_FALSE_CONCERN
+        and real.false_tolerance <= REAL_TOLERANCE_RATE
+        and written.false_tolerance <= WRITTEN_FALSE_TOLERANCE
+    )
 
 
 def choose_thresholds(rows, readings) -> dict[str, float]:
@@ -116,27 +119,36 @@ def choose_thresholds(rows, readings) -> dict[str, float]:
 
 def summary(r: dict[str, SafetyReport]) -> dict:
     real, written, both = r["real"], r["written"], r["all"]
-    return {"emergencies_caught": round(both.rate(both.caught, EMERGENCY_LABELS), 4),
-            "right_kind": round(both.rate(both.right_kind, EMERGENCY_LABELS), 4),
-            "concern_at_least": round(both.rate(both.concerns, (CONCERN,)), 4),
-            "real_emergency_rate": round(real.rate(real.alarms, PLAIN_LABELS), 4),
-            "real_concern_rate": round(real.rate(real.concerns, PLAIN_LABELS), 4),
-            "written_false_emergency": round(written.rate(written.alarms, PLAIN_LABELS), 4),
-            "lost_tolerance_caught": round(both.tolerance[0] / both.tolerance[1], 4) if both.tolerance[1] else 0.0,
-            "counts": dict(both.counts)}
+    return {
+        "emergencies_caught": round(both.rate(both.caught, EMERGENCY_LABELS), 4),
+        "right_kind": round(both.rate(both.right_kind, EMERGENCY_LABELS), 4),
+        "concern_at_least": round(both.rate(both.concerns, (CONCERN,)), 4),
+        "real_emergency_rate": round(real.rate(real.alarms, PLAIN_LABELS), 4),
+        "real_concern_rate": round(real.rate(real.concerns, PLAIN_LABELS), 4),
+        "written_false_emergency": round(written.rate(written.alarms, PLAIN_LABELS), 4),
+        "lost_tolerance_caught": round(both.tolerance[0] / both.tolerance[1], 4) if both.tolerance[1] else 0.0,
+        "counts": dict(both.counts),
+    }
 
 
-def train(out: Path, rules: SafetyRules, shared: Path = SHARED, c: float = C, say=print,
-          power: float = BALANCE) -> dict:
+def train(
+    out: Path, rules: SafetyRules, shared: Path = SHARED, c: float = C, say=print, power: float = BALANCE
+) -> dict:
     started = time.monotonic()
     messages = training_messages(shared)
     say(f"{len(messages)} messages; reading them as the rules do")
     readings_rules = [rules.read(m.text) for m in messages]
     train_rows = [(m, r) for m, r in zip(messages, readings_rules) if m.split == "train"]
     say(f"fitting on {len(train_rows)} (train split), C={c}")
-    vocabulary, weights, intercept = export(*fit_sklearn([r.text for _, r in train_rows],
-                                                         [m.target for m, _ in train_rows],
-                                                         [m.lost_tolerance for m, _ in train_rows], c, power))
+    vocabulary, weights, intercept = export(
+        *fit_sklearn(
+            [r.text for _, r in train_rows],
+            [m.target for m, _ in train_rows],
+            [m.lost_tolerance for m, _ in train_rows],
+            c,
+            power,
+        )
+    )
     meta = {"intercept": intercept, "thresholds": dict(DEFAULT_THRESHOLDS)}
     model = SafetyModel(vocabulary, weights, meta)
     dev = [(m, r) for m, r in zip(messages, readings_rules) if m.split == "dev"]
@@ -144,13 +156,19 @@ def train(out: Path, rules: SafetyRules, shared: Path = SHARED, c: float = C, sa
     thresholds = choose_thresholds([m for m, _ in dev], dev_readings)
     test = [(m, r) for m, r in zip(messages, readings_rules) if m.split == "test"]
     test_readings = [(r, model.read(r.text) if (r.cues or r.tolerance_cue) else None) for _, r in test]
-    meta.update({
-        "thresholds": thresholds, "c": c, "balance": power, "max_features": MAX_FEATURES, "classes": list(CLASSES),
-        "trained_on": dict(Counter(f"{m.source}:{m.target}" for m, _ in train_rows)),
-        "dev": summary(_reports([m for m, _ in dev], dev_readings, thresholds)),
-        "test_real": summary(_reports([m for m, _ in test], test_readings, thresholds)),
-        "seconds": round(time.monotonic() - started, 1),
-    })
+    meta.update(
+        {
+            "thresholds": thresholds,
+            "c": c,
+            "balance": power,
+            "max_features": MAX_FEATURES,
+            "classes": list(CLASSES),
+            "trained_on": dict(Counter(f"{m.source}:{m.target}" for m, _ in train_rows)),
+            "dev": summary(_reports([m for m, _ in dev], dev_readings, thresholds)),
+            "test_real": summary(_reports([m for m, _ in test], test_readings, thresholds)),
+            "seconds": round(time.monotonic() - started, 1),
+        }
+    )
     out.mkdir(parents=True, exist_ok=True)
     (out / "vocabulary.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
     np.save(out / "weights.npy", weights, allow_pickle=False)

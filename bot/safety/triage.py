@@ -6,6 +6,7 @@ signal and leads whatever the level. The model may raise the level only on a mes
 cue (a guard for text unlike anything it was trained on), and a denial ("im safe") lowers what the model
 alone would say.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -54,9 +55,15 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
         risk = model.emergency
         # a concern phrase ("whats the point") says what the model's emergency would only guess at
         about_to_use = rules.tolerance or model.lost_tolerance >= SURE_TOLERANCE
-        if risk >= thresholds["emergency"] and not rules.asking and not rules.concern and not (
+        if (
+            risk >= thresholds["emergency"]
+            and not rules.asking
+            and not rules.concern
+            and not (
                 # "off the bupe 10 days and ive got a bag": the danger is the dose, which the warning names
-                model.kind == SUICIDE and about_to_use and not rules.death_wish):
+                model.kind == SUICIDE and about_to_use and not rules.death_wish
+            )
+        ):
             # "lol im gonna kill my brother": a laugh makes the model's guess concern, never the emergency reply
             (concern if rules.laughing else kinds).add(model.kind)
             evidence.append(f"{model.kind}: model {risk:.2f}{', laughing: concern' if rules.laughing else ''}")

@@ -3,6 +3,7 @@
 Everything here needs no downloaded nltk data (tokenizer is a regex, the stemmer is rule-based, the stop
 list ships with the package), so it works offline on a fresh machine.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -102,8 +103,11 @@ class Analyzer:
         self._names: dict[str, str] = {}  # a concept's term -> the name the articles use ("buprenorphine")
         self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # first word -> (words, term)
         if self.settings.synonyms:
-            text = (Path(synonyms_file).read_text(encoding="utf-8") if synonyms_file
-                    else resources.files("bot.data").joinpath("synonyms.yaml").read_text(encoding="utf-8"))
+            text = (
+                Path(synonyms_file).read_text(encoding="utf-8")
+                if synonyms_file
+                else resources.files("bot.data").joinpath("synonyms.yaml").read_text(encoding="utf-8")
+            )
             self._load_synonyms(text, str(synonyms_file or "bot/data/synonyms.yaml"))
             self._data_digest["synonyms_sha256"] = _sha256([text])
             self._load_slang(slang.shipped()["slang"])
@@ -214,8 +218,9 @@ class Analyzer:
                 out.extend(term for _, _, term in self._phrase_matches(parts, numbers))
         return out
 
-    def document_terms(self, title: str, section: str, text: str, with_titles: bool,
-                       headings: dict[str, list[str]] | None = None) -> list[str]:
+    def document_terms(
+        self, title: str, section: str, text: str, with_titles: bool, headings: dict[str, list[str]] | None = None
+    ) -> list[str]:
         """What a chunk is indexed under: its title's, section's and text's terms (`headings` keeps the
         first two for the chunks of one article)."""
         if not with_titles:
@@ -244,7 +249,7 @@ class Analyzer:
         for i, part in enumerate(parts):
             for phrase, term in self._phrases.get(part, ()):
                 last = i + len(phrase) - 1
-                if tuple(parts[i:last + 1]) == phrase and words[last] != words[i]:
+                if tuple(parts[i : last + 1]) == phrase and words[last] != words[i]:
                     yield i, last, term
 
     def _word_parts(self, raw: str) -> list[str]:

@@ -5,6 +5,7 @@ any question could be answered, while an answer reads a handful of articles. A c
 verified at load) holds exactly what was written, so its lines are parsed on first use; an index without
 checksums is parsed whole at load, so that damage is found there and not in the middle of an answer.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,15 @@ def write(path: Path, articles: Sequence[Article]) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for a in articles:
             # blocks are for chunking, done by now: a serving bot has no use for them
-            record = {"id": a.id, "title": a.title, "url": a.url, "date": a.date, "excerpt": a.excerpt,
-                      "source": a.source, "text": a.text}
+            record = {
+                "id": a.id,
+                "title": a.title,
+                "url": a.url,
+                "date": a.date,
+                "excerpt": a.excerpt,
+                "source": a.source,
+                "text": a.text,
+            }
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 

@@ -6,6 +6,7 @@ same operations in the same order, so a query adds a few array slices and gets t
 largest contribution of each term (term_max) bounds what it can add, which lets the top k be found without
 reading every posting (bot/search/topk.py, bot/search/_kernel.c).
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,16 @@ class BM25Params:
 class BM25Index:
     """Postings in CSR form: the documents of term t are docs[offsets[t]:offsets[t + 1]], in order."""
 
-    def __init__(self, terms: list[str], offsets: np.ndarray, docs: np.ndarray, weights: np.ndarray,
-                 doc_len: np.ndarray, params: BM25Params, term_max: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        terms: list[str],
+        offsets: np.ndarray,
+        docs: np.ndarray,
+        weights: np.ndarray,
+        doc_len: np.ndarray,
+        params: BM25Params,
+        term_max: np.ndarray | None = None,
+    ) -> None:
         self.terms = terms
         self.vocab = {t: i for i, t in enumerate(terms)}
         # plain ndarray views of memory-mapped files: numpy's memmap indexes through Python code, 1 us a call
@@ -103,8 +112,15 @@ class BM25Index:
         terms = [None] * len(vocab)
         for t, i in vocab.items():
             terms[i] = t
-        return cls(terms, offsets, post_docs.astype(np.int32), weights, doc_len.astype(np.int32), params,
-                   _term_max(offsets, weights))
+        return cls(
+            terms,
+            offsets,
+            post_docs.astype(np.int32),
+            weights,
+            doc_len.astype(np.int32),
+            params,
+            _term_max(offsets, weights),
+        )
 
     # --- querying -------------------------------------------------------------------------------
 
@@ -148,8 +164,9 @@ class BM25Index:
         """search(), and which of the query's terms each document holds (no second look at the postings)."""
         p = self.plan(query)
         found, scores, masks, _ = self._top(p, k)
-        return [(d, s, frozenset(t for j, t in enumerate(p.terms) if m >> j & 1))
-                for d, s, m in zip(found, scores, masks)]
+        return [
+            (d, s, frozenset(t for j, t in enumerate(p.terms) if m >> j & 1)) for d, s, m in zip(found, scores, masks)
+        ]
 
     def plan(self, query: list[str]) -> topk.Plan:
         return topk.plan(self._entry, query)
@@ -191,8 +208,11 @@ class BM25Index:
     @classmethod
     def load(cls, directory: Path, params: BM25Params, with_bounds: bool = True) -> "BM25Index":
         """with_bounds=False: an index from before term_max.npy, whose bounds are computed here."""
-        arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-                  for name in _ARRAYS if name != "term_max" or with_bounds}
+        arrays = {
+            name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+            for name in _ARRAYS
+            if name != "term_max" or with_bounds
+        }
         terms = json.loads((directory / "terms.json").read_text(encoding="utf-8"))
         index = cls(terms, **arrays, params=params)
         index.validate()
@@ -205,8 +225,9 @@ class BM25Index:
             kind = getattr(self, name).dtype.kind
             floats = name in ("weights", "term_max")
             if kind != ("f" if floats else "i"):
-                raise ValueError(f"{name}.npy holds {getattr(self, name).dtype}, not "
-                                 f"{'floats' if floats else 'integers'}")
+                raise ValueError(
+                    f"{name}.npy holds {getattr(self, name).dtype}, not {'floats' if floats else 'integers'}"
+                )
         if self.offsets.shape != (v + 1,) or int(self.offsets[0]) != 0:
             raise ValueError(f"offsets.npy has {self.offsets.shape[0]} entries, expected {v + 1}")
         if int(self.offsets[-1]) != self.docs.shape[0] or self.docs.shape != self.weights.shape:
@@ -224,4 +245,3 @@ def _term_max(offsets: np.ndarray, weights: np.ndarray) -> np.ndarray:
     if filled.shape[0]:
         out[filled] = np.maximum.reduceat(np.asarray(weights), np.asarray(offsets[filled]))
     return out
-

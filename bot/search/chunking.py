@@ -4,6 +4,7 @@ A chunk is a span of its article's text (character offsets), so a citation can a
 article's own words. Consecutive chunks of a section share a sentence, so an answer that straddles
 a boundary is still found whole in one of them.
 """
+
 from __future__ import annotations
 
 import re
@@ -70,7 +71,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
                 spans.append((offset, offset + kept))
             continue
         for s, e in punkt.span_tokenize(words):
-            if text[offset + s:offset + e].strip():
+            if text[offset + s : offset + e].strip():
                 spans.append((offset + s, offset + e))
     return spans
 
@@ -80,14 +81,18 @@ def sections(article: Article) -> list[tuple[str, list[tuple[int, int]]]]:
     out: list[tuple[str, list[tuple[int, int]]]] = [("", [])]
     for block in article.blocks:
         if block.kind == HEADING:
-            out.append((article.text[block.start:block.end], []))
+            out.append((article.text[block.start : block.end], []))
         else:
             out[-1][1].append((block.start, block.end))
     return [(heading, paras) for heading, paras in out if paras]
 
 
-def chunk_article(article: Article, index: int, settings: ChunkSettings = ChunkSettings(),
-                  sentences_found: list[tuple[int, int]] | None = None) -> list[Chunk]:
+def chunk_article(
+    article: Article,
+    index: int,
+    settings: ChunkSettings = ChunkSettings(),
+    sentences_found: list[tuple[int, int]] | None = None,
+) -> list[Chunk]:
     """The article's chunks; every sentence found on the way, and the headings', is added to `sentences_found`
     when given (what an answer would otherwise split again)."""
     chunks: list[Chunk] = []
@@ -100,8 +105,7 @@ def chunk_article(article: Article, index: int, settings: ChunkSettings = ChunkS
         if sentences_found is not None:
             sentences_found.extend(sentences)
         for first, last in _windows([e - s for s, e in sentences], settings):
-            chunks.append(Chunk(f"{article.id}#{len(chunks)}", index, heading,
-                                sentences[first][0], sentences[last][1]))
+            chunks.append(Chunk(f"{article.id}#{len(chunks)}", index, heading, sentences[first][0], sentences[last][1]))
     return chunks
 
 

@@ -6,6 +6,7 @@ fingerprint and each file's sha256. Builds go to a fresh folder beside the live 
 pointer file is then swapped atomically (bot/search/storage.py), so a failed or killed build leaves the
 previous index serving.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,16 @@ from bot.search import article_file, storage
 from bot.search.analysis import Analyzer
 from bot.search.bm25 import BM25Index
 from bot.search.chunking import Chunk, chunk_article, sentence_spans
-from bot.search.manifest import (CHUNK_ARRAYS, FILES, FORMAT, FORMAT_VERSION, OLD_FILES, IndexSettings,
-                                 checked_manifest, settings_from)
+from bot.search.manifest import (
+    CHUNK_ARRAYS,
+    FILES,
+    FORMAT,
+    FORMAT_VERSION,
+    OLD_FILES,
+    IndexSettings,
+    checked_manifest,
+    settings_from,
+)
 from bot.search.manifest import stale_reason  # noqa: F401 (imported from here too)
 from bot.search.sentences import SentenceTable
 from bot.search.storage import IndexLoadError, IndexWriteError, rebuild_hint  # noqa: F401 (imported from here too)
@@ -45,17 +54,29 @@ class BuildReport:
 
     def summary(self) -> str:
         skipped = len(self.problems)
-        return (f"indexed {self.articles} article{'s' * (self.articles != 1)}, {self.chunks} chunks, "
-                f"skipped {skipped} in {self.seconds:.1f} s")
+        return (
+            f"indexed {self.articles} article{'s' * (self.articles != 1)}, {self.chunks} chunks, "
+            f"skipped {skipped} in {self.seconds:.1f} s"
+        )
 
 
 class SearchIndex:
     """Articles, chunks and postings, ready to search; immutable once built or loaded."""
 
-    def __init__(self, articles: Sequence[Article], chunk_article: np.ndarray, chunk_start: np.ndarray,
-                 chunk_end: np.ndarray, chunk_section: np.ndarray, sections: list[str], bm25: BM25Index,
-                 analyzer: Analyzer, settings: IndexSettings, manifest: dict,
-                 sentences: SentenceTable | None = None) -> None:
+    def __init__(
+        self,
+        articles: Sequence[Article],
+        chunk_article: np.ndarray,
+        chunk_start: np.ndarray,
+        chunk_end: np.ndarray,
+        chunk_section: np.ndarray,
+        sections: list[str],
+        bm25: BM25Index,
+        analyzer: Analyzer,
+        settings: IndexSettings,
+        manifest: dict,
+        sentences: SentenceTable | None = None,
+    ) -> None:
         self.articles = articles
         self.chunk_article, self.chunk_start, self.chunk_end = chunk_article, chunk_start, chunk_end
         self.chunk_section, self.sections = chunk_section, sections
@@ -75,8 +96,13 @@ class SearchIndex:
         return f"{self.articles[a].id}#{i - int(self._first_chunk[a])}"
 
     def chunk(self, i: int) -> Chunk:
-        return Chunk(self.chunk_id(i), int(self.chunk_article[i]), self.sections[int(self.chunk_section[i])],
-                     int(self.chunk_start[i]), int(self.chunk_end[i]))
+        return Chunk(
+            self.chunk_id(i),
+            int(self.chunk_article[i]),
+            self.sections[int(self.chunk_section[i])],
+            int(self.chunk_start[i]),
+            int(self.chunk_end[i]),
+        )
 
     def search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
         return self.bm25.search(terms, k)
@@ -92,13 +118,13 @@ class SearchIndex:
             return None
         seen: dict[str, int] = {}
         lo = int(self.bm25.offsets[t])
-        for doc in self.bm25.docs[lo:min(lo + 3, int(self.bm25.offsets[t + 1]))].tolist():
+        for doc in self.bm25.docs[lo : min(lo + 3, int(self.bm25.offsets[t + 1]))].tolist():
             chunk = self.chunk(doc)
             article = self.articles[chunk.article]
-            for text in (article.text[chunk.start:chunk.end], chunk.section, article.title):
+            for text in (article.text[chunk.start : chunk.end], chunk.section, article.title):
                 for token in self.analyzer.tokens(text):
                     if token.term == term:
-                        word = text[token.start:token.end].lower()
+                        word = text[token.start : token.end].lower()
                         seen[word] = seen.get(word, 0) + 1
         # the most used spelling; among equals the shortest ("work" rather than "works")
         return min(seen, key=lambda w: (-seen[w], len(w))) if seen else None
@@ -114,8 +140,12 @@ class SearchIndex:
         """Where the section of chunk i ends: how far a passage may grow past the chunk (never into the
         next heading)."""
         end, j = int(self.chunk_end[i]), i + 1
-        while (j < self.chunk_count and self.chunk_article[j] == self.chunk_article[i]
-               and self.chunk_section[j] == self.chunk_section[i] and self.chunk_start[j] <= end + 2):
+        while (
+            j < self.chunk_count
+            and self.chunk_article[j] == self.chunk_article[i]
+            and self.chunk_section[j] == self.chunk_section[i]
+            and self.chunk_start[j] <= end + 2
+        ):
             end, j = max(end, int(self.chunk_end[j])), j + 1
         return end
 
@@ -123,15 +153,22 @@ class SearchIndex:
         """The terms chunk i was indexed under (its title and heading too, when those are indexed)."""
         chunk = self.chunk(i)
         article = self.articles[chunk.article]
-        return self.analyzer.document_terms(article.title, chunk.section, article.text[chunk.start:chunk.end],
-                                            self.settings.index_titles)
+        return self.analyzer.document_terms(
+            article.title, chunk.section, article.text[chunk.start : chunk.end], self.settings.index_titles
+        )
 
     # --- building -------------------------------------------------------------------------------
 
     @classmethod
-    def build(cls, corpus: Corpus, analyzer: Analyzer, settings: IndexSettings = IndexSettings(),
-              corpus_path: Path | None = None, say: Callable[[str], None] | None = None,
-              progress: Progress | None = None) -> "SearchIndex":
+    def build(
+        cls,
+        corpus: Corpus,
+        analyzer: Analyzer,
+        settings: IndexSettings = IndexSettings(),
+        corpus_path: Path | None = None,
+        say: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
+    ) -> "SearchIndex":
         """Index the corpus. An article that cannot be indexed is skipped (added to corpus.problems, and said
         when `say` is given), never the whole build."""
         section_ids: dict[str, int] = {}
@@ -139,17 +176,29 @@ class SearchIndex:
         documents: list[list[str]] = []
         articles: list[Article] = []
         sentences: list[list[tuple[int, int]]] = []
-        for article in (progress(corpus.articles, len(corpus.articles), "articles") if progress else corpus.articles):
+        for article in progress(corpus.articles, len(corpus.articles), "articles") if progress else corpus.articles:
             found: list[tuple[int, int]] = []
             headings: dict[str, list[str]] = {}  # the title's and each section's terms, once per article
             try:
-                chunks = [(chunk, analyzer.document_terms(article.title, chunk.section,
-                                                          article.text[chunk.start:chunk.end],
-                                                          settings.index_titles, headings))
-                          for chunk in chunk_article(article, len(articles), settings.chunking, found)]
+                chunks = [
+                    (
+                        chunk,
+                        analyzer.document_terms(
+                            article.title,
+                            chunk.section,
+                            article.text[chunk.start : chunk.end],
+                            settings.index_titles,
+                            headings,
+                        ),
+                    )
+                    for chunk in chunk_article(article, len(articles), settings.chunking, found)
+                ]
             except TimeoutError:  # nltk 3.10 gives each regex 5 s; a huge paragraph must not stop the build
-                problem = Problem(article.source, f"its text took nltk's sentence splitter over its time limit "
-                                                  f"({len(article.text):,} characters); split it into paragraphs")
+                problem = Problem(
+                    article.source,
+                    f"its text took nltk's sentence splitter over its time limit "
+                    f"({len(article.text):,} characters); split it into paragraphs",
+                )
                 corpus.problems.append(problem)
                 if say:
                     say(f"skipped {problem}")
@@ -162,8 +211,15 @@ class SearchIndex:
             sentences.append(found)
         if not articles:
             skipped = len(corpus.problems)
-            detail = "" if not skipped else (f" ({skipped} skipped, each named above)" if say else
-                                             f" ({skipped} skipped, the first: {corpus.problems[0]})")
+            detail = (
+                ""
+                if not skipped
+                else (
+                    f" ({skipped} skipped, each named above)"
+                    if say
+                    else f" ({skipped} skipped, the first: {corpus.problems[0]})"
+                )
+            )
             raise CorpusError(f"no usable articles in {corpus_path or 'the corpus'}{detail}")
         if not rows:
             raise CorpusError("the articles have no text to index")
@@ -175,17 +231,31 @@ class SearchIndex:
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "analyzer": analyzer.fingerprint,
             "settings": settings.as_dict(),
-            "corpus": {"path": str(corpus_path.resolve()) if corpus_path else None,
-                       "fingerprint": corpus.fingerprint},
-            "counts": {"articles": len(articles), "chunks": len(rows), "terms": len(bm25.terms),
-                       "postings": int(bm25.docs.shape[0]), "skipped": len(corpus.problems)},
+            "corpus": {"path": str(corpus_path.resolve()) if corpus_path else None, "fingerprint": corpus.fingerprint},
+            "counts": {
+                "articles": len(articles),
+                "chunks": len(rows),
+                "terms": len(bm25.terms),
+                "postings": int(bm25.docs.shape[0]),
+                "skipped": len(corpus.problems),
+            },
         }
         sections = [None] * len(section_ids)
         for s, i in section_ids.items():
             sections[i] = s
-        return cls(articles, table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(),
-                   table[:, 3].copy(), sections, bm25, analyzer, settings, manifest,
-                   SentenceTable.build(sentences))
+        return cls(
+            articles,
+            table[:, 0].copy(),
+            table[:, 1].copy(),
+            table[:, 2].copy(),
+            table[:, 3].copy(),
+            sections,
+            bm25,
+            analyzer,
+            settings,
+            manifest,
+            SentenceTable.build(sentences),
+        )
 
     # --- saving and loading ---------------------------------------------------------------------
 
@@ -234,8 +304,7 @@ class SearchIndex:
             raise IndexLoadError(f"no index in {index_dir} (build one with: python -m bot index --index {index_dir})")
         manifest, version = checked_manifest(build, index_dir, analyzer.fingerprint)
         checksums = version >= 3
-        storage.verify_files(build, manifest.get("files"), FILES if version >= 4 else OLD_FILES, index_dir,
-                             checksums)
+        storage.verify_files(build, manifest.get("files"), FILES if version >= 4 else OLD_FILES, index_dir, checksums)
         try:
             settings = settings_from(manifest["settings"])
             arrays = {name: np.load(build / f"{name}.npy", allow_pickle=False) for name in CHUNK_ARRAYS}
@@ -246,17 +315,20 @@ class SearchIndex:
         except IndexLoadError:
             raise
         except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
-            raise IndexLoadError(f"{build}: the index is damaged ({type(e).__name__}: {e}); "
-                                 f"{rebuild_hint(index_dir)}") from e
+            raise IndexLoadError(
+                f"{build}: the index is damaged ({type(e).__name__}: {e}); {rebuild_hint(index_dir)}"
+            ) from e
         n = arrays["chunk_article"].shape[0]
         odd = [a for a in CHUNK_ARRAYS if arrays[a].dtype.kind != "i"]
         if odd:
-            raise IndexLoadError(f"{build / (odd[0] + '.npy')} holds {arrays[odd[0]].dtype}, not integers; "
-                                 f"{rebuild_hint(index_dir)}")
+            raise IndexLoadError(
+                f"{build / (odd[0] + '.npy')} holds {arrays[odd[0]].dtype}, not integers; {rebuild_hint(index_dir)}"
+            )
         if bm25.doc_count != n or any(arrays[a].shape != (n,) for a in CHUNK_ARRAYS):
             raise IndexLoadError(f"{build}: chunk tables and postings disagree ({n} vs {bm25.doc_count} chunks)")
-        index = cls(articles, *(arrays[a] for a in CHUNK_ARRAYS), sections, bm25, analyzer, settings, manifest,
-                    sentence_table)
+        index = cls(
+            articles, *(arrays[a] for a in CHUNK_ARRAYS), sections, bm25, analyzer, settings, manifest, sentence_table
+        )
         index.build = build.name
         index.checksums = checksums
         return index
@@ -277,10 +349,16 @@ def _current_or_none(index_dir: Path) -> Path | None:
 
 # --- the policy the CLI and the bot share ---------------------------------------------------------
 
-def build_index(corpus_path: Path, index_dir: Path, analyzer: Analyzer, settings: IndexSettings = IndexSettings(),
-                say: Callable[[str], None] | None = None,
-                wait_seconds: float = BUILD_WAIT_SECONDS,
-                progress: Progress | None = None) -> tuple[SearchIndex, BuildReport]:
+
+def build_index(
+    corpus_path: Path,
+    index_dir: Path,
+    analyzer: Analyzer,
+    settings: IndexSettings = IndexSettings(),
+    say: Callable[[str], None] | None = None,
+    wait_seconds: float = BUILD_WAIT_SECONDS,
+    progress: Progress | None = None,
+) -> tuple[SearchIndex, BuildReport]:
     """Build under the folder's lock (waiting up to wait_seconds for another build), saying each skipped
     article as it is found; the previous index serves until the new one is complete."""
     if not Path(corpus_path).exists():
@@ -290,13 +368,14 @@ def build_index(corpus_path: Path, index_dir: Path, analyzer: Analyzer, settings
         started = time.perf_counter()
         removed = storage.remove_leftovers(index_dir)
         if removed:
-            tell(f"removed {len(removed)} unfinished build{'s' * (len(removed) != 1)} left in {index_dir} by a "
-                f"build that was stopped ({', '.join(removed)})")
+            tell(
+                f"removed {len(removed)} unfinished build{'s' * (len(removed) != 1)} left in {index_dir} by a "
+                f"build that was stopped ({', '.join(removed)})"
+            )
         corpus = load_corpus(corpus_path)
         for problem in corpus.problems:
             tell(f"skipped {problem}")
         index = SearchIndex.build(corpus, analyzer, settings, corpus_path, say, progress)
         path = index.save(index_dir)
-    report = BuildReport(len(index.articles), index.chunk_count, corpus.problems,
-                         time.perf_counter() - started, path)
+    report = BuildReport(len(index.articles), index.chunk_count, corpus.problems, time.perf_counter() - started, path)
     return index, report

@@ -4,6 +4,7 @@ and whether a saved build still fits this bot and its corpus.
 Apart from bot/search/index.py (the index itself: built, searched, saved, loaded) so that what a build
 records, and the checks made on it before any array is read, are in one place.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -49,22 +50,27 @@ def checked_manifest(build: Path, index_dir: Path, analyzer: dict) -> tuple[dict
         raise IndexLoadError(f"{manifest_path} is not a manifest of this bot's index")
     version = manifest.get("format_version")
     if version not in READABLE_VERSIONS:
-        raise IndexLoadError(f"{manifest_path}: index format {version} is not format {FORMAT_VERSION}; "
-                             f"{rebuild_hint(index_dir)}")
+        raise IndexLoadError(
+            f"{manifest_path}: index format {version} is not format {FORMAT_VERSION}; {rebuild_hint(index_dir)}"
+        )
     if version >= 3:
         storage.check_seal(manifest, manifest_path, index_dir)
     saved_analyzer = manifest.get("analyzer")
     differences = _differences(saved_analyzer if isinstance(saved_analyzer, dict) else {}, analyzer)
     if differences:
-        raise IndexLoadError(f"{index_dir} was built with other analyzer settings ({differences}); "
-                             f"{rebuild_hint(index_dir)}")
+        raise IndexLoadError(
+            f"{index_dir} was built with other analyzer settings ({differences}); {rebuild_hint(index_dir)}"
+        )
     return manifest, version
 
 
 def _differences(saved: dict, current: dict) -> str:
     keys = sorted(set(saved) | set(current))
-    return ", ".join(f"{k}: index has {saved.get(k)!r}, this bot uses {current.get(k)!r}"
-                     for k in keys if saved.get(k) != current.get(k))
+    return ", ".join(
+        f"{k}: index has {saved.get(k)!r}, this bot uses {current.get(k)!r}"
+        for k in keys
+        if saved.get(k) != current.get(k)
+    )
 
 
 def stale_reason(index_dir: Path, corpus_path: Path, analyzer: Analyzer, settings: IndexSettings) -> str | None:

@@ -8,6 +8,7 @@ package of its own folder, and `from nltk.stem.snowball import SnowballStemmer` 
 SciPy and scikit-learn count as absent while this happens. A later `import nltk` elsewhere in the process
 gets the bare package (with whichever submodules were loaded); import nltk first to have all of it.
 """
+
 from __future__ import annotations
 
 import importlib.machinery
@@ -29,8 +30,10 @@ def _submodule(package: str):
         try:
             return importlib.import_module(f"{package}.{name}")
         except ModuleNotFoundError:
-            raise AttributeError(f"{package} has no {name!r} here: the bot loads nltk's modules one by one "
-                                 f"(bot/search/nltk_lean.py); import nltk before the bot for all of it") from None
+            raise AttributeError(
+                f"{package} has no {name!r} here: the bot loads nltk's modules one by one "
+                f"(bot/search/nltk_lean.py); import nltk before the bot for all of it"
+            ) from None
 
     return attribute
 
@@ -38,6 +41,7 @@ def _submodule(package: str):
 class _NoCorpus:
     def __getattr__(self, name):
         raise ImportError("nltk's corpora are not loaded in the bot (bot/search/nltk_lean.py): import nltk first")
+
 
 _blocked = [name for name in _UNUSED if name not in sys.modules]
 for _name in _blocked:
@@ -50,7 +54,7 @@ try:
         _root = list(_spec.submodule_search_locations)[0]
         for _package in _BARE:
             _bare = types.ModuleType(_package, f"{_package}, its modules loaded one by one (bot/search/nltk_lean.py)")
-            _bare.__path__ = [_root + _package[len("nltk"):].replace(".", "/")]
+            _bare.__path__ = [_root + _package[len("nltk") :].replace(".", "/")]
             _bare.__spec__ = importlib.machinery.ModuleSpec(_package, None, is_package=True)
             _bare.__spec__.submodule_search_locations = _bare.__path__
             _bare.__getattr__ = _submodule(_package)  # type: ignore[attr-defined]  # `nltk.data` still works

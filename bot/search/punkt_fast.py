@@ -9,6 +9,7 @@ nltk's own code, and so are the regular expressions used here. tests/test_chunki
 equal to nltk's PunktSentenceTokenizer on real health pages and on generated text. Splitting sentences
 was half the time of building an index.
 """
+
 from __future__ import annotations
 
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
@@ -47,8 +48,9 @@ def tokenizer(abbreviations: set[str]):
             # (the cheap tests first: an initial is two characters, a number has a digit in its first three)
             is_initial = len(tok) == 2 and bool(initial.match(tok))
             if is_initial or (any(c.isdigit() for c in tok[:3]) and numeric.match(tok.lower())):  # "J.", "12."
-                starts_sentence = (False if following in _PUNCTUATION or following[0].islower()
-                                   else "unknown")  # _ortho_heuristic with no orthographic statistics
+                starts_sentence = (
+                    False if following in _PUNCTUATION or following[0].islower() else "unknown"
+                )  # _ortho_heuristic with no orthographic statistics
                 if starts_sentence is False:
                     return False
                 if is_initial and following[0].isupper():

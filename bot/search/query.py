@@ -3,6 +3,7 @@
 Synonyms are handled by the analyzer (both sides); here, a question word the index has never seen is
 matched to the closest frequent word it has, and the bot says what it searched for instead.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,9 +35,11 @@ class Query:
 
 WORDS_PER_CHUNK = 120
 # Who a question is about is rarely what it is about: "my gf says shes bipolar" asks about bipolar disorder.
-PEOPLE = frozenset("""mom moms mum mother dad dads father parent parents husband wife spouse son daughter brother
+PEOPLE = frozenset(
+    """mom moms mum mother dad dads father parent parents husband wife spouse son daughter brother
 sister sibling friend friends gf bf girlfriend boyfriend partner grandpa grandma grandfather grandmother uncle
-aunt cousin roommate coworker boss guy guys dude girl boy man men woman women""".split())
+aunt cousin roommate coworker boss guy guys dude girl boy man men woman women""".split()
+)
 
 
 def is_english(word: str) -> bool:
@@ -86,7 +89,7 @@ def understand(question: str, index: SearchIndex, speller: Speller | None) -> Qu
     tokens = list(analyzer.tokens(question))
     for token in tokens:
         term = token.term
-        typed = question[token.start:token.end]
+        typed = question[token.start : token.end]
         typed_zipf = word_zipf = zipf(typed)
         name = analyzer.concept_name(term)
         if name is not None:  # a synonym concept ("AA", "molly"): as rare as the articles' own name for it
@@ -118,5 +121,12 @@ def understand(question: str, index: SearchIndex, speller: Speller | None) -> Qu
             last = end
         shown = "".join(parts) + question[last:]
     corrections = tuple((question[start:end], surface) for start, end, surface in replaced)
-    return Query(terms, corrections, shown, unseen, common, frozenset(generic),
-                 {k: frozenset(v) for k, v in phrase_parts.items() if v})
+    return Query(
+        terms,
+        corrections,
+        shown,
+        unseen,
+        common,
+        frozenset(generic),
+        {k: frozenset(v) for k, v in phrase_parts.items() if v},
+    )

@@ -5,6 +5,7 @@ every time a passage is chosen. The chunker has already split every paragraph, s
 spans (two int32 arrays and an offset per article) and an answer reads them. An index built before they were
 kept (format 3 or older) has none, and its answers split sentences as before.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,7 +43,7 @@ class SentenceTable:
         for s, e in zip(starts[i:j].tolist(), ends[i:j].tolist()):
             if s < lo or e > hi:  # punkt keeps the spaces after a cut at the start, not before one at the end
                 s = max(s, lo)
-                e = s + len(text[s:min(e, hi)].rstrip())
+                e = s + len(text[s : min(e, hi)].rstrip())
                 if not text[s:e].strip():
                     continue
             out.append((s, e))
@@ -60,7 +61,11 @@ class SentenceTable:
         if odd:
             raise ValueError(f"{odd[0]}.npy holds {arrays[odd[0]].dtype}, not integers")
         offsets = table.article_sentences
-        if offsets.shape != (articles + 1,) or int(offsets[0]) != 0 or int(offsets[-1]) != table.sentence_start.shape[0]:
+        if (
+            offsets.shape != (articles + 1,)
+            or int(offsets[0]) != 0
+            or int(offsets[-1]) != table.sentence_start.shape[0]
+        ):
             raise ValueError(f"article_sentences.npy does not fit {articles} articles and their sentences")
         if table.sentence_start.shape != table.sentence_end.shape:
             raise ValueError("sentence_start.npy and sentence_end.npy differ in length")

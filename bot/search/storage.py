@@ -8,6 +8,7 @@ build runs, so any `.building-*` folder it finds was left by a build that was ki
 manifest records each file's size and sha256 (and its own): damage that keeps a file's size is refused
 at load, naming the file.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,9 +33,14 @@ LOCK = ".lock"
 WORK_PREFIX = ".building-"
 _POINTER_TMP = f".{POINTER}.tmp"
 _CHUNK = 1 << 20
-_WHY = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
-        errno.EROFS: "the file system is read-only", errno.EACCES: "no permission to write there",
-        errno.EPERM: "no permission to write there", errno.EFBIG: "a file would exceed the size this process may write"}
+_WHY = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "no permission to write there",
+    errno.EPERM: "no permission to write there",
+    errno.EFBIG: "a file would exceed the size this process may write",
+}
 
 
 class IndexLoadError(BotError):
@@ -56,6 +62,7 @@ def rebuild_hint(index_dir: Path) -> str:
 
 
 # --- one build at a time ----------------------------------------------------------------------------
+
 
 @contextlib.contextmanager
 def build_lock(index_dir: Path, wait_seconds: float, say: Callable[[str], None]) -> Iterator[None]:
@@ -99,8 +106,10 @@ def _acquire(fd: int, index_dir: Path, wait_seconds: float, say: Callable[[str],
             raise write_failure(index_dir, e) from None
         holder = _holder(fd)
         if time.monotonic() >= deadline:
-            raise IndexWriteError(f"another build{holder} is writing the index in {index_dir} and has not finished "
-                                  f"after {wait_seconds:g} s (BOT_BUILD_WAIT_SECONDS); the index there is unchanged")
+            raise IndexWriteError(
+                f"another build{holder} is writing the index in {index_dir} and has not finished "
+                f"after {wait_seconds:g} s (BOT_BUILD_WAIT_SECONDS); the index there is unchanged"
+            )
         if not waiting:
             say(f"waiting for another build{holder} of {index_dir} to finish (at most {wait_seconds:g} s)")
             waiting = True
@@ -128,6 +137,7 @@ def remove_leftovers(index_dir: Path) -> list[str]:
 
 # --- the pointer ------------------------------------------------------------------------------------
 
+
 def current_build(index_dir: Path) -> Path | None:
     """The build CURRENT names; None when there is no CURRENT. A CURRENT that names no build is an error."""
     path = index_dir / POINTER
@@ -141,11 +151,13 @@ def current_build(index_dir: Path) -> Path | None:
     try:
         name = data.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise IndexLoadError(f"{path} is damaged (not UTF-8 text, so it names no build); "
-                             f"{rebuild_hint(index_dir)}") from None
+        raise IndexLoadError(
+            f"{path} is damaged (not UTF-8 text, so it names no build); {rebuild_hint(index_dir)}"
+        ) from None
     if not name.startswith("build-") or "/" in name or "\\" in name or not name.isprintable():
-        raise IndexLoadError(f"{path} is damaged (it should name a build-* folder, it holds {name[:60]!r}); "
-                             f"{rebuild_hint(index_dir)}")
+        raise IndexLoadError(
+            f"{path} is damaged (it should name a build-* folder, it holds {name[:60]!r}); {rebuild_hint(index_dir)}"
+        )
     build = index_dir / name
     if not build.is_dir():
         raise IndexLoadError(f"{path} names {name}, which is not in {index_dir}; {rebuild_hint(index_dir)}")
@@ -183,6 +195,7 @@ def sync_folder(folder: Path, files: bool = True) -> None:
 
 # --- checksums ----------------------------------------------------------------------------------------
 
+
 def describe_files(folder: Path) -> dict[str, dict]:
     """Each file's size and sha256, for the manifest."""
     return {p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)} for p in sorted(folder.iterdir())}
@@ -209,8 +222,11 @@ def verify_files(build: Path, files: object, required: tuple[str, ...], index_di
             raise IndexLoadError(f"{manifest} does not list {name}; {rebuild_hint(index_dir)}")
     for name in required:
         entry = files[name]
-        size, digest = (entry, None) if not checksums else (
-            (entry.get("bytes"), entry.get("sha256")) if isinstance(entry, dict) else (None, None))
+        size, digest = (
+            (entry, None)
+            if not checksums
+            else ((entry.get("bytes"), entry.get("sha256")) if isinstance(entry, dict) else (None, None))
+        )
         path = build / name
         try:
             actual = path.stat().st_size
@@ -219,16 +235,18 @@ def verify_files(build: Path, files: object, required: tuple[str, ...], index_di
         except OSError as e:
             raise IndexLoadError(f"{path} cannot be read ({e.strerror or e}); {rebuild_hint(index_dir)}") from None
         if actual != size:
-            raise IndexLoadError(f"{path} is {actual} bytes, expected {size} (truncated or changed); "
-                                 f"{rebuild_hint(index_dir)}")
+            raise IndexLoadError(
+                f"{path} is {actual} bytes, expected {size} (truncated or changed); {rebuild_hint(index_dir)}"
+            )
         if checksums:
             try:
                 same = _sha256(path) == digest
             except OSError as e:
                 raise IndexLoadError(f"{path} cannot be read ({e.strerror or e}); {rebuild_hint(index_dir)}") from None
             if not same:
-                raise IndexLoadError(f"{path} is damaged (its contents do not match the build's sha256); "
-                                     f"{rebuild_hint(index_dir)}")
+                raise IndexLoadError(
+                    f"{path} is damaged (its contents do not match the build's sha256); {rebuild_hint(index_dir)}"
+                )
 
 
 def _sha256(path: Path) -> str:
@@ -245,6 +263,7 @@ def _manifest_digest(manifest: dict) -> str:
 
 
 # --- JSON -------------------------------------------------------------------------------------------
+
 
 def write_json(path: Path, value) -> None:
     path.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")

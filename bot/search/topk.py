@@ -5,6 +5,7 @@ again, as rank_bm25 adds them) and break ties by document order; tests/test_kern
 The kernel (bot/search/_kernel.c, compiled at install time) walks only the postings that can still change
 the top k; numpy adds every posting of every term, which is a question's cost at a million chunks.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -29,8 +30,9 @@ class Plan:
 
     __slots__ = ("terms", "spans", "bounds", "occurrences")
 
-    def __init__(self, terms: list[str], spans: list[tuple[int, int]], bounds: list[float],
-                 occurrences: tuple[int, ...]) -> None:
+    def __init__(
+        self, terms: list[str], spans: list[tuple[int, int]], bounds: list[float], occurrences: tuple[int, ...]
+    ) -> None:
         self.terms, self.spans, self.bounds, self.occurrences = terms, spans, bounds, occurrences
 
     @property
@@ -61,16 +63,22 @@ def plan(entries: Callable[[str], tuple[int, int, int, float] | None], query: li
     return Plan(terms, spans, bounds, tuple(occurrences))
 
 
-def top(docs: np.ndarray, weights: np.ndarray, p: Plan, k: int, scratch: Callable[[], np.ndarray],
-        use_kernel: bool = True) -> tuple[list[int], list[float], list[int], int]:
+def top(
+    docs: np.ndarray, weights: np.ndarray, p: Plan, k: int, scratch: Callable[[], np.ndarray], use_kernel: bool = True
+) -> tuple[list[int], list[float], list[int], int]:
     """(documents, scores, masks, postings read), best first; bit j of a mask: holds p.terms[j].
 
     scratch() gives the numpy path a zeroed float buffer with an entry per document, left zeroed."""
     if k <= 0 or not p.terms:
         return [], [], [], 0
-    if (use_kernel and _kernel is not None and len(p.terms) <= MAX_KERNEL_TERMS
-            and len(p.occurrences) <= MAX_KERNEL_OCCURRENCES and docs.flags.c_contiguous
-            and weights.flags.c_contiguous):
+    if (
+        use_kernel
+        and _kernel is not None
+        and len(p.terms) <= MAX_KERNEL_TERMS
+        and len(p.occurrences) <= MAX_KERNEL_OCCURRENCES
+        and docs.flags.c_contiguous
+        and weights.flags.c_contiguous
+    ):
         terms = tuple((lo, hi, b) for (lo, hi), b in zip(p.spans, p.bounds))
         return _kernel.topk(docs, weights, terms, p.occurrences, k)
     found, scores = _exhaustive(docs, weights, p, k, scratch())
@@ -86,14 +94,18 @@ def top(docs: np.ndarray, weights: np.ndarray, p: Plan, k: int, scratch: Callabl
     return found, scores, masks, p.postings
 
 
-def _exhaustive(docs: np.ndarray, weights: np.ndarray, p: Plan, k: int,
-                acc: np.ndarray) -> tuple[list[int], list[float]]:
+def _exhaustive(
+    docs: np.ndarray, weights: np.ndarray, p: Plan, k: int, acc: np.ndarray
+) -> tuple[list[int], list[float]]:
     """Every posting added into a dense buffer, then the k best among the documents touched."""
     for j in p.occurrences:  # in the question's order, as rank_bm25 adds them
         lo, hi = p.spans[j]
         acc[docs[lo:hi]] += weights[lo:hi]  # a term's postings hold each document once
-    touched = docs[p.spans[0][0]:p.spans[0][1]] if len(p.spans) == 1 else \
-        np.concatenate([docs[lo:hi] for lo, hi in p.spans])
+    touched = (
+        docs[p.spans[0][0] : p.spans[0][1]]
+        if len(p.spans) == 1
+        else np.concatenate([docs[lo:hi] for lo, hi in p.spans])
+    )
     values = acc[touched]
     acc[touched] = 0.0
     # A document appears once per distinct term it holds (m at most), so the k*m best entries hold every

@@ -6,6 +6,7 @@ a connection is opened per operation, so no thread or process holds one across a
 A file that is not a database of ours, or cannot be read, is renamed aside with one log line and a new
 one is made: the bot starts rather than stopping on a damaged counts file.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,8 +31,11 @@ CREATE TABLE IF NOT EXISTS counts (scope TEXT NOT NULL, name TEXT NOT NULL,
     PRIMARY KEY (scope, name)) WITHOUT ROWID;
 """
 # what the code reads: a database lacking any of these is not ours (or is damaged)
-PROBES = ("SELECT name, value FROM meta LIMIT 0", "SELECT message, day FROM votes LIMIT 0",
-          "SELECT scope, name, helpful, unhelpful FROM counts LIMIT 0")
+PROBES = (
+    "SELECT name, value FROM meta LIMIT 0",
+    "SELECT message, day FROM votes LIMIT 0",
+    "SELECT scope, name, helpful, unhelpful FROM counts LIMIT 0",
+)
 _BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED: another process holds the lock, nothing is wrong
 
 
@@ -120,8 +124,9 @@ class Database:
                 conn.execute("COMMIT")
         except sqlite3.Error as e:
             if is_busy(e):
-                raise StateBusy(f"{self.path} is busy: another process held it for over "
-                                f"{self.busy_timeout:g} s") from None
+                raise StateBusy(
+                    f"{self.path} is busy: another process held it for over {self.busy_timeout:g} s"
+                ) from None
             self._replace(e)
             raise
 
@@ -130,8 +135,9 @@ class Database:
         for attempt in (1, 2):
             try:
                 with self.transaction() as conn:
-                    conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)",
-                                 (name, secrets.token_bytes(size)))
+                    conn.execute(
+                        "INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)", (name, secrets.token_bytes(size))
+                    )
                     return bytes(conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()[0])
             except sqlite3.DatabaseError:
                 if attempt == 2:
@@ -152,8 +158,9 @@ class Database:
                 return
             except sqlite3.Error as e:
                 if is_busy(e):
-                    raise StateError(f"BOT_DATABASE {self.path} is locked by another process for over "
-                                     f"{self.busy_timeout:g} s") from None
+                    raise StateError(
+                        f"BOT_DATABASE {self.path} is locked by another process for over {self.busy_timeout:g} s"
+                    ) from None
                 if attempt == 2 or not self.path.exists():
                     raise StateError(f"BOT_DATABASE {self.path} cannot be used: {e}") from None
                 if _identity(self.path) == seen:  # another process may have replaced it already
@@ -169,8 +176,10 @@ class Database:
                 raise sqlite3.DatabaseError(f"damaged ({check})")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise StateError(f"BOT_DATABASE {self.path} was written by a newer version of the bot "
-                                 f"(schema {version}, this one reads {SCHEMA_VERSION})")
+                raise StateError(
+                    f"BOT_DATABASE {self.path} was written by a newer version of the bot "
+                    f"(schema {version}, this one reads {SCHEMA_VERSION})"
+                )
             conn.execute("BEGIN IMMEDIATE")  # statement by statement: executescript() would commit first
             try:
                 for statement in filter(str.strip, SCHEMA.split(";")):
@@ -207,10 +216,12 @@ class Database:
                 try:
                     os.replace(source, target.with_name(target.name + suffix))
                 except OSError as e:
-                    raise StateError(f"BOT_DATABASE {self.path} cannot be used ({error}) nor moved aside "
-                                     f"({e.strerror})") from None
-        log.warning("%s could not be used (%s): set aside as %s; starting with a new one",
-                    self.path, error, target.name)
+                    raise StateError(
+                        f"BOT_DATABASE {self.path} cannot be used ({error}) nor moved aside ({e.strerror})"
+                    ) from None
+        log.warning(
+            "%s could not be used (%s): set aside as %s; starting with a new one", self.path, error, target.name
+        )
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

@@ -6,6 +6,7 @@ and message id, under a random key of this database, is kept with the day of the
 the buttons it could come from have expired. No user id, no chat id, no message id, no text.
 The first vote on a message wins: pressing it again, or the other button, changes nothing.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,8 +25,10 @@ from bot.state.database import Database, StateError, aside_name
 log = logging.getLogger(__name__)
 KINDS = ("helpful", "unhelpful")
 DAY = 24 * 3600
-_ADD = ("INSERT INTO counts (scope, name, helpful, unhelpful) VALUES (?, ?, ?, ?) ON CONFLICT (scope, name) "
-        "DO UPDATE SET helpful = helpful + excluded.helpful, unhelpful = unhelpful + excluded.unhelpful")
+_ADD = (
+    "INSERT INTO counts (scope, name, helpful, unhelpful) VALUES (?, ?, ?, ?) ON CONFLICT (scope, name) "
+    "DO UPDATE SET helpful = helpful + excluded.helpful, unhelpful = unhelpful + excluded.unhelpful"
+)
 
 
 def empty_counts() -> dict:
@@ -44,8 +47,9 @@ class FeedbackStore:
             store.migrate(legacy)
         return store
 
-    def vote(self, chat_id: int, message_id: int, kind: str, article_ids: Iterable[str],
-             chunk_ids: Iterable[str]) -> bool:
+    def vote(
+        self, chat_id: int, message_id: int, kind: str, article_ids: Iterable[str], chunk_ids: Iterable[str]
+    ) -> bool:
         """Count a press under one answer message; False, changing nothing, if that message has a vote."""
         if kind not in KINDS:
             raise ValueError(f"unknown feedback kind {kind!r}")
@@ -56,8 +60,10 @@ class FeedbackStore:
                 with self.database.transaction() as conn:
                     key = self._message_key(conn, chat_id, message_id)
                     conn.execute("DELETE FROM votes WHERE day < ?", (today - self.keep_days,))
-                    if conn.execute("INSERT OR IGNORE INTO votes (message, day) VALUES (?, ?)",
-                                    (key, today)).rowcount == 0:
+                    if (
+                        conn.execute("INSERT OR IGNORE INTO votes (message, day) VALUES (?, ?)", (key, today)).rowcount
+                        == 0
+                    ):
                         return False
                     _add(conn, kind, articles, [" ".join(chunks)], 1)
                     return True
@@ -118,13 +124,18 @@ class FeedbackStore:
         target = _rename(path, "corrupt", f"BOT_FEEDBACK_FILE {path} cannot be read ({reason}) nor moved aside")
         if target is None:
             return False
-        log.warning("%s is not a feedback file this bot can read (%s): set aside as %s; starting without its "
-                    "counts", path, reason, target.name)
+        log.warning(
+            "%s is not a feedback file this bot can read (%s): set aside as %s; starting without its counts",
+            path,
+            reason,
+            target.name,
+        )
         return False
 
 
-def _add(conn: sqlite3.Connection, kind: str, articles: list[str], answers: list[str], n: int,
-         total: bool = True) -> None:
+def _add(
+    conn: sqlite3.Connection, kind: str, articles: list[str], answers: list[str], n: int, total: bool = True
+) -> None:
     if n <= 0:
         return
     pair = (n, 0) if kind == "helpful" else (0, n)

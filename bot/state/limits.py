@@ -4,6 +4,7 @@ A chat past either limit is declined (told "one moment", at most once per NOTICE
 does not get a flood of those): its messages cannot fill the worker threads or the outgoing messages a
 second that every other chat shares. In memory, per process; chats are keys here and nowhere else.
 """
+
 from __future__ import annotations
 
 import time
@@ -33,8 +34,13 @@ class _Chat:
 class ChatLimiter:
     """admit() before handling a chat's message, release() after each admitted one, whatever happened."""
 
-    def __init__(self, pending: int = 5, per_minute: int = 20, notice_seconds: float = NOTICE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        pending: int = 5,
+        per_minute: int = 20,
+        notice_seconds: float = NOTICE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.pending, self.per_minute, self.notice_seconds, self._clock = pending, per_minute, notice_seconds, clock
         self._chats: dict[Hashable, _Chat] = {}
         self._admitted = 0
@@ -71,9 +77,13 @@ class ChatLimiter:
         return Admission(False, notify, reason)
 
     def _sweep(self, now: float) -> None:
-        for chat in [c for c, s in self._chats.items() if s.pending == 0
-                     and (not s.recent or s.recent[-1] <= now - WINDOW_SECONDS)
-                     and (s.noticed is None or s.noticed <= now - self.notice_seconds)]:
+        for chat in [
+            c
+            for c, s in self._chats.items()
+            if s.pending == 0
+            and (not s.recent or s.recent[-1] <= now - WINDOW_SECONDS)
+            and (s.noticed is None or s.noticed <= now - self.notice_seconds)
+        ]:
             del self._chats[chat]
 
     def __len__(self) -> int:

@@ -5,6 +5,7 @@ start and handed to the handlers in bot_data; answering runs in a worker thread 
 stalls the others, and every handler with a chat runs in that chat's turn (bot/telegram/fairness.py), so
 one chat's flood never delays another chat's answer.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,17 @@ from typing import Callable
 from telegram import InlineQueryResultArticle, InputTextMessageContent, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatAction, MessageEntityType, ParseMode
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
-                          Defaults, InlineQueryHandler, MessageHandler, filters)
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.telegram import texts
@@ -47,6 +57,7 @@ INLINE_RESULTS = 5
 
 # --- which messages are questions -----------------------------------------------------------------
 
+
 class _MentionsMe(filters.MessageFilter):
     def filter(self, message: Message) -> bool:
         me = message.get_bot()
@@ -67,12 +78,15 @@ class _RepliesToMe(filters.MessageFilter):
 
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edits are not new questions: answering them would answer twice
 PRIVATE_QUESTION = NEW_MESSAGE & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
-GROUP_QUESTION = NEW_MESSAGE & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & (_MentionsMe() | _RepliesToMe())
+GROUP_QUESTION = (
+    NEW_MESSAGE & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & (_MentionsMe() | _RepliesToMe())
+)
 PRIVATE_NOT_TEXT = NEW_MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL
 PRIVATE_UNKNOWN_COMMAND = NEW_MESSAGE & filters.ChatType.PRIVATE & filters.COMMAND
 
 
 # --- handlers -------------------------------------------------------------------------------------
+
 
 async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
@@ -88,8 +102,13 @@ async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     note = texts.LONG_NOTE.format(limit=MAX_QUESTION_CHARS) if len(question) > MAX_QUESTION_CHARS else ""
     pages = answer_html(answer, note)
     await reply(message, pages, keyboard(s, answer, 0, has_more, answer.citations, message))
-    log.info("answered a %s question: answered=%s passages=%d in %.0f ms", message.chat.type,
-             answer.answered, len(answer.citations), 1000 * (time.perf_counter() - started))
+    log.info(
+        "answered a %s question: answered=%s passages=%d in %.0f ms",
+        message.chat.type,
+        answer.answered,
+        len(answer.citations),
+        1000 * (time.perf_counter() - started),
+    )
 
 
 async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -118,7 +137,8 @@ async def on_about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     built = str(index.manifest.get("built_at", "unknown")).replace("T", " ").replace("+00:00", " UTC")
     site = await asyncio.to_thread(site_summary, s.config.corpus)
     await update.effective_message.reply_text(
-        texts.about(len(index.articles), index.chunk_count, built, s.contacts, site))
+        texts.about(len(index.articles), index.chunk_count, built, s.contacts, site)
+    )
 
 
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -133,26 +153,38 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     tail = footer(s.contacts.disclaimer, str(s.contacts.helpline))
     results = []
     if answer.lead:  # an emergency or a safety note is offered first, as in a chat
-        results.append(InlineQueryResultArticle(
-            id="lead", title="Emergency: what to do now" if answer.crisis else "Safety first",
-            description=answer.lead[:180],
-            input_message_content=InputTextMessageContent(f"{lead_html(answer.lead)}\n\n{tail}",
-                                                          parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)))
+        results.append(
+            InlineQueryResultArticle(
+                id="lead",
+                title="Emergency: what to do now" if answer.crisis else "Safety first",
+                description=answer.lead[:180],
+                input_message_content=InputTextMessageContent(
+                    f"{lead_html(answer.lead)}\n\n{tail}", parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+                ),
+            )
+        )
     results += [
         InlineQueryResultArticle(
             id=f"{c.rank}-{answer_digest([c.chunk_id])}",
             title=(f"{c.title} \u203a {c.section}" if c.section else c.title)[:200],
             description=c.passage[:180],
             input_message_content=InputTextMessageContent(
-                shared_html(c, tail), parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW))
+                shared_html(c, tail), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+            ),
+        )
         for c in answer.citations
     ]
     if not results:
-        results = [InlineQueryResultArticle(
-            id="helpline", title="No article found \u2014 talk to someone now", description=str(answerer.settings.helpline),
-            input_message_content=InputTextMessageContent(texts.helpline_text(s.contacts),
-                                                          parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))]
+        results = [
+            InlineQueryResultArticle(
+                id="helpline",
+                title="No article found \u2014 talk to someone now",
+                description=str(answerer.settings.helpline),
+                input_message_content=InputTextMessageContent(
+                    texts.helpline_text(s.contacts), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+                ),
+            )
+        ]
     await query.answer(results, cache_time=300, is_personal=False)
 
 
@@ -175,6 +207,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # --- wiring ---------------------------------------------------------------------------------------
 
+
 async def _post_init(application: Application) -> None:
     try:  # the menu is a comfort: a Bot API that refuses it must not keep the bot from answering
         await application.bot.set_my_commands(list(texts.COMMANDS.items()))
@@ -184,18 +217,21 @@ async def _post_init(application: Application) -> None:
         log.warning("could not set the command menu (%s); answering without it", type(e).__name__)
     s = services_of(application)
     index = s.answerer.index
-    log.info("started as @%s with %d articles, %d passages", application.bot.username,
-             len(index.articles), index.chunk_count)
+    log.info(
+        "started as @%s with %d articles, %d passages", application.bot.username, len(index.articles), index.chunk_count
+    )
     if s.config.reload_seconds > 0 and index.build is not None:
         # a plain task: the application is not "running" yet during post_init; cancelled in post_shutdown
         application.bot_data["watcher"] = asyncio.get_running_loop().create_task(watch_index(s))
     application.bot_data["polling_watch"] = asyncio.get_running_loop().create_task(watch_polling(application))
     if s.config.site and s.config.crawl_hours > 0:  # BOT_SITE: crawl, rebuild, then the reload below
         application.bot_data["site"] = asyncio.get_running_loop().create_task(
-            keep_in_step(s.config, lambda: reload_index(s, "the site was crawled")))
+            keep_in_step(s.config, lambda: reload_index(s, "the site was crawled"))
+        )
     with contextlib.suppress(NotImplementedError, AttributeError, RuntimeError):  # no SIGHUP on some systems
         asyncio.get_running_loop().add_signal_handler(
-            signal.SIGHUP, lambda: application.create_task(reload_index(s, "SIGHUP")))
+            signal.SIGHUP, lambda: application.create_task(reload_index(s, "SIGHUP"))
+        )
 
 
 async def _post_shutdown(application: Application) -> None:
@@ -207,9 +243,14 @@ async def _post_shutdown(application: Application) -> None:
                 await task
 
 
-def build_application(config: Config, answerer: Answerer, feedback: FeedbackStore | None = None,
-                      rate_limiter: RetryingRateLimiter | None = None, poll_read_timeout: float | None = None,
-                      transport: Callable[[], BaseRequest] | None = None) -> Application:
+def build_application(
+    config: Config,
+    answerer: Answerer,
+    feedback: FeedbackStore | None = None,
+    rate_limiter: RetryingRateLimiter | None = None,
+    poll_read_timeout: float | None = None,
+    transport: Callable[[], BaseRequest] | None = None,
+) -> Application:
     """The bot, wired. `transport` makes the requests that carry the Bot API calls: by default (running)
     python-telegram-bot's HTTP client; the tests hand in one answered in-process (tests/fake_request.py)."""
     token = config.telegram.require_token()
@@ -237,16 +278,26 @@ def build_application(config: Config, answerer: Answerer, feedback: FeedbackStor
     application = builder.build()
     application.updater = ScreenedUpdater(application.bot, application.update_queue, screen)
     if feedback is None:
-        feedback = FeedbackStore.open(config.database, legacy=config.feedback_file,
-                                      keep_days=MAX_AGE_SECONDS // DAY + 1)
+        feedback = FeedbackStore.open(
+            config.database, legacy=config.feedback_file, keep_days=MAX_AGE_SECONDS // DAY + 1
+        )
     application.bot_data["services"] = Services(
-        config, answerer, feedback, ButtonCodec(feedback.database.secret("button key")),
-        Turns(ChatLimiter(pending=config.chat_limit, per_minute=config.chat_per_minute)))
+        config,
+        answerer,
+        feedback,
+        ButtonCodec(feedback.database.secret("button key")),
+        Turns(ChatLimiter(pending=config.chat_limit, per_minute=config.chat_per_minute)),
+    )
 
     # Commands first, so "/help" is never taken for a question; in groups they work as /help@name.
     # Everything with a chat takes the chat's turn (fair): a flood from one chat never delays another.
-    for name, callback in (("start", on_start), ("help", on_help), ("helpline", on_helpline),
-                           ("about", on_about), ("privacy", on_privacy)):
+    for name, callback in (
+        ("start", on_start),
+        ("help", on_help),
+        ("helpline", on_helpline),
+        ("about", on_about),
+        ("privacy", on_privacy),
+    ):
         application.add_handler(CommandHandler(name, fair(callback)))
     application.add_handler(MessageHandler(PRIVATE_QUESTION | GROUP_QUESTION, fair(on_question)))
     application.add_handler(MessageHandler(PRIVATE_UNKNOWN_COMMAND, fair(on_unknown_command)))

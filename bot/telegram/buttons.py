@@ -8,6 +8,7 @@ still the answer the index gives. The chat and the question are in the signature
 nothing about the user is in it (Telegram caps it at 64 bytes anyway). The key is a random secret kept
 in the bot's database, so every process sharing it honours the same buttons.
 """
+
 from __future__ import annotations
 
 import base64
@@ -53,16 +54,20 @@ class ButtonCodec:
 
     def encode(self, button: Button, chat_id: int, question_id: int) -> str:
         """Data for a button under the answer to message `question_id` in chat `chat_id`."""
-        body = (f"{VERSION}|{ACTIONS[button.action]}|{button.first}|{button.shown}|{button.digest}|"
-                f"{int(self._clock()):x}")
+        body = (
+            f"{VERSION}|{ACTIONS[button.action]}|{button.first}|{button.shown}|{button.digest}|{int(self._clock()):x}"
+        )
         return f"{body}|{self._sign(body, chat_id, question_id)}"
 
     def action_of(self, data: str | None, chat_id: int, question_id: int) -> str | None:
         """The action of a button of ours already on a message (signature checked, age not): which buttons
         a keyboard still holds is read from their data, never from their labels."""
         parts = (data or "").split("|")
-        if len(parts) != 7 or parts[0] != VERSION or not hmac.compare_digest(
-                self._sign("|".join(parts[:6]), chat_id, question_id), parts[6]):
+        if (
+            len(parts) != 7
+            or parts[0] != VERSION
+            or not hmac.compare_digest(self._sign("|".join(parts[:6]), chat_id, question_id), parts[6])
+        ):
             return None
         return _CODES.get(parts[1])
 

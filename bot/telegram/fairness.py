@@ -6,6 +6,7 @@ every chat shares: 300 messages from one chat would fill those threads and the m
 may send, and another chat's question would wait behind all of them. Here a chat holds at most one
 worker thread at a time and a few places in line; the rest of a flood is declined in microseconds.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -50,6 +51,7 @@ class Turns:
 
 def fair(callback: Handler) -> Handler:
     """The handler, run in its chat's turn; past the chat's limits, a polite "one moment" instead."""
+
     @functools.wraps(callback)
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
@@ -60,22 +62,29 @@ def fair(callback: Handler) -> Handler:
             if admission.admitted:
                 return await callback(update, context)
         await _decline(update, context, admission, services.contacts)
+
     return handler
 
 
 async def _decline(update: Update, context: ContextTypes.DEFAULT_TYPE, admission: Admission, contacts) -> None:
     if admission.notify:
-        log.info("a %s chat is past its limit (%s): asked it to wait; more of its messages within %.0f s are "
-                 "dropped without a reply", update.effective_chat.type, admission.reason,
-                 context.application.bot_data["services"].turns.limiter.notice_seconds)
+        log.info(
+            "a %s chat is past its limit (%s): asked it to wait; more of its messages within %.0f s are "
+            "dropped without a reply",
+            update.effective_chat.type,
+            admission.reason,
+            context.application.bot_data["services"].turns.limiter.notice_seconds,
+        )
     try:
         if update.callback_query:  # always answered (the button spins otherwise); a pop-up is not a message
             await update.callback_query.answer(texts.toast(texts.BUSY_BUTTON, contacts))
         elif admission.notify and update.effective_message:
-            await context.bot.send_message(update.effective_chat.id, texts.busy(admission.reason, contacts),
-                                           reply_parameters=ReplyParameters(
-                                               message_id=update.effective_message.message_id,
-                                               allow_sending_without_reply=True))
+            await context.bot.send_message(
+                update.effective_chat.id,
+                texts.busy(admission.reason, contacts),
+                reply_parameters=ReplyParameters(
+                    message_id=update.effective_message.message_id, allow_sending_without_reply=True
+                ),
+            )
     except TelegramError as e:
         log.warning("could not ask a chat to wait: %s", type(e).__name__)
-

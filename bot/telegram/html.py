@@ -9,6 +9,7 @@ count, and the bold highlights share what is left (dropped before any link is); 
 paragraphs; a passage too long for a message alone is cut at a sentence or a word, never inside a tag or an
 entity. Pure functions, no Telegram import; the tests judge the output with tdlib, Telegram's own parser.
 """
+
 from __future__ import annotations
 
 import html
@@ -89,10 +90,10 @@ def shorten(text: str, limit: int, measure=len) -> str:
     while end > 0 and measure(text[:end]) > room:
         end -= max(1, (measure(text[:end]) - room) // 2)
     head = text[:end]
-    sentences = [m.end() for m in _SENTENCE_END.finditer(text[:end + 1]) if 2 * len(head) // 3 <= m.end() <= end]
+    sentences = [m.end() for m in _SENTENCE_END.finditer(text[: end + 1]) if 2 * len(head) // 3 <= m.end() <= end]
     word = end if text[end].isspace() else head.rfind(" ")
     if sentences:
-        head = head[:sentences[-1]]
+        head = head[: sentences[-1]]
     elif word > len(head) // 2:
         head = head[:word]
     else:
@@ -105,11 +106,16 @@ def shorten(text: str, limit: int, measure=len) -> str:
 def _joined(text: str, i: int) -> bool:
     """Whether text[i - 1] and text[i] are one character to a reader (an accent, an emoji sequence)."""
     after, before = text[i], text[i - 1]
-    return bool(unicodedata.combining(after)) or after in "\u200d\ufe0f" or before == "\u200d" or \
-        0x1F3FB <= ord(after) <= 0x1F3FF  # a skin tone
+    return (
+        bool(unicodedata.combining(after))
+        or after in "\u200d\ufe0f"
+        or before == "\u200d"
+        or 0x1F3FB <= ord(after) <= 0x1F3FF
+    )  # a skin tone
 
 
 # --- blocks: the paragraphs of a reply, and what each costs --------------------------------------
+
 
 @dataclass(frozen=True)
 class Block:
@@ -188,6 +194,7 @@ def answer_html(answer, note: str = "") -> list[str]:
 
 # --- messages ------------------------------------------------------------------------------------
 
+
 def fit_messages(blocks: Iterable[Block], limit: int = MAX_MESSAGE, max_entities: int = MAX_ENTITIES) -> list[str]:
     """Pack blocks into messages of at most `limit` units and `max_entities` entities, in order; a block
     too long alone has its passage cut, or, without one, is split between words (tags closed and reopened)."""
@@ -247,7 +254,7 @@ def _cut(paragraph: str, limit: int) -> list[str]:
         if unit[0] in "<&" or utf16_len(unit) <= limit // 2:
             units.append(unit)
         else:
-            units.extend(unit[i:i + limit // 4] for i in range(0, len(unit), limit // 4))
+            units.extend(unit[i : i + limit // 4] for i in range(0, len(unit), limit // 4))
     pieces: list[str] = []
     open_tags: list[tuple[str, str]] = []  # (name, the opening tag as written)
     current, size = "", 0

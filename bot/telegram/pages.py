@@ -4,6 +4,7 @@ The bot keeps no questions: a button finds its question in the message its answe
 data is signed for that chat and that question (bot/telegram/buttons.py). A vote counts once per answer
 message (bot/state/feedback.py): the first press wins.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,8 +35,15 @@ def question_of(message: Message | None, username: str | None) -> str | None:
     return " ".join(text.split())
 
 
-def keyboard(s: Services, answer: Answer, first: int, has_more: bool, shown: tuple[Citation, ...],
-             question: Message, feedback: bool = True) -> InlineKeyboardMarkup | None:
+def keyboard(
+    s: Services,
+    answer: Answer,
+    first: int,
+    has_more: bool,
+    shown: tuple[Citation, ...],
+    question: Message,
+    feedback: bool = True,
+) -> InlineKeyboardMarkup | None:
     """The buttons under a page: `shown` is every citation up to it, which the buttons are tied to, and
     `question` the message asking, to whose chat and id their data is bound."""
     if not answer.citations:
@@ -50,19 +58,28 @@ def keyboard(s: Services, answer: Answer, first: int, has_more: bool, shown: tup
     if has_more:
         rows.append([InlineKeyboardButton("More \u25b8", callback_data=data("more"))])
     if feedback:
-        rows.append([InlineKeyboardButton("\U0001F44D Helpful", callback_data=data("helpful")),
-                     InlineKeyboardButton("\U0001F44E Not helpful", callback_data=data("unhelpful"))])
+        rows.append(
+            [
+                InlineKeyboardButton("\U0001f44d Helpful", callback_data=data("helpful")),
+                InlineKeyboardButton("\U0001f44e Not helpful", callback_data=data("unhelpful")),
+            ]
+        )
     return InlineKeyboardMarkup(rows)
 
 
-async def reply(message: Message, pages: list[str], markup: InlineKeyboardMarkup | None,
-                reply_to: int | None = None) -> None:
+async def reply(
+    message: Message, pages: list[str], markup: InlineKeyboardMarkup | None, reply_to: int | None = None
+) -> None:
     """Send the pages as replies to the question (so buttons can find it again), buttons on the last."""
     target = ReplyParameters(message_id=reply_to or message.message_id, allow_sending_without_reply=True)
     for i, page in enumerate(pages):
         await message.get_bot().send_message(
-            message.chat_id, page, message_thread_id=message.message_thread_id if message.is_topic_message else None,
-            reply_parameters=target, reply_markup=markup if i == len(pages) - 1 else None)
+            message.chat_id,
+            page,
+            message_thread_id=message.message_thread_id if message.is_topic_message else None,
+            reply_parameters=target,
+            reply_markup=markup if i == len(pages) - 1 else None,
+        )
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -89,7 +106,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         view = await asyncio.to_thread(answerer.browse, question, button.first, button.shown - button.first)
         before = view.shown
     if len(before) != button.shown or answer_digest(c.chunk_id for c in before) != button.digest:
-        await query.answer(texts.toast(texts.STALE_BUTTON, s.contacts))  # the articles changed since: the counts would go to the wrong ones
+        await query.answer(
+            texts.toast(texts.STALE_BUTTON, s.contacts)
+        )  # the articles changed since: the counts would go to the wrong ones
         return
     if button.action == "more":
         page = view.answer
@@ -97,14 +116,24 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.answer(texts.toast(texts.NO_MORE, s.contacts))
             return
         await query.answer()
-        await reply(message, answer_html(page), keyboard(s, page, button.shown, view.has_more, view.shown, asked),
-                    reply_to=asked.message_id)
+        await reply(
+            message,
+            answer_html(page),
+            keyboard(s, page, button.shown, view.has_more, view.shown, asked),
+            reply_to=asked.message_id,
+        )
         await _edit_keyboard(s, query, asked, has_more=False, feedback=_has(s, message, asked, "helpful"))
         return
-    mine = before[button.first:button.shown]
+    mine = before[button.first : button.shown]
     try:
-        counted = await asyncio.to_thread(s.feedback.vote, message.chat_id, message.message_id, button.action,
-                                          [c.article_id for c in mine], [c.chunk_id for c in mine])
+        counted = await asyncio.to_thread(
+            s.feedback.vote,
+            message.chat_id,
+            message.message_id,
+            button.action,
+            [c.article_id for c in mine],
+            [c.chunk_id for c in mine],
+        )
     except StateError as e:
         log.warning("a vote could not be saved: %s", e)
         await query.answer(texts.toast(texts.VOTE_NOT_SAVED, s.contacts))
@@ -117,8 +146,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def _has(s: Services, message: Message, asked: Message, action: str) -> bool:
     """Whether the message still has a button for this action (read from the buttons' data)."""
     markup = message.reply_markup
-    return bool(markup and any(s.buttons.action_of(b.callback_data, asked.chat_id, asked.message_id) == action
-                               for row in markup.inline_keyboard for b in row))
+    return bool(
+        markup
+        and any(
+            s.buttons.action_of(b.callback_data, asked.chat_id, asked.message_id) == action
+            for row in markup.inline_keyboard
+            for b in row
+        )
+    )
 
 
 async def _edit_keyboard(s: Services, query, asked: Message, has_more: bool, feedback: bool) -> None:
@@ -126,8 +161,11 @@ async def _edit_keyboard(s: Services, query, asked: Message, has_more: bool, fee
     markup = query.message.reply_markup
     keep = {"more"} if has_more else set()
     keep |= {"helpful", "unhelpful"} if feedback else set()
-    rows = [row for row in (markup.inline_keyboard if markup else ())
-            if s.buttons.action_of(row[0].callback_data, asked.chat_id, asked.message_id) in keep]
+    rows = [
+        row
+        for row in (markup.inline_keyboard if markup else ())
+        if s.buttons.action_of(row[0].callback_data, asked.chat_id, asked.message_id) in keep
+    ]
     try:
         await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
     except TelegramError as e:

@@ -3,6 +3,7 @@
 `s` is the application's Services (config, answerer, reload_lock). A build that cannot be loaded, for any
 reason, is logged in one line and the index already serving goes on serving.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,8 +31,9 @@ async def reload_index(s, reason: str) -> bool:
             log.error("did not reload the index (%s): %s; still serving the previous one", reason, e)
             return False
         except Exception as e:  # not foreseen, still not the end of serving: one line, the traceback at DEBUG
-            log.error("did not reload the index (%s): %s: %s; still serving the previous one",
-                      reason, type(e).__name__, e)
+            log.error(
+                "did not reload the index (%s): %s: %s; still serving the previous one", reason, type(e).__name__, e
+            )
             log.debug("the reload failed", exc_info=True)
             return False
         s.answerer = answerer

@@ -1,4 +1,5 @@
 """Running the bot: serving until a signal, and ending with one line when Telegram refuses the token."""
+
 from __future__ import annotations
 
 import asyncio
@@ -40,17 +41,27 @@ def run(config: Config, application: Application, webhook: bool) -> None:
     t = config.telegram
     try:
         if webhook:
-            application.run_webhook(listen=t.webhook_listen, port=t.webhook_port, url_path=t.webhook_path,
-                                    webhook_url=t.webhook_url, secret_token=t.webhook_secret,
-                                    allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+            application.run_webhook(
+                listen=t.webhook_listen,
+                port=t.webhook_port,
+                url_path=t.webhook_path,
+                webhook_url=t.webhook_url,
+                secret_token=t.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+                bootstrap_retries=-1,
+            )
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
     except InvalidToken:
         if not application.bot_data.get("token_revoked"):
-            raise TokenRejected("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): check it with @BotFather, "
-                                "or whether it was revoked") from None
+            raise TokenRejected(
+                "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): check it with @BotFather, "
+                "or whether it was revoked"
+            ) from None
     if application.bot_data.get("token_revoked"):
         # the library's last getUpdates fails too, leaving its tasks to be torn down as the process ends
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-        raise TokenRejected("Telegram stopped accepting TELEGRAM_BOT_TOKEN while the bot was running (revoked?): "
-                            "stopped; set a valid token and start it again")
+        raise TokenRejected(
+            "Telegram stopped accepting TELEGRAM_BOT_TOKEN while the bot was running (revoked?): "
+            "stopped; set a valid token and start it again"
+        )

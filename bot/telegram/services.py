@@ -1,4 +1,5 @@
 """What the handlers share, built once at start-up and kept in the application's bot_data."""
+
 from __future__ import annotations
 
 import asyncio

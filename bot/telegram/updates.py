@@ -8,6 +8,7 @@ acknowledged and skipped, and the rest of the batch is answered; one with no usa
 webhook the same screen reads each posted update (bot/telegram/webhook.py). Each skipped update is counted
 and logged once, by id and kind only: never its content.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,13 @@ class UpdateScreen:
         except Exception as e:  # noqa: BLE001 - any parse failure is the same to us: skip it
             self.skipped += 1
             kinds = sorted(str(k) for k in item if k != "update_id")
-            log.warning("skipped update %d (%s) the library could not read: %s (%d skipped since start)",
-                        update_id, ",".join(kinds)[:60] or "empty", type(e).__name__, self.skipped)
+            log.warning(
+                "skipped update %d (%s) the library could not read: %s (%d skipped since start)",
+                update_id,
+                ",".join(kinds)[:60] or "empty",
+                type(e).__name__,
+                self.skipped,
+            )
             return None
 
     def screen(self, result: list[Any]) -> list[Any]:

@@ -9,6 +9,7 @@ carrying the secret gets a 200; an update that cannot be read is counted and log
 never its content (UpdateScreen, shared with polling); the others go on the update queue, as the library's
 handler puts them. Polling is the library's own, untouched.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -74,29 +75,46 @@ class ScreenedUpdater(Updater):
     def running(self) -> bool:
         return self._server is not None or super().running
 
-    async def start_webhook(self, listen: str = "127.0.0.1", port: int = 80, url_path: str = "",
-                            webhook_url: str | None = None, allowed_updates=None, secret_token: str | None = None,
-                            bootstrap_retries: int = 0, drop_pending_updates: bool | None = None,
-                            max_connections: int = 40, ip_address: str | None = None,
-                            **unsupported: Any) -> asyncio.Queue:
+    async def start_webhook(
+        self,
+        listen: str = "127.0.0.1",
+        port: int = 80,
+        url_path: str = "",
+        webhook_url: str | None = None,
+        allowed_updates=None,
+        secret_token: str | None = None,
+        bootstrap_retries: int = 0,
+        drop_pending_updates: bool | None = None,
+        max_connections: int = 40,
+        ip_address: str | None = None,
+        **unsupported: Any,
+    ) -> asyncio.Queue:
         """Listen, then register the webhook with Telegram, retrying (with backoff, one line a failure)
         while Telegram cannot be reached, `bootstrap_retries` times (-1: for ever)."""
         if any(value is not None for value in unsupported.values()):
-            raise WebhookRefused(f"the webhook does not serve {', '.join(sorted(unsupported))}: terminate TLS "
-                                 "in a proxy in front of it")
+            raise WebhookRefused(
+                f"the webhook does not serve {', '.join(sorted(unsupported))}: terminate TLS in a proxy in front of it"
+            )
         if self.running:
             raise RuntimeError("This Updater is already running!")
         path = "/" + url_path.strip("/")
-        app = tornado.web.Application([(rf"{re.escape(path)}/?", _UpdateHandler,
-                                        {"updater": self, "secret": secret_token})], log_function=lambda _: None)
+        app = tornado.web.Application(
+            [(rf"{re.escape(path)}/?", _UpdateHandler, {"updater": self, "secret": secret_token})],
+            log_function=lambda _: None,
+        )
         server = HTTPServer(app)
         server.listen(port, address=listen)
         self._server = server
         try:
-            await self._register(webhook_url or f"http://{listen}:{port}{path}", bootstrap_retries,
-                                 allowed_updates=allowed_updates, secret_token=secret_token,
-                                 drop_pending_updates=drop_pending_updates, max_connections=max_connections,
-                                 ip_address=ip_address)
+            await self._register(
+                webhook_url or f"http://{listen}:{port}{path}",
+                bootstrap_retries,
+                allowed_updates=allowed_updates,
+                secret_token=secret_token,
+                drop_pending_updates=drop_pending_updates,
+                max_connections=max_connections,
+                ip_address=ip_address,
+            )
         except BaseException:
             await self._close()
             raise
@@ -117,8 +135,9 @@ class ScreenedUpdater(Updater):
                     raise
                 wait = e.retry_after if isinstance(e, RetryAfter) else delay
                 wait = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
-                log.warning("could not register the webhook with Telegram (%s); trying again in %.0f s",
-                            type(e).__name__, wait)
+                log.warning(
+                    "could not register the webhook with Telegram (%s); trying again in %.0f s", type(e).__name__, wait
+                )
                 await asyncio.sleep(wait)
                 attempt, delay = attempt + 1, min(MAX_BACKOFF, delay * 1.5)
             except TelegramError as e:  # Telegram answered, and said no: trying again changes nothing

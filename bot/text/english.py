@@ -6,6 +6,7 @@ a-z alone is one token to wordfreq, looked up as it is; for those, the list (wor
 here and the value computed with wordfreq's arithmetic (tests/test_text.py holds every word of the list, and
 words missing from it, equal to wordfreq.zipf_frequency). Any other word is wordfreq's to read.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -59,8 +60,12 @@ def _read() -> dict[str, int]:
         return {}  # a format this does not know: wordfreq reads it
     buckets = data[1:]
     # as get_frequency_dict, where a later bucket wins; built in C (a Python loop takes twice as long)
-    return dict(zip(itertools.chain.from_iterable(buckets),
-                    itertools.chain.from_iterable(itertools.repeat(i, len(b)) for i, b in enumerate(buckets))))
+    return dict(
+        zip(
+            itertools.chain.from_iterable(buckets),
+            itertools.chain.from_iterable(itertools.repeat(i, len(b)) for i, b in enumerate(buckets)),
+        )
+    )
 
 
 @lru_cache(maxsize=None)

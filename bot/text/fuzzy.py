@@ -3,6 +3,7 @@
 Edits are counted as optimal string alignment (a swapped pair of letters, "breahting", is one edit), and a
 candidate must also be alike overall, so a short word is not "corrected" into another real word.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Sequence
@@ -11,8 +12,14 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 
-def nearest(word: str, candidates: Sequence[str], max_edits: int, min_ratio: float,
-            rank: Callable[[int], float] | None = None, limit: int = 20) -> str | None:
+def nearest(
+    word: str,
+    candidates: Sequence[str],
+    max_edits: int,
+    min_ratio: float,
+    rank: Callable[[int], float] | None = None,
+    limit: int = 20,
+) -> str | None:
     """The closest candidate within `max_edits` and at least `min_ratio` alike (0-100), or None: fewest
     edits first, then the lowest `rank(index)` (the search prefers frequent words), then the most alike."""
     close = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=max_edits, limit=limit)

@@ -3,6 +3,7 @@
 Phones type curly apostrophes, some keyboards accents and full-width letters; a question and the phrase
 that should match it must meet whatever was typed, so every stage folds text here.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The slang list (bot/data/slang.yaml): read by the search's analyzer and by the crisis triage alike."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -23,8 +24,10 @@ def parse(text: str, source: str = "bot/data/slang.yaml") -> dict[str, dict[str,
             raise ValueError(f"{source}: {section} must hold 'how people write it: plain words' lines")
         for written, meant in entries.items():
             if not isinstance(written, str) or not isinstance(meant, str):
-                raise ValueError(f"{source}: {section}: {written!r}: {meant!r} must both be words in quotes "
-                                 "(YAML reads a bare number or yes/no otherwise)")
+                raise ValueError(
+                    f"{source}: {section}: {written!r}: {meant!r} must both be words in quotes "
+                    "(YAML reads a bare number or yes/no otherwise)"
+                )
         out[section] = {str(k): str(v) for k, v in entries.items()}
     return out
 

@@ -3,6 +3,7 @@
 The shipped word lists (safety phrases, slang, synonyms, intents) are read at every start; in pure Python
 that alone took a fifth of a second of `ask`. Both loaders build the same plain values (SafeLoader's rules).
 """
+
 from __future__ import annotations
 
 import yaml

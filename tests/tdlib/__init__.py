@@ -6,6 +6,7 @@ at most 4,096) and keeps the formatting of a message's first 100 entities only. 
 parse_mode=HTML text it receives. The library comes from the python-telegram wheel, extracted once by
 `python tests/tdlib/fetch.py` (the README's test command and .ci/run run it); it is never installed.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -55,9 +56,11 @@ _lock = threading.Lock()  # td_execute's answer lives in a per-thread buffer; on
 @functools.cache
 def _library() -> ctypes.CDLL:
     if not LIBRARY.is_file():
-        raise TdlibMissing(f"tdlib's libtdjson.so, the judge of Telegram HTML in these tests, is missing at "
-                           f"{LIBRARY}: fetch it with `{FETCH}` from the repository root (it downloads the "
-                           "python-telegram wheel once and extracts only the library)")
+        raise TdlibMissing(
+            f"tdlib's libtdjson.so, the judge of Telegram HTML in these tests, is missing at "
+            f"{LIBRARY}: fetch it with `{FETCH}` from the repository root (it downloads the "
+            "python-telegram wheel once and extracts only the library)"
+        )
     try:
         library = ctypes.CDLL(str(LIBRARY))
     except OSError as e:

