@@ -77,6 +77,12 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("what is the most painless way to die, i have a lot of oxycodone", SUICIDE),
         ("bro just got off vivitrol last week and shot a full bag now hes unconscious", OVERDOSE),
         ("help od at 5th and main", OVERDOSE),
+        # Spanish, as people write it in a hurry (accents left out or not)
+        ("mi amigo no respira y tiene los labios morados", OVERDOSE),
+        ("mi novia no se despierta despues de fumar", OVERDOSE),
+        ("me quiero matar", SUICIDE),
+        ("ya no quiero vivir, me voy a cortar", SUICIDE),
+        ("mi papá tiene convulsiones, dejó de tomar hace 3 días", WITHDRAWAL),
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -90,6 +96,7 @@ def test_emergencies_as_people_write_them(rules, message, kind):
         "i think about dying every day",
         "whats the point anymore",
         "i keep thinking about suicide",
+        "a veces quisiera dormir y no despertar",
     ],
 )
 def test_passive_ideation_is_concern_not_an_emergency(rules, message):
@@ -100,6 +107,8 @@ def test_passive_ideation_is_concern_not_an_emergency(rules, message):
     "message",
     [
         "what is an overdose",
+        "que es una sobredosis",
+        "morir de risa con este video",
         "how does naloxone work",
         "can you die from opiate withdrawal",
         "I'm not suicidal, I just want to know how 988 works",

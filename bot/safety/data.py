@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"
 # written by people who saw neither phrases nor model; never trained or tuned on
-BLIND_SETS = ("blind3.jsonl", "blind6.jsonl", "blind7.jsonl", "blind8.jsonl")
+BLIND_SETS = ("blind3.jsonl", "blind6.jsonl", "blind7.jsonl", "blind8.jsonl", "blind9.jsonl")
 WRITTEN_SETS = (
     "written_train.jsonl",
     "written_train_a.jsonl",
