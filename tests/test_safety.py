@@ -77,6 +77,11 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("what is the most painless way to die, i have a lot of oxycodone", SUICIDE),
         ("bro just got off vivitrol last week and shot a full bag now hes unconscious", OVERDOSE),
         ("help od at 5th and main", OVERDOSE),
+        # states the model knows, said in words that were no risk cue before ("sleepy", "gasping", "snakes")
+        ("my 3 year old drank from my methadone bottle and now shes so sleepy", OVERDOSE),
+        ("he was clean for a year, shot up and now hes gasping", OVERDOSE),
+        ("my dad quit drinking 3 days ago and now hes screaming about snakes on the wall", WITHDRAWAL),
+        ("the train comes in ten minutes and im standing on the tracks", SUICIDE),
         # Spanish, as people write it in a hurry (accents left out or not)
         ("mi amigo no respira y tiene los labios morados", OVERDOSE),
         ("mi novia no se despierta despues de fumar", OVERDOSE),
@@ -109,6 +114,8 @@ def test_passive_ideation_is_concern_not_an_emergency(rules, message):
         "what is an overdose",
         "que es una sobredosis",
         "morir de risa con este video",
+        "what does gasping for air mean",
+        "my kid ate a whole bag of candy and is sleepy lol",
         "how does naloxone work",
         "can you die from opiate withdrawal",
         "I'm not suicidal, I just want to know how 988 works",
