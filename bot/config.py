@@ -35,6 +35,7 @@ class Setting:
     help: str
 
 
+SEMANTIC_MODES = ("auto", "on", "off")  # bot.search.semantic.MODES, without importing numpy here
 MAX_TOP_K = 50  # tools ranking ten articles need more than ten passages (at most two per article)
 
 SETTINGS = (
@@ -119,6 +120,12 @@ SETTINGS = (
         "",
         "how the site's owner can reach you (an email or a web address), sent in the crawler's User-Agent",
     ),
+    Setting(
+        "BOT_SEMANTIC",
+        "auto",
+        "rerank BM25's candidates by meaning with a sentence encoder: on, off, or auto (on up to "
+        "2,000 chunks; a build's chunks are encoded once, 0.1-0.4 s each)",
+    ),
     Setting("BOT_LOG_LEVEL", "INFO", "log level of `run` (DEBUG, INFO, WARNING, ERROR)"),
     Setting("TELEGRAM_BOT_TOKEN", "", "the bot's token from @BotFather (required for `run`)"),
     Setting(
@@ -193,6 +200,7 @@ class Config:
     site: str = ""
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     crawl_hours: float = 24.0
+    semantic: str = "auto"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = None) -> "Config":
@@ -271,6 +279,9 @@ class Config:
             except SiteError as e:
                 raise ConfigError(f"BOT_SITE is {e}") from None
         crawl = CrawlSettings(contact=get("BOT_CRAWL_CONTACT"), delay=_number(get, "BOT_CRAWL_DELAY", float, 0.0, 60.0))
+        semantic = get("BOT_SEMANTIC").strip().lower()
+        if semantic not in SEMANTIC_MODES:
+            raise ConfigError(f"BOT_SEMANTIC must be one of {', '.join(SEMANTIC_MODES)}, got {semantic!r}")
         log_level = get("BOT_LOG_LEVEL").upper()
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"BOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
@@ -295,6 +306,7 @@ class Config:
             site=site,
             crawl=crawl,
             crawl_hours=_number(get, "BOT_CRAWL_HOURS", float, 0.0, 8760.0),
+            semantic=semantic,
         )
 
 

@@ -64,7 +64,7 @@ def open_answerer(
     analyzer = make_analyzer(config)
 
     def answerer(search_index: SearchIndex) -> Answerer:
-        return Answerer(search_index, config.answer, safety_rules(config))
+        return Answerer(search_index, config.answer, safety_rules(config), chunk_vectors(config, search_index, say))
 
     if index is not None and corpus is None:
         loaded = load(index, analyzer, say)
@@ -99,6 +99,17 @@ def open_answerer(
     built, report = build(config, corpus, index, analyzer, say)
     report_build(report, say)
     return answerer(built)
+
+
+def chunk_vectors(config: Config, index: SearchIndex, say: Callable[[str], None] = lambda _: None):
+    """The index's chunk vectors when semantic reranking is on for it (BOT_SEMANTIC), else None."""
+    from bot.search import semantic  # the encoder (90 MB) is read only when it is used
+
+    if not semantic.wanted(config.semantic, index.chunk_count):
+        return None
+    from bot.search.encoder import shipped_encoder
+
+    return semantic.vectors_for(index, config.cache_dir, shipped_encoder(), say)
 
 
 def safety_phrases(config: Config) -> SafetyRules:

@@ -27,6 +27,9 @@ def isolated_settings(monkeypatch, tmp_path):
             monkeypatch.delenv(name)
     monkeypatch.setenv("BOT_ENV_FILE", os.devnull)
     monkeypatch.setenv("BOT_CACHE_DIR", str(tmp_path / "cache"))
+    # every fresh cache would encode its chunks again (about a second a test): BM25 alone unless a test
+    # asks for semantic reranking (tests/test_semantic.py does, by the shipped default "auto" too)
+    monkeypatch.setenv("BOT_SEMANTIC", "off")
     monkeypatch.setenv("NLTK_DATA", _EMPTY_NLTK)
 
 

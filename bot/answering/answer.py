@@ -18,6 +18,7 @@ from bot.answering.passages import cues_for, scored_passage
 from bot.rendering.plain import plain_message
 from bot.search.index import SearchIndex
 from bot.search.query import Query, Speller, understand
+from bot.search.semantic import ChunkVectors
 
 CHUNKS_READ = 4  # chunks of one article whose passages are compared
 SENTENCES_CACHED = 50_000  # sentences whose terms are kept (about 20 MB at most)
@@ -107,9 +108,14 @@ class View:
 
 class Answerer:
     def __init__(
-        self, index: SearchIndex, settings: AnswerSettings = AnswerSettings(), rules: safety.Triager | None = None
+        self,
+        index: SearchIndex,
+        settings: AnswerSettings = AnswerSettings(),
+        rules: safety.Triager | None = None,
+        vectors: ChunkVectors | None = None,
     ) -> None:
         self.index = index
+        self.vectors = vectors  # semantic reranking of BM25's candidates, when the corpus has its vectors
         self.settings = settings
         self.safety = rules or safety.load_rules()
         self.speller = Speller(index) if settings.spelling else None
@@ -147,9 +153,10 @@ class Answerer:
             inside = {t for words in query.parts.values() for t in words}  # "dope" of "dope sick" is no subject
             asked = subjects.named([t for t in query.terms if t not in inside], self.subjects)
             cues = cues_for(text)
-            citations = self._citations(query, top_k + offset + 1, cues, asked)
+            meaning = self.vectors.question(text[:MAX_QUESTION_CHARS]) if self.vectors and query.terms else None
+            citations = self._citations(query, top_k + offset + 1, cues, asked, meaning=meaning)
             if asked and not citations:  # nothing names it: the closest passages, said to be about another
-                citations = self._citations(query, top_k + offset + 1, cues, missing=asked)
+                citations = self._citations(query, top_k + offset + 1, cues, missing=asked, meaning=meaning)
                 related = self._related(asked, citations, text) if citations else ""
         page = citations[offset : offset + top_k]
         return View(
@@ -251,7 +258,13 @@ class Answerer:
         return "\n\n".join(parts)
 
     def _citations(
-        self, query: Query, top_k: int, cues=(), asked: list[str] | None = None, missing: list[str] | None = None
+        self,
+        query: Query,
+        top_k: int,
+        cues=(),
+        asked: list[str] | None = None,
+        missing: list[str] | None = None,
+        meaning=None,
     ) -> tuple[Citation, ...]:
         """Articles in BM25 order of their best chunk; within an article, its passages best answer first.
 
@@ -264,6 +277,8 @@ class Answerer:
         if not hits or top_k <= 0:
             return ()
         floor = max(s.min_score, s.relative_floor * hits[0][1])
+        if meaning is not None:  # BM25 chose the candidates; which of them means what was asked comes first
+            hits = self.vectors.rerank(meaning, [h for h in hits if h[1] > floor], hits[0][1])
         weighed = coverage.weigh(query, index.bm25, without=missing or ())
         slots: list[int] = []  # the article of each citation, in order
         candidates: dict[int, list[tuple[int, float]]] = {}

@@ -10,6 +10,7 @@ import asyncio
 import logging
 
 from bot.answering.answer import Answerer
+from bot.engine import chunk_vectors
 from bot.search.index import IndexLoadError, SearchIndex, current_build_name
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,9 @@ async def reload_index(s, reason: str) -> bool:
             index = await asyncio.to_thread(SearchIndex.load, s.config.index, old.index.analyzer)
             if index.build == old.index.build:
                 return False
-            answerer = Answerer(index, old.settings, old.safety)
+            # a new build's chunks are encoded here, off the event loop, while the old index serves on
+            vectors = await asyncio.to_thread(chunk_vectors, s.config, index, log.info)
+            answerer = Answerer(index, old.settings, old.safety, vectors)
         except IndexLoadError as e:
             log.error("did not reload the index (%s): %s; still serving the previous one", reason, e)
             return False

@@ -1,0 +1,133 @@
+"""Semantic reranking: the numpy sentence encoder, the chunk vectors kept per build, and what it changes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bot.config import Config, ConfigError
+from bot.engine import open_answerer
+from bot.search import semantic
+from bot.search.encoder import EncoderError, SentenceEncoder, WordPiece, read_safetensors, shipped_encoder
+from tests.conftest import ROOT, write
+
+WITHDRAWAL = """---
+title: How long opioid withdrawal lasts
+url: https://example.org/withdrawal-timeline
+---
+
+For most people, the worst of opioid withdrawal is over within a week. Symptoms from short-acting opioids such as
+heroin start within a day, peak around the third day and ease by day seven to ten.
+"""
+DETECTION = """---
+title: How long heroin stays in your system
+url: https://example.org/heroin-detection
+---
+
+How long heroin lasts depends on the dose. Heroin stays in urine for about two to three days, and a heroin high
+lasts a few hours. How long heroin can be detected in hair is longer.
+"""
+
+
+@pytest.fixture(scope="module")
+def encoder() -> SentenceEncoder:
+    return shipped_encoder()
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    write(tmp_path / "corpus" / "withdrawal.md", WITHDRAWAL)
+    write(tmp_path / "corpus" / "detection.md", DETECTION)
+    return tmp_path / "corpus"
+
+
+def test_the_tokenizer_lowercases_takes_accents_off_and_splits_punctuation(encoder):
+    assert WordPiece.words("Café, QUIERO morir!!") == ["cafe", ",", "quiero", "morir", "!", "!"]
+    ids = encoder.tokens.encode("naltrexone")
+    pieces = {i: p for p, i in encoder.tokens.ids.items()}
+    assert ids[0] == encoder.tokens.cls and ids[-1] == encoder.tokens.sep
+    assert "".join(pieces[i].removeprefix("##") for i in ids[1:-1]) == "naltrexone"  # word pieces, in order
+    assert len(encoder.tokens.encode("word " * 1000)) == 128
+
+
+def test_vectors_are_unit_length_the_same_batched_or_alone_and_meaning_comes_closer(encoder):
+    texts = [
+        "how long does methadone withdrawal last",
+        "Methadone withdrawal symptoms can go on for several weeks.",
+        "The weather will be sunny tomorrow in Chicago.",
+    ]
+    together = encoder.encode(texts)
+    alone = np.vstack([encoder.encode([t]) for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    assert together[0] @ together[1] > together[0] @ together[2] + 0.3
+
+
+def test_a_damaged_weights_file_is_an_error_naming_it(tmp_path):
+    short = write(tmp_path / "model.safetensors", b"\x10\x00")
+    with pytest.raises(EncoderError, match="model.safetensors"):
+        read_safetensors(short)
+    lying = write(tmp_path / "lying.safetensors", (10_000).to_bytes(8, "little") + b"{}")
+    with pytest.raises(EncoderError, match="header length"):
+        read_safetensors(lying)
+    with pytest.raises(EncoderError, match="cannot read the sentence encoder"):
+        SentenceEncoder.load(tmp_path / "nowhere")
+
+
+def test_meaning_puts_the_article_that_answers_first_where_bm25_does_not(corpus, tmp_path):
+    question = "i quit heroin how long will i feel this bad"
+    ranked = {}
+    for mode in ("off", "on"):
+        config = Config.from_env({"BOT_SEMANTIC": mode, "BOT_CACHE_DIR": str(tmp_path / "cache")})
+        answer = open_answerer(config, corpus=corpus).answer(question)
+        ranked[mode] = [c.article_id for c in answer.citations]
+    assert ranked["off"][0] == "detection"  # the words "how long" and "heroin" three times each
+    assert ranked["on"][0] == "withdrawal"
+    # and a question the other article answers keeps it first
+    on = open_answerer(Config.from_env({"BOT_SEMANTIC": "on", "BOT_CACHE_DIR": str(tmp_path / "cache")}), corpus=corpus)
+    assert [c.article_id for c in on.answer("how long is heroin in urine").citations][0] == "detection"
+
+
+def test_a_builds_vectors_are_encoded_once_and_a_damaged_cache_file_is_encoded_again(corpus, tmp_path, encoder):
+    config = Config.from_env({"BOT_CACHE_DIR": str(tmp_path / "c"), "BOT_SEMANTIC": "off"})
+    index = open_answerer(config, corpus=corpus).index
+    said: list[str] = []
+    first = semantic.vectors_for(index, tmp_path / "c", encoder, said.append)
+    assert any("encoding 2 chunks" in s for s in said) and first.vectors.dtype == np.float16
+    said.clear()
+    again = semantic.vectors_for(index, tmp_path / "c", encoder, said.append)
+    assert said == [] and np.array_equal(first.vectors, again.vectors)
+    (cached,) = (tmp_path / "c" / "vectors").glob("*.npy")
+    cached.write_bytes(b"not an array")
+    repaired = semantic.vectors_for(index, tmp_path / "c", encoder, said.append)
+    assert any("unreadable" in s for s in said) and np.array_equal(repaired.vectors, first.vectors)
+    assert np.load(cached, allow_pickle=False).shape == (2, 384)
+
+
+def test_auto_reranks_small_corpora_only_and_a_bad_setting_is_named():
+    assert semantic.wanted("auto", semantic.AUTO_MAX_CHUNKS) and not semantic.wanted("auto", 10**6)
+    assert semantic.wanted("on", 10**6) and not semantic.wanted("off", 1)
+    assert Config.from_env({}).semantic == "auto"
+    with pytest.raises(ConfigError, match="BOT_SEMANTIC"):
+        Config.from_env({"BOT_SEMANTIC": "maybe"})
+
+
+@pytest.mark.slow
+def test_ask_by_default_reranks_the_sample_corpus_and_keeps_its_json(tmp_path):
+    env = {"BOT_CACHE_DIR": str(tmp_path / "cache"), "BOT_ENV_FILE": "/dev/null", "PATH": "/usr/bin:/bin"}
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "how often do you take naltrexone"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert answer["answered"] and answer["citations"][0]["article_id"].startswith("naltrexone")
+    assert "encoding" in run.stderr and list((tmp_path / "cache" / "vectors").glob("*.npy"))
