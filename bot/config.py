@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
-from dotenv import dotenv_values
-
 from bot.errors import BotError
 from bot.answering.answer import AnswerSettings
 from bot.answering.contacts import DEFAULT_DISCLAIMER, Contacts, Helpline
@@ -206,6 +204,8 @@ class Config:
         values: dict[str, str] = {}
         path = Path(env_file)
         if path.is_file():
+            from dotenv import dotenv_values  # only for a settings file: a start without one skips it
+
             values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
         elif required and str(env_file) != os.devnull:
             raise ConfigError(f"settings file not found: {env_file}")

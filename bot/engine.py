@@ -19,6 +19,7 @@ from bot.config import Config, ConfigError
 from bot.corpus.articles import corpus_fingerprint
 from bot.search.index import BuildReport, IndexLoadError, SearchIndex, build_index, current_build_name, stale_reason
 from bot.safety import SafetyRules, Triager, read_rules, shipped_model
+from bot.text import english
 
 
 def make_analyzer(config: Config) -> Analyzer:
@@ -62,6 +63,7 @@ def open_answerer(
 ) -> Answerer:
     """`index` alone: load it. `corpus` alone: an index cached for it. Neither: the configured pair."""
     analyzer = make_analyzer(config)
+    english.cache_in(config.cache_dir)  # wordfreq's words kept sorted there: a start need not read the list
 
     def answerer(search_index: SearchIndex) -> Answerer:
         return Answerer(search_index, config.answer, safety_rules(config))
