@@ -49,7 +49,7 @@ def build(
 
 
 def load(index: Path, analyzer: Analyzer, say: Callable[[str], None]) -> SearchIndex:
-    loaded = SearchIndex.load(index, analyzer)
+    loaded = SearchIndex.load(index, analyzer, background=True)  # verified() before open_answerer returns
     if not loaded.checksums:
         say(
             f"note: {index} was built before indexes had checksums, so damage inside its files cannot be "
@@ -66,7 +66,10 @@ def open_answerer(
     english.cache_in(config.cache_dir)  # wordfreq's words kept sorted there: a start need not read the list
 
     def answerer(search_index: SearchIndex) -> Answerer:
-        return Answerer(search_index, config.answer, safety_rules(config))
+        # the crisis triage is built while the index's sha256 are checked on a second thread; no Answerer
+        # is handed out before every file matched
+        triage = safety_rules(config)
+        return Answerer(search_index.verified(), config.answer, triage)
 
     if index is not None and corpus is None:
         loaded = load(index, analyzer, say)
@@ -94,7 +97,7 @@ def open_answerer(
     reason = stale_reason(index, corpus, analyzer, config.index_settings)
     if reason is None:
         try:
-            return answerer(SearchIndex.load(index, analyzer))
+            return answerer(SearchIndex.load(index, analyzer, background=True))
         except IndexLoadError as e:
             reason = str(e)
     say(f"building the index in {index} from {corpus} ({reason})")
