@@ -38,7 +38,11 @@ MAX_TOP_K = 50  # tools ranking ten articles need more than ten passages (at mos
 SETTINGS = (
     Setting("BOT_CORPUS", "corpus", "folder or file of articles (Markdown, HTML, JSONL)"),
     Setting("BOT_INDEX", "index", "folder where the built index lives"),
-    Setting("BOT_CACHE_DIR", "~/.cache/recovery-answers-bot", "where `ask --corpus PATH` keeps the index it builds"),
+    Setting(
+        "BOT_CACHE_DIR",
+        "~/.cache/recovery-answers-bot",
+        "where `ask --corpus PATH` keeps the index it builds, and wordfreq's English words, sorted, for a fast start",
+    ),
     Setting("BOT_TOP_K", "3", f"passages in one answer (1-{MAX_TOP_K})"),
     Setting("BOT_MIN_COVERAGE", "0.35", "share of a question's weight a passage must match to be an answer (0-1)"),
     Setting(
