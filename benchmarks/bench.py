@@ -18,6 +18,7 @@ Telegram HTML) is timed in the same loop. Figures vary with the machine's load; 
 from __future__ import annotations
 
 import argparse
+import compileall
 import gc
 import itertools
 import json
@@ -315,6 +316,9 @@ def main() -> None:
                     check=True,
                 ).stdout
             )
+            # as an installed package has it (pip writes bytecode): a fresh process then reads the bot's modules
+            # instead of compiling them, which a machine with PYTHONDONTWRITEBYTECODE set would do at every start
+            compileall.compile_dir(ROOT / "bot", quiet=1)
             cold = cold_ask(index_dir, asked[0])
             start = first_answer(index_dir, corpus, asked[1])
             index = SearchIndex.load(index_dir, Analyzer())

@@ -19,6 +19,7 @@ from bot.config import Config, ConfigError
 from bot.corpus.articles import corpus_fingerprint
 from bot.search.index import BuildReport, IndexLoadError, SearchIndex, build_index, current_build_name, stale_reason
 from bot.safety import SafetyRules, Triager, read_rules, shipped_model
+from bot.text import english
 
 
 def make_analyzer(config: Config) -> Analyzer:
@@ -48,7 +49,7 @@ def build(
 
 
 def load(index: Path, analyzer: Analyzer, say: Callable[[str], None]) -> SearchIndex:
-    loaded = SearchIndex.load(index, analyzer)
+    loaded = SearchIndex.load(index, analyzer, background=True)  # verified() before open_answerer returns
     if not loaded.checksums:
         say(
             f"note: {index} was built before indexes had checksums, so damage inside its files cannot be "
@@ -62,9 +63,14 @@ def open_answerer(
 ) -> Answerer:
     """`index` alone: load it. `corpus` alone: an index cached for it. Neither: the configured pair."""
     analyzer = make_analyzer(config)
+    english.cache_in(config.cache_dir)  # wordfreq's words kept sorted there: a start need not read the list
 
     def answerer(search_index: SearchIndex) -> Answerer:
-        return Answerer(search_index, config.answer, safety_rules(config), chunk_vectors(config, search_index, say))
+        # the crisis triage is built while the index's sha256 are checked on a second thread; no Answerer
+        # is handed out before every file matched
+        triage = safety_rules(config)
+        verified = search_index.verified()
+        return Answerer(verified, config.answer, triage, chunk_vectors(config, verified, say))
 
     if index is not None and corpus is None:
         loaded = load(index, analyzer, say)
@@ -92,7 +98,7 @@ def open_answerer(
     reason = stale_reason(index, corpus, analyzer, config.index_settings)
     if reason is None:
         try:
-            return answerer(SearchIndex.load(index, analyzer))
+            return answerer(SearchIndex.load(index, analyzer, background=True))
         except IndexLoadError as e:
             reason = str(e)
     say(f"building the index in {index} from {corpus} ({reason})")

@@ -508,6 +508,14 @@ def test_fingerprint_matches_corpus_fingerprint(with_good):
     assert load_corpus(with_good).fingerprint == corpus_fingerprint(with_good)
 
 
+def test_fingerprint_matches_with_an_empty_file_beside_the_others(with_good):
+    write(with_good / "empty.md", b"")  # cannot be memory-mapped: read as it is
+    assert load_corpus(with_good).fingerprint == corpus_fingerprint(with_good)
+    before = corpus_fingerprint(with_good)
+    write(with_good / "empty.md", b"# Now\n\nText.\n")
+    assert corpus_fingerprint(with_good) != before
+
+
 def test_fingerprint_matches_for_a_single_file(tmp_path):
     path = write(tmp_path / "one.md", GOOD_MD)
     assert load_corpus(path).fingerprint == corpus_fingerprint(path)

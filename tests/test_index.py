@@ -169,26 +169,51 @@ def flip_bytes(path, at=-5):
     path.write_bytes(bytes(data))
 
 
+def load_checked(index_dir, background):
+    """load(), then verified(): what bot/engine.py does before it hands out an Answerer."""
+    return SearchIndex.load(index_dir, Analyzer(), background=background).verified()
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["at load", "on a second thread"])
 @pytest.mark.parametrize("name", ["docs.npy", "weights.npy", "chunk_start.npy", "articles.jsonl", "terms.json"])
-def test_bytes_changed_inside_a_file_are_refused_naming_it(tmp_path, name):
+def test_bytes_changed_inside_a_file_are_refused_naming_it(tmp_path, name, background):
     build(tmp_path)
     folder = current_build(tmp_path / "index")
     size = (folder / name).stat().st_size
     flip_bytes(folder / name, at=size // 2)
     assert (folder / name).stat().st_size == size
     with pytest.raises(IndexLoadError, match=rf"{name} is damaged \(its contents do not match the build's sha256\)"):
-        SearchIndex.load(tmp_path / "index", Analyzer())
+        load_checked(tmp_path / "index", background)
 
 
-def test_a_changed_npy_header_is_refused_before_numpy_reads_it(tmp_path):
-    """docs.npy as floats loaded, and then every answer failed; now its checksum refuses it."""
+@pytest.mark.parametrize("background", [False, True], ids=["at load", "on a second thread"])
+def test_a_changed_npy_header_is_refused_before_numpy_reads_it(tmp_path, background):
+    """docs.npy as floats loaded, and then every answer failed; now its checksum refuses it (on a second
+    thread, numpy refuses it first, and the file is named by its sha256 all the same)."""
     build(tmp_path)
     path = current_build(tmp_path / "index") / "docs.npy"
     data = path.read_bytes()
     assert b"'<i4'" in data[:128]
     path.write_bytes(data.replace(b"'<i4'", b"'<f4'", 1))
     with pytest.raises(IndexLoadError, match="docs.npy is damaged"):
-        SearchIndex.load(tmp_path / "index", Analyzer())
+        load_checked(tmp_path / "index", background)
+
+
+def test_an_index_checked_on_a_second_thread_searches_nothing_before_its_files_matched(tmp_path):
+    build(tmp_path)
+    good = SearchIndex.load(tmp_path / "index", Analyzer(), background=True)
+    terms = good.analyzer.terms("naltrexone detox")
+    assert good.search(terms, 3) == SearchIndex.load(tmp_path / "index", Analyzer()).search(terms, 3) != []
+    folder = current_build(tmp_path / "index")
+    flip_bytes(folder / "weights.npy", at=(folder / "weights.npy").stat().st_size // 2)  # still parses
+    damaged = SearchIndex.load(tmp_path / "index", Analyzer(), background=True)
+    for _ in range(2):  # search() waits for the check, and says what it found every time
+        with pytest.raises(IndexLoadError, match="weights.npy is damaged"):
+            damaged.search(terms, 3)
+    with pytest.raises(IndexLoadError, match="weights.npy is damaged"):
+        damaged.search_with_terms(terms, 3)
+    with pytest.raises(IndexLoadError, match="weights.npy is damaged"):
+        damaged.verified()
 
 
 def test_a_manifest_edited_into_other_valid_json_is_refused(tmp_path):

@@ -228,3 +228,17 @@ def test_visible_length_counts_what_telegram_counts():
         "\u2764\ufe0f\n\n",
     ]:
         assert visible_length(markup) == tdlib.parse_html(markup).units
+
+
+def test_utf16_len_counts_as_utf16_does_astral_characters_two_and_a_lone_surrogate_one():
+    import random
+
+    from bot.telegram.html import utf16_len
+
+    rng = random.Random(14)
+    alphabet = ["a", " ", "é", "\u2028", "日", "\U0001f600", "\U0010ffff", "\ud800", "\udfff", "\x00", "\uffff"]
+    texts = ["", "plain ascii", "\U0001f600", "\ud83d\ude00"] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randrange(40))) for _ in range(500)
+    ]
+    for text in texts:
+        assert utf16_len(text) == len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF), repr(text)

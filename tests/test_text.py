@@ -71,3 +71,67 @@ def test_english_zipf_is_wordfreqs_for_every_word_of_its_list_and_for_words_not_
         assert english.zipf(word) == zipf_frequency(word, "en"), word
     for word in ("12-step", "don't", "café", "x²", "naïve", "", "Hello", "1990s"):  # wordfreq's own path
         assert english.zipf(word) == zipf_frequency(word, "en"), word
+
+
+@pytest.fixture
+def english_cache(tmp_path):
+    from bot.text import english
+
+    english.cache_in(tmp_path / "cache")
+    yield tmp_path / "cache"
+    english.cache_in(None)
+
+
+def _fresh_start(english, folder):
+    """As a new process would: nothing of the cache held in memory."""
+    english.cache_in(None)
+    english.cache_in(folder)
+
+
+def test_english_cache_gives_the_lists_values_and_later_starts_read_only_the_cache(english_cache, monkeypatch):
+    import re
+
+    from bot.text import english
+
+    table = english._read()
+    plain = sorted(w for w in table if re.fullmatch("[a-z]+", w))
+    sample = plain[::997] + ["naltrexone", "zzzqx", "detoxxing", "zzzzzzzzzzzzzzzzzzzzzzz", plain[0], plain[-1]]
+    expected = [english._bucket_zipf(table.get(w)) for w in sample]
+    assert [english.zipf(w) for w in sample] == expected
+    (cached,) = english_cache.glob("english-*.bin")
+    _fresh_start(english, english_cache)
+    monkeypatch.setattr(english, "_read", lambda raw=None: pytest.fail("the list was read again"))
+    assert [english.zipf(w) for w in sample] == expected
+    words = english._sorted_words()
+    assert all(words.get(w) == table[w] for w in plain[::101])  # every bucket as the list has it
+    assert cached.stat().st_size > 1_000_000
+
+
+def test_a_damaged_english_cache_is_not_used_but_written_again(english_cache):
+    from bot.text import english
+
+    before = [english.zipf(w) for w in ("the", "naltrexone", "heroin", "zzzqx")]
+    (cached,) = english_cache.glob("english-*.bin")
+    data = bytearray(cached.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # a changed byte, the size kept
+    cached.write_bytes(bytes(data))
+    _fresh_start(english, english_cache)
+    assert [english.zipf(w) for w in ("the", "naltrexone", "heroin", "zzzqx")] == before
+    assert cached.read_bytes() != bytes(data)  # written again, whole
+    cached.write_bytes(b"bot-english-1\n")  # cut short
+    _fresh_start(english, english_cache)
+    assert [english.zipf(w) for w in ("the", "naltrexone", "heroin", "zzzqx")] == before
+
+
+def test_an_english_cache_folder_that_cannot_be_written_still_gives_the_values(tmp_path):
+    from bot.text import english
+
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    try:
+        english.cache_in(blocked / "cache")
+        values = [english.zipf(w) for w in ("the", "naltrexone", "zzzqx")]
+        english.cache_in(None)
+        assert values == [english.zipf(w) for w in ("the", "naltrexone", "zzzqx")]
+    finally:
+        english.cache_in(None)

@@ -14,7 +14,7 @@ from bot.answering import coverage, intents, subjects
 from bot.answering import wording as texts
 from bot.answering.contacts import Contacts, Helpline
 from bot.answering.links import passage_link
-from bot.answering.passages import cues_for, scored_passage
+from bot.answering.passages import cues_for, holds_cue, scored_passage
 from bot.rendering.plain import plain_message
 from bot.search.index import SearchIndex
 from bot.search.query import Query, Speller, understand
@@ -124,6 +124,7 @@ class Answerer:
         # (bound to the index, not to self: no reference cycle keeps a replaced index and its open files alive)
         self._sentence_terms = lru_cache(maxsize=SENTENCES_CACHED)(partial(_terms_of_span, index))
         self._passage_tokens = lru_cache(maxsize=PASSAGES_CACHED)(partial(_tokens_of_span, index))
+        self._sentence_cued = lru_cache(maxsize=SENTENCES_CACHED)(partial(_cued_span, index))
 
     def answer(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
         """The best `top_k` passages; with `offset`, the next ones after the first `offset` (ranks go on)."""
@@ -376,8 +377,9 @@ class Answerer:
                 context=context,
                 sentences=lambda s_, e_: index.sentences_in(article_no, s_, e_),
                 terms_of=lambda s_, e_: self._sentence_terms(article_no, s_, e_),
+                cued=lambda s_, e_: self._sentence_cued(article_no, s_, e_, cues),
             )
-            if asked and not self._about(asked, context, set(index.analyzer.terms(text[start:end]))):
+            if asked and not self._about(asked, context, self._sentence_terms(article_no, start, end)):
                 continue
             found.append((-round(value, 9), order, chunk_no, score, start, end))
         out: list[tuple[int, float, int, int]] = []
@@ -389,6 +391,10 @@ class Answerer:
 
 def _terms_of_span(index: SearchIndex, article_no: int, start: int, end: int) -> frozenset[str]:
     return frozenset(index.analyzer.terms(index.articles[article_no].text[start:end]))
+
+
+def _cued_span(index: SearchIndex, article_no: int, start: int, end: int, cues) -> bool:
+    return holds_cue(index.articles[article_no].text[start:end], cues)
 
 
 def _tokens_of_span(index: SearchIndex, article_no: int, start: int, end: int) -> tuple:

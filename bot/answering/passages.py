@@ -84,6 +84,11 @@ def cues_for(question: str) -> tuple[Cue, ...]:
     return tuple(c for c in CUES if c.asks.search(question))
 
 
+def holds_cue(sentence: str, cues: tuple[Cue, ...]) -> bool:
+    """Whether a sentence is of the kind of answer one of the cues wants."""
+    return any(c.holds.search(sentence) for c in cues)
+
+
 def scored_passage(
     text: str,
     start: int,
@@ -96,12 +101,14 @@ def scored_passage(
     context: frozenset[str] = frozenset(),
     sentences: Callable[[int, int], list[tuple[int, int]]] | None = None,
     terms_of: Callable[[int, int], frozenset[str]] | None = None,
+    cued: Callable[[int, int], bool] | None = None,
 ) -> tuple[int, int, float]:
     """Span of the sentences that answer best, and how well: the question's weight covered (`context`: the
     terms of the section heading and title over them, which say what "the drug" is), a cue's kind of answer;
     then grown to what the sentences introduce or lean on, up to `follow_to` (the next heading). Fewer
     sentences win ties. `sentences(start, end)`: the sentences of text[start:end] (the index keeps them);
-    `terms_of(start, end)`: the terms of text[start:end] (the answerer keeps them)."""
+    `terms_of(start, end)`: the terms of text[start:end] (the answerer keeps them); `cued(start, end)`: whether
+    text[start:end] holds what one of `cues` looks for (the answerer keeps that too)."""
     if sentences is None:
         sentences = lambda s_, e_: sentence_spans(text, s_, e_)  # noqa: E731
     follow = min(len(text), end + FOLLOW_CHARS) if follow_to is None else max(end, min(follow_to, end + FOLLOW_CHARS))
@@ -112,29 +119,17 @@ def scored_passage(
         if terms_of is not None
         else [frozenset(analyzer.terms(text[s:e])) for s, e in spans]
     )
-    top = max(query_weights.values(), default=0.0)
-    cued_at = [any(c.holds.search(text[s:e]) for c in cues) for s, e in spans] if cues else [False] * len(spans)
-    best = (-1.0, 0, 0)  # (score, -length, -first)
-    best_span = (0, 0)
+    if not cues:
+        cued_at = [False] * len(spans)
+    elif cued is not None:
+        cued_at = [cued(s, e) for s, e in spans]
+    else:
+        cued_at = [holds_cue(text[s:e], cues) for s, e in spans]
     # only the question's terms weigh anything: the sums run over those few, not every word of the sentences
     asked = frozenset(query_weights)
-    asked_in = [terms & asked for terms in sentence_terms]
-    context_asked = context & asked
-    for first in range(inside):
-        covered: set[str] = set()
-        cued = False
-        for last in range(first, min(first + max_sentences, len(spans))):
-            covered |= asked_in[last]
-            cued = cued or cued_at[last]
-            weight = (
-                sum(query_weights[t] for t in covered)
-                + CONTEXT_SHARE * sum(query_weights[t] for t in context_asked - covered)
-                + CUE_BONUS * top * cued
-            )
-            key = (round(weight, 9), -(last - first), -first)
-            if key > best:
-                best, best_span = key, (first, last)
-    first, last = best_span
+    best, (first, last) = best_run(
+        [terms & asked for terms in sentence_terms], cued_at, inside, query_weights, context & asked, max_sentences
+    )
     last = _grow(text, spans, sentence_terms, set(query_weights), first, last)
     # "It cannot be taken..." needs the sentence that says what "it" is: reach back while the first
     # sentence leans on the one before it (twice at most), even before the chunk
@@ -150,6 +145,40 @@ def scored_passage(
         break
     begin = spans[first][0]
     return begin, spans[last][1], best[0]
+
+
+def best_run(
+    asked_in: list[frozenset[str]],
+    cued_at: list[bool],
+    inside: int,
+    query_weights: dict[str, float],
+    context_asked: frozenset[str],
+    max_sentences: int = MAX_SENTENCES,
+) -> tuple[tuple[float, int, int], tuple[int, int]]:
+    """The run of up to max_sentences sentences, starting among the first `inside`, that weighs most: the
+    question's terms it holds (`asked_in`, per sentence), those only in the heading or title over it, a cue.
+    Ties go to fewer sentences, then the earlier. Returns ((weight, -extra sentences, -first), (first, last))."""
+    top = max(query_weights.values(), default=0.0)
+    best = (-1.0, 0, 0)
+    best_span = (0, 0)
+    for first in range(inside):
+        covered: set[str] = set()
+        with_cue = False
+        for last in range(first, min(first + max_sentences, len(asked_in))):
+            had = len(covered)
+            covered |= asked_in[last]
+            if last > first and len(covered) == had and (with_cue or not cued_at[last]):
+                continue  # the same weight as one sentence fewer, which wins the tie: it cannot be the best
+            with_cue = with_cue or cued_at[last]
+            weight = (
+                sum(query_weights[t] for t in covered)
+                + CONTEXT_SHARE * sum(query_weights[t] for t in context_asked - covered)
+                + CUE_BONUS * top * with_cue
+            )
+            key = (round(weight, 9), -(last - first), -first)
+            if key > best:
+                best, best_span = key, (first, last)
+    return best, best_span
 
 
 def _grow(

@@ -84,6 +84,7 @@ class SearchIndex:
         self.sentences = sentences  # None for an index of format 3 or older: split when asked
         self.build: str | None = None  # the folder under index/ this was loaded from or saved to
         self.checksums = True  # False for a format-2 index: damage that keeps a file's size goes unseen
+        self._verification: storage.Verification | None = None  # the sha256 still being checked (load)
         # The first chunk of each article, to name chunks "<article id>#<n>" without storing the names.
         self._first_chunk = np.searchsorted(chunk_article, np.arange(len(articles)), side="left")
 
@@ -105,11 +106,11 @@ class SearchIndex:
         )
 
     def search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
-        return self.bm25.search(terms, k)
+        return self.verified().bm25.search(terms, k)
 
     def search_with_terms(self, terms: list[str], k: int) -> list[tuple[int, float, frozenset[str]]]:
         """search(), with the query's terms each chunk holds (told by the same search, not read again)."""
-        return self.bm25.search_with_terms(terms, k)
+        return self.verified().bm25.search_with_terms(terms, k)
 
     def surface(self, term: str) -> str | None:
         """A word as the articles write it, for a term (lowercased): "buprenorphine" for buprenorphin."""
@@ -272,7 +273,7 @@ class SearchIndex:
             storage.sync_folder(work)
             final = index_dir / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{work.name[-8:]}"
             os.rename(work, final)
-            previous = _current_or_none(index_dir)
+            previous = storage.current_or_none(index_dir)
             storage.swap_pointer(index_dir, final.name)
         except BaseException as e:
             shutil.rmtree(final or work, ignore_errors=True)
@@ -297,14 +298,30 @@ class SearchIndex:
         storage.write_json(work / "manifest.json", storage.seal({**self.manifest, "files": files}))
 
     @classmethod
-    def load(cls, index_dir: Path, analyzer: Analyzer) -> "SearchIndex":
-        """The build CURRENT names, every file checked against the manifest's sizes and sha256 first."""
+    def load(cls, index_dir: Path, analyzer: Analyzer, background: bool = False) -> "SearchIndex":
+        """The build CURRENT names, every file checked against the manifest's sizes and sha256 first; with
+        `background`, the sha256 on a second thread while the caller goes on (bot/engine.py builds the triage
+        meanwhile): nothing is searched before verified() has seen every file match."""
         build = storage.current_build(index_dir)
         if build is None:
             raise IndexLoadError(f"no index in {index_dir} (build one with: python -m bot index --index {index_dir})")
         manifest, version = checked_manifest(build, index_dir, analyzer.fingerprint)
         checksums = version >= 3
-        storage.verify_files(build, manifest.get("files"), FILES if version >= 4 else OLD_FILES, index_dir, checksums)
+        required = FILES if version >= 4 else OLD_FILES
+        pending = storage.check_sizes(build, manifest.get("files"), required, index_dir, checksums)
+        verification = storage.Verification(pending, index_dir, background)
+        try:
+            index = cls._read(build, index_dir, analyzer, manifest, version)
+        except BaseException:
+            # read before its sha256 matched, a damaged file can fail in any way: it is named, as the cause
+            verification.wait()
+            raise
+        index._verification = verification
+        return index
+
+    @classmethod
+    def _read(cls, build: Path, index_dir: Path, analyzer: Analyzer, manifest: dict, version: int) -> "SearchIndex":
+        checksums = version >= 3
         try:
             settings = settings_from(manifest["settings"])
             arrays = {name: np.load(build / f"{name}.npy", allow_pickle=False) for name in CHUNK_ARRAYS}
@@ -333,18 +350,18 @@ class SearchIndex:
         index.checksums = checksums
         return index
 
+    def verified(self) -> "SearchIndex":
+        """This index, once every file matched its sha256; else the IndexLoadError naming the first that did not."""
+        if self._verification is not None:
+            self._verification.wait()
+            self._verification = None
+        return self
+
 
 def current_build_name(index_dir: Path) -> str | None:
     """Which build CURRENT points at now: cheap, so a running bot can poll it. A damaged CURRENT raises."""
     build = storage.current_build(index_dir)
     return build.name if build else None
-
-
-def _current_or_none(index_dir: Path) -> Path | None:
-    try:
-        return storage.current_build(index_dir)
-    except IndexLoadError:
-        return None
 
 
 # --- the policy the CLI and the bot share ---------------------------------------------------------

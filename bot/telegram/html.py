@@ -45,7 +45,10 @@ def href(link: str) -> str:
 
 def utf16_len(text: str) -> int:
     """Telegram's measure of text: characters outside the Basic Multilingual Plane (most emoji) count 2."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    # UTF-16 itself, in C: 2 bytes a unit ("surrogatepass": a lone surrogate is one unit, as it was counted)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def visible_length(markup: str) -> int:

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
-
 
 def nearest(
     word: str,
@@ -22,6 +19,9 @@ def nearest(
 ) -> str | None:
     """The closest candidate within `max_edits` and at least `min_ratio` alike (0-100), or None: fewest
     edits first, then the lowest `rank(index)` (the search prefers frequent words), then the most alike."""
+    from rapidfuzz import fuzz, process  # here: most questions hold no typo, and a start need not import it
+    from rapidfuzz.distance import OSA
+
     close = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=max_edits, limit=limit)
     close = [c for c in close if fuzz.ratio(word, c[0]) >= min_ratio]
     if not close:

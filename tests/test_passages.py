@@ -1,0 +1,70 @@
+"""The passage chooser's weighing: the run of sentences it picks is the one a plain search over every run picks."""
+
+from __future__ import annotations
+
+import random
+
+from bot.answering import passages
+from bot.answering.passages import CONTEXT_SHARE, CUE_BONUS, best_run
+
+
+def _every_run(asked_in, cued_at, inside, weights, context_asked, max_sentences):
+    """The weighing as it was written before runs that add nothing were skipped: every run, weighed."""
+    top = max(weights.values(), default=0.0)
+    best, best_span = (-1.0, 0, 0), (0, 0)
+    for first in range(inside):
+        covered, cued = set(), False
+        for last in range(first, min(first + max_sentences, len(asked_in))):
+            covered |= asked_in[last]
+            cued = cued or cued_at[last]
+            weight = (
+                sum(weights[t] for t in covered)
+                + CONTEXT_SHARE * sum(weights[t] for t in context_asked - covered)
+                + CUE_BONUS * top * cued
+            )
+            key = (round(weight, 9), -(last - first), -first)
+            if key > best:
+                best, best_span = key, (first, last)
+    return best, best_span
+
+
+def test_best_run_is_the_plain_search_over_every_run_on_generated_sentences_full_of_ties():
+    rng = random.Random(14)
+    for case in range(3000):
+        terms = [f"t{i}" for i in range(rng.randrange(1, 6))]
+        # few distinct weights, so that equal sums (ties) are common
+        weights = {t: rng.choice([0.5, 1.0, 1.0, 2.25, 3.0]) for t in terms}
+        n = rng.randrange(1, 9)
+        asked_in = [frozenset(t for t in terms if rng.random() < 0.3) for _ in range(n)]
+        cued_at = [rng.random() < 0.2 for _ in range(n)]
+        context = frozenset(t for t in terms if rng.random() < 0.3)
+        inside = rng.randrange(1, n + 1)
+        for max_sentences in (1, 2, 3, 5):
+            args = (asked_in, cued_at, inside, weights, context, max_sentences)
+            assert best_run(*args) == _every_run(*args), (case, args)
+
+
+def test_scored_passage_gives_the_same_span_with_the_answerers_caches_and_without(tmp_path):
+    from bot.search.analysis import Analyzer
+
+    analyzer = Analyzer()
+    text = (
+        "Naltrexone is taken once a day. It blocks the effects of opioids. "
+        "Symptoms include:\n- nausea\n- headache\n\nAnother common problem is binge drinking. "
+        "Men should have no more than four drinks a day. It cannot be taken while still in detox."
+    )
+    weights = {t: 1.0 + i for i, t in enumerate(analyzer.terms("naltrexone how often drinks detox symptoms"))}
+    for cues in ((), passages.cues_for("how often"), passages.cues_for("how many drinks")):
+        for start in (0, 34, 70, 140):
+            plain = passages.scored_passage(text, start, min(len(text), start + 60), weights, analyzer, cues=cues)
+            kept = passages.scored_passage(
+                text,
+                start,
+                min(len(text), start + 60),
+                weights,
+                analyzer,
+                cues=cues,
+                terms_of=lambda s, e: frozenset(analyzer.terms(text[s:e])),
+                cued=lambda s, e, cues=cues: passages.holds_cue(text[s:e], cues),
+            )
+            assert plain == kept
