@@ -92,20 +92,33 @@ def test_meaning_puts_the_article_that_answers_first_where_bm25_does_not(corpus,
     assert [c.article_id for c in on.answer("how long is heroin in urine").citations][0] == "detection"
 
 
-def test_a_builds_vectors_are_encoded_once_and_a_damaged_cache_file_is_encoded_again(corpus, tmp_path, encoder):
-    config = Config.from_env({"BOT_CACHE_DIR": str(tmp_path / "c"), "BOT_SEMANTIC": "off"})
-    index = open_answerer(config, corpus=corpus).index
+def test_a_chunk_is_encoded_once_a_changed_one_again_and_a_damaged_cache_is_not_trusted(corpus, tmp_path, encoder):
+    def index_of(folder):
+        config = Config.from_env({"BOT_CACHE_DIR": str(tmp_path / "indexes"), "BOT_SEMANTIC": "off"})
+        return open_answerer(config, corpus=folder).index
+
     said: list[str] = []
-    first = semantic.vectors_for(index, tmp_path / "c", encoder, said.append)
-    assert any("encoding 2 chunks" in s for s in said) and first.vectors.dtype == np.float16
+    first = semantic.vectors_for(index_of(corpus), tmp_path / "c", encoder, said.append)
+    assert said == ["encoding 2 of 2 chunks for semantic reranking (new or changed ones only)"]
+    assert first.vectors.dtype == np.float16 and first.vectors.shape == (2, 384)
     said.clear()
-    again = semantic.vectors_for(index, tmp_path / "c", encoder, said.append)
+    again = semantic.vectors_for(index_of(corpus), tmp_path / "c", encoder, said.append)
     assert said == [] and np.array_equal(first.vectors, again.vectors)
-    (cached,) = (tmp_path / "c" / "vectors").glob("*.npy")
-    cached.write_bytes(b"not an array")
-    repaired = semantic.vectors_for(index, tmp_path / "c", encoder, said.append)
-    assert any("unreadable" in s for s in said) and np.array_equal(repaired.vectors, first.vectors)
-    assert np.load(cached, allow_pickle=False).shape == (2, 384)
+    # the site changed one article: only its chunk is encoded, and its old vector is not used
+    write(corpus / "detection.md", DETECTION.replace("two to three days", "one to four days"))
+    changed = index_of(corpus)
+    after = semantic.vectors_for(changed, tmp_path / "c", encoder, said.append)
+    assert said == ["encoding 1 of 2 chunks for semantic reranking (new or changed ones only)"]
+    fresh = encoder.encode(semantic.chunk_texts(changed)).astype(np.float16)
+    assert np.allclose(after.vectors.astype(np.float32), fresh.astype(np.float32), atol=2e-3)
+    (cached,) = (tmp_path / "c" / "vectors").glob("*.npz")
+    cached.write_bytes(b"not an archive")
+    said.clear()
+    repaired = semantic.vectors_for(changed, tmp_path / "c", encoder, said.append)
+    assert "unreadable" in said[0]
+    assert np.allclose(repaired.vectors.astype(np.float32), after.vectors.astype(np.float32), atol=2e-3)
+    with np.load(cached, allow_pickle=False) as store:
+        assert store["vectors"].shape == (2, 384) and store["keys"].shape == (2, semantic.KEY_BYTES)
 
 
 def test_auto_reranks_small_corpora_only_and_a_bad_setting_is_named():
@@ -130,4 +143,4 @@ def test_ask_by_default_reranks_the_sample_corpus_and_keeps_its_json(tmp_path):
     assert run.returncode == 0, run.stderr
     answer = json.loads(run.stdout)
     assert answer["answered"] and answer["citations"][0]["article_id"].startswith("naltrexone")
-    assert "encoding" in run.stderr and list((tmp_path / "cache" / "vectors").glob("*.npy"))
+    assert "encoding" in run.stderr and list((tmp_path / "cache" / "vectors").glob("*.npz"))

@@ -1,16 +1,15 @@
 """Semantic reranking: each chunk's sentence vector, kept beside the index, and a question's.
 
-BM25 ranks the candidates; the encoder says which of them means what was asked. The vectors of a build
-are computed once (0.1 to 0.4 s a chunk on one busy core) and kept in the cache folder under the build's sealed
-manifest, so an index that does not change is never encoded twice, and a changed one never reads stale
-vectors. A corpus too large to encode in reasonable time (`AUTO_MAX_CHUNKS`) is served by BM25 alone
-unless the operator asks for it (BOT_SEMANTIC=on).
+BM25 ranks the candidates; the encoder says which of them means what was asked. A chunk is encoded once
+(0.1 to 0.4 s on one busy core) and its vector kept in the cache folder under its text's sha256, so a
+rebuild after a crawl encodes only the chunks that changed, and a changed chunk never reads a stale vector.
+A corpus too large to encode in reasonable time (`AUTO_MAX_CHUNKS`) is served by BM25 alone unless the
+operator asks for it (BOT_SEMANTIC=on).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from bot.search.encoder import WIDTH, SentenceEncoder
 
 AUTO_MAX_CHUNKS = 2000  # 3 to 10 minutes of encoding, once per build, on one core of this small machine
 MODES = ("auto", "on", "off")
+KEY_BYTES = 16  # of a chunk text's sha256
 WEIGHT = 0.1  # of BM25 (as a share of the best score) against the cosine: chosen on spent question sets
 
 
@@ -48,9 +48,10 @@ def wanted(mode: str, chunks: int) -> bool:
     return mode == "on" or (mode == "auto" and chunks <= AUTO_MAX_CHUNKS)
 
 
-def _key(index) -> str:
-    sealed = json.dumps(index.manifest, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    return hashlib.sha256(sealed).hexdigest()[:24]
+def _store(index, cache_dir: Path) -> Path:
+    """One store per corpus: a rebuild of the same site finds its unchanged chunks there."""
+    corpus = str((index.manifest.get("corpus") or {}).get("path") or "")
+    return cache_dir / "vectors" / f"{hashlib.sha256(corpus.encode('utf-8')).hexdigest()[:16]}.npz"
 
 
 def chunk_texts(index) -> list[str]:
@@ -63,29 +64,51 @@ def chunk_texts(index) -> list[str]:
     return out
 
 
-def vectors_for(index, cache_dir: Path, encoder: SentenceEncoder, say=lambda _: None) -> ChunkVectors:
-    """The build's vectors from the cache, or encoded now and cached (a damaged file is encoded again)."""
-    path = cache_dir / "vectors" / f"{_key(index)}.npy"
+def _read_store(path: Path, say) -> dict[bytes, np.ndarray]:
     try:
-        vectors = np.load(path, allow_pickle=False)
-        if vectors.shape == (index.chunk_count, WIDTH) and vectors.dtype == np.float16:
-            return ChunkVectors(vectors, encoder)
-        say(f"note: {path} does not fit this index; encoding its chunks again")
+        with np.load(path, allow_pickle=False) as store:
+            keys, vectors = store["keys"], store["vectors"]
+        if keys.ndim == 2 and keys.shape[1] == KEY_BYTES and vectors.shape == (len(keys), WIDTH):
+            return {k.tobytes(): v for k, v in zip(keys, vectors.astype(np.float16))}
+        say(f"note: {path} does not hold chunk vectors; encoding the chunks again")
     except FileNotFoundError:
         pass
-    except (OSError, ValueError) as e:
-        say(f"note: {path} is unreadable ({type(e).__name__}); encoding its chunks again")
-    say(f"encoding {index.chunk_count} chunks for semantic reranking (once per build)")
-    vectors = encoder.encode(chunk_texts(index)).astype(np.float16)
+    except (OSError, ValueError, KeyError, EOFError) as e:
+        say(f"note: {path} is unreadable ({type(e).__name__}); encoding the chunks again")
+    return {}
+
+
+def _write_store(path: Path, keys: list[bytes], vectors: np.ndarray, say) -> None:
+    """Written whole to a temporary file, then renamed over the old one: a reader never sees half of it."""
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "wb") as f:
-            np.save(f, vectors, allow_pickle=False)
+            array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
+            np.savez(f, keys=array, vectors=vectors)
         os.replace(temporary, path)
     except OSError as e:
         if temporary:
             Path(temporary).unlink(missing_ok=True)
         say(f"note: cannot keep the chunk vectors in {path.parent} ({e.strerror or e}); they are encoded each start")
+
+
+def vectors_for(index, cache_dir: Path, encoder: SentenceEncoder, say=lambda _: None) -> ChunkVectors:
+    """The index's chunk vectors: those of chunks seen before (by their text) from the cache, the others
+    encoded now and kept; a damaged cache is encoded again, never trusted."""
+    path = _store(index, cache_dir)
+    texts = chunk_texts(index)
+    keys = [hashlib.sha256(t.encode("utf-8")).digest()[:KEY_BYTES] for t in texts]
+    known = _read_store(path, say)
+    missing = [i for i, k in enumerate(keys) if k not in known]
+    if missing:
+        say(f"encoding {len(missing)} of {len(texts)} chunks for semantic reranking (new or changed ones only)")
+        for i, vector in zip(missing, encoder.encode([texts[i] for i in missing]).astype(np.float16)):
+            known[keys[i]] = vector
+    vectors = np.zeros((len(texts), WIDTH), dtype=np.float16)
+    for i, k in enumerate(keys):
+        vectors[i] = known[k]
+    if missing or len(known) != len(set(keys)):  # the store holds exactly this build's chunks
+        _write_store(path, keys, vectors, say)
     return ChunkVectors(vectors, encoder)
