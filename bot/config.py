@@ -126,7 +126,7 @@ SETTINGS = (
         "BOT_SEMANTIC",
         "auto",
         "rerank BM25's candidates by meaning with a sentence encoder: on, off, or auto (on up to "
-        "2,000 chunks; a build's chunks are encoded once, 0.1-0.4 s each)",
+        "2,000 chunks; each chunk is encoded once, 0.1-0.4 s, and kept)",
     ),
     Setting("BOT_LOG_LEVEL", "INFO", "log level of `run` (DEBUG, INFO, WARNING, ERROR)"),
     Setting("TELEGRAM_BOT_TOKEN", "", "the bot's token from @BotFather (required for `run`)"),
