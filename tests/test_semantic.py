@@ -144,3 +144,14 @@ def test_ask_by_default_reranks_the_sample_corpus_and_keeps_its_json(tmp_path):
     answer = json.loads(run.stdout)
     assert answer["answered"] and answer["citations"][0]["article_id"].startswith("naltrexone")
     assert "encoding" in run.stderr and list((tmp_path / "cache" / "vectors").glob("*.npz"))
+
+
+def test_a_vague_question_close_in_meaning_is_answered_and_a_question_about_the_bot_is_near_no_article(tmp_path):
+    config = Config.from_env({"BOT_SEMANTIC": "on", "BOT_CACHE_DIR": str(tmp_path / "cache")})
+    answerer = open_answerer(config, corpus=ROOT / "corpus")
+    vague = answerer.answer("i keep craving it what do i do")
+    assert vague.citations and answerer.vectors is not None
+    cosines = answerer.vectors.vectors.astype(np.float32) @ answerer.vectors.question("who are you")
+    assert cosines.max() < semantic.UNRELATED  # nothing in the articles is near it
+    close = answerer.vectors.closeness(answerer.vectors.question("how do i deal with cravings for opium"), [0, 1])
+    assert set(close) == {0, 1} and all(-1.0 <= c <= 1.0 for c in close.values())

@@ -17,6 +17,7 @@ from bot.answering.passages import cues_for, holds_cue, scored_passage
 from bot.rendering.plain import plain_message
 from bot.search.index import SearchIndex
 from bot.search.query import Query, Speller, understand
+from bot.search import semantic
 from bot.search.semantic import ChunkVectors
 
 CHUNKS_READ = 4  # chunks of one article whose passages are compared
@@ -197,8 +198,13 @@ class Answerer:
         if not hits or top_k <= 0:
             return ()
         floor = max(s.min_score, s.relative_floor * hits[0][1])
+        close: dict[int, float] = {}
         if meaning is not None:  # BM25 chose the candidates; which of them means what was asked comes first
-            hits = self.vectors.rerank(meaning, [h for h in hits if h[1] > floor], hits[0][1])
+            kept = [h for h in hits if h[1] > floor]
+            close = self.vectors.closeness(meaning, [h[0] for h in kept])
+            if max(close.values(), default=0.0) < semantic.UNRELATED:
+                return ()  # words in common, nothing near in meaning: "what's the weather like tomorrow"
+            hits = self.vectors.rerank(kept, close, hits[0][1])
         weighed = coverage.weigh(query, index.bm25, without=missing or ())
         slots: list[int] = []  # the article of each citation, in order
         candidates: dict[int, list[tuple[int, float]]] = {}
@@ -210,7 +216,9 @@ class Answerer:
             # the first passage decides whether there is an answer at all; once there is, a passage that
             # matches less of the question can still be the next-best article (a long question's second half)
             needed = s.min_coverage * weighed.length_share * (1.0 if not slots else s.later_coverage)
-            if weighed.coverage(present) < needed or not weighed.topical(present, s.min_keyness):
+            matched = weighed.coverage(present) >= needed and weighed.topical(present, s.min_keyness)
+            # a passage that means what was asked answers it even in other words ("dopesick af rn")
+            if not matched and close.get(chunk_no, 0.0) < semantic.VOUCHES:
                 continue
             if asked and not present.intersection(asked):
                 continue
