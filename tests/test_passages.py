@@ -68,3 +68,12 @@ def test_scored_passage_gives_the_same_span_with_the_answerers_caches_and_withou
                 cued=lambda s, e, cues=cues: passages.holds_cue(text[s:e], cues),
             )
             assert plain == kept
+
+
+def test_with_meaning_the_sentence_closest_to_the_question_wins_where_the_words_tie():
+    words = [frozenset({"withdraw"}), frozenset({"withdraw"}), frozenset()]
+    weights = {"withdraw": 2.0}
+    _, lexical = best_run(words, [False] * 3, 3, weights, frozenset(), 1)
+    _, meant = best_run(words, [False] * 3, 3, weights, frozenset(), 1, near_at=[0.1, 0.6, 0.9])
+    assert lexical == (0, 0)  # a tie goes to the earlier sentence
+    assert meant == (1, 1)  # the closer of the two that hold the word; the closest holds none and loses

@@ -78,6 +78,7 @@ def test_a_damaged_weights_file_is_an_error_naming_it(tmp_path):
         SentenceEncoder.load(tmp_path / "nowhere")
 
 
+@pytest.mark.slow  # each encodes a corpus: CI runs it with the slow tests
 def test_meaning_puts_the_article_that_answers_first_where_bm25_does_not(corpus, tmp_path):
     question = "i quit heroin how long will i feel this bad"
     ranked = {}
@@ -92,6 +93,7 @@ def test_meaning_puts_the_article_that_answers_first_where_bm25_does_not(corpus,
     assert [c.article_id for c in on.answer("how long is heroin in urine").citations][0] == "detection"
 
 
+@pytest.mark.slow  # each encodes a corpus: CI runs it with the slow tests
 def test_a_chunk_is_encoded_once_a_changed_one_again_and_a_damaged_cache_is_not_trusted(corpus, tmp_path, encoder):
     def index_of(folder):
         config = Config.from_env({"BOT_CACHE_DIR": str(tmp_path / "indexes"), "BOT_SEMANTIC": "off"})
@@ -99,7 +101,8 @@ def test_a_chunk_is_encoded_once_a_changed_one_again_and_a_damaged_cache_is_not_
 
     said: list[str] = []
     first = semantic.vectors_for(index_of(corpus), tmp_path / "c", encoder, said.append)
-    assert said == ["encoding 2 of 2 chunks for semantic reranking (new or changed ones only)"]
+    # two chunks and their five sentences
+    assert said == ["encoding 7 of 7 chunks and sentences for semantic reranking (new or changed ones only)"]
     assert first.vectors.dtype == np.float16 and first.vectors.shape == (2, 384)
     said.clear()
     again = semantic.vectors_for(index_of(corpus), tmp_path / "c", encoder, said.append)
@@ -108,7 +111,8 @@ def test_a_chunk_is_encoded_once_a_changed_one_again_and_a_damaged_cache_is_not_
     write(corpus / "detection.md", DETECTION.replace("two to three days", "one to four days"))
     changed = index_of(corpus)
     after = semantic.vectors_for(changed, tmp_path / "c", encoder, said.append)
-    assert said == ["encoding 1 of 2 chunks for semantic reranking (new or changed ones only)"]
+    # its chunk and the one sentence that changed
+    assert said == ["encoding 2 of 7 chunks and sentences for semantic reranking (new or changed ones only)"]
     fresh = encoder.encode(semantic.chunk_texts(changed)).astype(np.float16)
     assert np.allclose(after.vectors.astype(np.float32), fresh.astype(np.float32), atol=2e-3)
     (cached,) = (tmp_path / "c" / "vectors").glob("*.npz")
@@ -118,7 +122,11 @@ def test_a_chunk_is_encoded_once_a_changed_one_again_and_a_damaged_cache_is_not_
     assert "unreadable" in said[0]
     assert np.allclose(repaired.vectors.astype(np.float32), after.vectors.astype(np.float32), atol=2e-3)
     with np.load(cached, allow_pickle=False) as store:
-        assert store["vectors"].shape == (2, 384) and store["keys"].shape == (2, semantic.KEY_BYTES)
+        assert store["vectors"].shape == (7, 384) and store["keys"].shape == (7, semantic.KEY_BYTES)
+    # the passage picker reads a sentence's vector from the store, the same as encoding it
+    sentence = semantic.sentence_texts(changed)[0]
+    question = encoder.encode(["how long does withdrawal last"])[0]
+    assert abs(repaired.near(question, sentence) - float(encoder.encode([sentence])[0] @ question)) < 2e-3
 
 
 def test_auto_reranks_small_corpora_only_and_a_bad_setting_is_named():
@@ -146,6 +154,7 @@ def test_ask_by_default_reranks_the_sample_corpus_and_keeps_its_json(tmp_path):
     assert "encoding" in run.stderr and list((tmp_path / "cache" / "vectors").glob("*.npz"))
 
 
+@pytest.mark.slow  # each encodes a corpus: CI runs it with the slow tests
 def test_a_vague_question_close_in_meaning_is_answered_and_a_question_about_the_bot_is_near_no_article(tmp_path):
     config = Config.from_env({"BOT_SEMANTIC": "on", "BOT_CACHE_DIR": str(tmp_path / "cache")})
     answerer = open_answerer(config, corpus=ROOT / "corpus")

@@ -227,7 +227,9 @@ class Answerer:
             own = candidates.setdefault(article_no, [])
             if len(own) < CHUNKS_READ:
                 own.append((chunk_no, score))
-        chosen = {a: self._passages(a, candidates[a], weighed.selection, cues, asked) for a in dict.fromkeys(slots)}
+        chosen = {
+            a: self._passages(a, candidates[a], weighed.selection, cues, asked, meaning) for a in dict.fromkeys(slots)
+        }
         quoted: set[str] = set()  # the same words in two articles (shared boilerplate) are quoted once
         citations: list[Citation] = []
         asked_terms = set(query.terms)
@@ -282,6 +284,7 @@ class Answerer:
         weights: dict[str, float],
         cues,
         asked: list[str] | None = None,
+        meaning=None,
     ) -> list[tuple[int, float, int, int]]:
         """(chunk, its score, start, end) of an article's passages, best first, none sharing words."""
         index = self.index
@@ -305,6 +308,7 @@ class Answerer:
                 sentences=lambda s_, e_: index.sentences_in(article_no, s_, e_),
                 terms_of=lambda s_, e_: self._sentence_terms(article_no, s_, e_),
                 cued=lambda s_, e_: self._sentence_cued(article_no, s_, e_, cues),
+                near=None if meaning is None else lambda s_, e_: self.vectors.near(meaning, text[s_:e_]),
             )
             if asked and not self._about(asked, context, self._sentence_terms(article_no, start, end)):
                 continue

@@ -22,6 +22,7 @@ MAX_CHARS = 700  # grown passages stop here (at a sentence), so a reply stays sh
 LIST_ITEMS = 8
 FOLLOW_CHARS = 900  # how far past its chunk a passage may grow, to take the list or sentence it introduces
 CONTEXT_SHARE = 0.3  # a question word only in the heading or title counts this much for a sentence under it
+MEANING_SHARE = 1.0  # a sentence's cosine with the question, as a share of its rarest word (spent sets: 1 and 3 alike)
 CUE_BONUS = 0.4  # a sentence of the kind of answer wanted counts as this share of the question's rarest word
 
 # A sentence that opens like this leans on the one before it ("It cannot be taken while...").
@@ -102,13 +103,15 @@ def scored_passage(
     sentences: Callable[[int, int], list[tuple[int, int]]] | None = None,
     terms_of: Callable[[int, int], frozenset[str]] | None = None,
     cued: Callable[[int, int], bool] | None = None,
+    near: Callable[[int, int], float] | None = None,
 ) -> tuple[int, int, float]:
     """Span of the sentences that answer best, and how well: the question's weight covered (`context`: the
     terms of the section heading and title over them, which say what "the drug" is), a cue's kind of answer;
     then grown to what the sentences introduce or lean on, up to `follow_to` (the next heading). Fewer
     sentences win ties. `sentences(start, end)`: the sentences of text[start:end] (the index keeps them);
     `terms_of(start, end)`: the terms of text[start:end] (the answerer keeps them); `cued(start, end)`: whether
-    text[start:end] holds what one of `cues` looks for (the answerer keeps that too)."""
+    text[start:end] holds what one of `cues` looks for (the answerer keeps that too); `near(start, end)`: how
+    close text[start:end] is to the question in meaning (a cosine), when semantic reranking is on."""
     if sentences is None:
         sentences = lambda s_, e_: sentence_spans(text, s_, e_)  # noqa: E731
     follow = min(len(text), end + FOLLOW_CHARS) if follow_to is None else max(end, min(follow_to, end + FOLLOW_CHARS))
@@ -127,8 +130,15 @@ def scored_passage(
         cued_at = [holds_cue(text[s:e], cues) for s, e in spans]
     # only the question's terms weigh anything: the sums run over those few, not every word of the sentences
     asked = frozenset(query_weights)
+    near_at = [near(s, e) for s, e in spans] if near is not None else None
     best, (first, last) = best_run(
-        [terms & asked for terms in sentence_terms], cued_at, inside, query_weights, context & asked, max_sentences
+        [terms & asked for terms in sentence_terms],
+        cued_at,
+        inside,
+        query_weights,
+        context & asked,
+        max_sentences,
+        near_at,
     )
     last = _grow(text, spans, sentence_terms, set(query_weights), first, last)
     # "It cannot be taken..." needs the sentence that says what "it" is: reach back while the first
@@ -154,26 +164,34 @@ def best_run(
     query_weights: dict[str, float],
     context_asked: frozenset[str],
     max_sentences: int = MAX_SENTENCES,
+    near_at: list[float] | None = None,
 ) -> tuple[tuple[float, int, int], tuple[int, int]]:
     """The run of up to max_sentences sentences, starting among the first `inside`, that weighs most: the
     question's terms it holds (`asked_in`, per sentence), those only in the heading or title over it, a cue.
-    Ties go to fewer sentences, then the earlier. Returns ((weight, -extra sentences, -first), (first, last))."""
+    With `near_at` (each sentence's cosine with the question), the run's closest sentence adds MEANING_SHARE of
+    the question's rarest word per unit of cosine. Ties go to fewer sentences, then the earlier. Returns
+    ((weight, -extra sentences, -first), (first, last))."""
     top = max(query_weights.values(), default=0.0)
     best = (-1.0, 0, 0)
     best_span = (0, 0)
     for first in range(inside):
         covered: set[str] = set()
         with_cue = False
+        closest = -1.0
         for last in range(first, min(first + max_sentences, len(asked_in))):
             had = len(covered)
             covered |= asked_in[last]
-            if last > first and len(covered) == had and (with_cue or not cued_at[last]):
+            nearer = near_at is not None and near_at[last] > closest
+            if last > first and len(covered) == had and (with_cue or not cued_at[last]) and not nearer:
                 continue  # the same weight as one sentence fewer, which wins the tie: it cannot be the best
             with_cue = with_cue or cued_at[last]
+            if near_at is not None:
+                closest = max(closest, near_at[last])
             weight = (
                 sum(query_weights[t] for t in covered)
                 + CONTEXT_SHARE * sum(query_weights[t] for t in context_asked - covered)
                 + CUE_BONUS * top * with_cue
+                + (MEANING_SHARE * top * closest if near_at is not None else 0.0)
             )
             key = (round(weight, 9), -(last - first), -first)
             if key > best:

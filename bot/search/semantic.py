@@ -1,6 +1,7 @@
 """Semantic reranking: each chunk's sentence vector, kept beside the index, and a question's.
 
-BM25 ranks the candidates; the encoder says which of them means what was asked. A chunk is encoded once
+BM25 ranks the candidates; the encoder says which of them means what was asked, and which sentence of a
+passage says it (bot/answering/passages.py). A chunk or a sentence is encoded once
 (0.1 to 0.4 s on one busy core) and its vector kept in the cache folder under its text's sha256, so a
 rebuild after a crawl encodes only the chunks that changed, and a changed chunk never reads a stale vector.
 A corpus too large to encode in reasonable time (`AUTO_MAX_CHUNKS`) is served by BM25 alone unless the
@@ -13,6 +14,7 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ from bot.search.encoder import WIDTH, SentenceEncoder
 
 AUTO_MAX_CHUNKS = 2000  # 3 to 10 minutes of encoding, once per build, on one core of this small machine
 MODES = ("auto", "on", "off")
+SENTENCES_KEPT = 2_000  # vectors of sentences the build did not see, kept in memory (1.5 KB each)
 KEY_BYTES = 16  # of a chunk text's sha256
 WEIGHT = 0.1  # of BM25 (as a share of the best score) against the cosine: chosen on spent question sets
 # the "not covered" gates, by meaning (cosines, chosen on the same spent sets): no candidate this close means
@@ -34,9 +37,24 @@ UNRELATED, VOUCHES = 0.15, 0.5
 class ChunkVectors:
     vectors: np.ndarray  # (chunks, WIDTH) float16, unit length
     encoder: SentenceEncoder
+    table: np.ndarray | None = None  # every vector kept: chunks' and sentences'
+    rows: dict[bytes, int] | None = None  # a text's key -> its row of `table`
+
+    def __post_init__(self) -> None:
+        encode = self.encoder.encode
+        # a sentence the build did not see (none should be): encoded once per process
+        object.__setattr__(self, "_encoded", lru_cache(maxsize=SENTENCES_KEPT)(lambda t: encode([t])[0]))
+
+    def _sentence(self, text: str) -> np.ndarray:
+        row = self.rows.get(_key(text)) if self.rows is not None else None
+        return self.table[row].astype(np.float32) if row is not None else self._encoded(text)
 
     def question(self, text: str) -> np.ndarray:
         return self.encoder.encode([text])[0]
+
+    def near(self, question: np.ndarray, sentence: str) -> float:
+        """A sentence's cosine with the question; each sentence is encoded once per process."""
+        return float(self._sentence(sentence) @ question)
 
     def closeness(self, question: np.ndarray, chunks: list[int]) -> dict[int, float]:
         """Each chunk's cosine with the question (vectors are unit length)."""
@@ -102,21 +120,40 @@ def _write_store(path: Path, keys: list[bytes], vectors: np.ndarray, say) -> Non
         say(f"note: cannot keep the chunk vectors in {path.parent} ({e.strerror or e}); they are encoded each start")
 
 
+def sentence_texts(index) -> list[str]:
+    """Every sentence of every article, as the passage picker reads them."""
+    out: dict[str, None] = {}
+    for number, article in enumerate(index.articles):
+        for start, end in index.sentences_in(number, 0, len(article.text)):
+            out[article.text[start:end]] = None
+    return list(out)
+
+
+def _key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()[:KEY_BYTES]
+
+
 def vectors_for(index, cache_dir: Path, encoder: SentenceEncoder, say=lambda _: None) -> ChunkVectors:
-    """The index's chunk vectors: those of chunks seen before (by their text) from the cache, the others
-    encoded now and kept; a damaged cache is encoded again, never trusted."""
+    """The vectors of the index's chunks and sentences: those seen before (by their text) from the cache, the
+    others encoded now and kept; a damaged cache is encoded again, never trusted."""
     path = _store(index, cache_dir)
-    texts = chunk_texts(index)
-    keys = [hashlib.sha256(t.encode("utf-8")).digest()[:KEY_BYTES] for t in texts]
+    chunks = chunk_texts(index)
+    texts = chunks + sentence_texts(index)
+    keys = list(dict.fromkeys(_key(t) for t in texts))
     known = _read_store(path, say)
-    missing = [i for i, k in enumerate(keys) if k not in known]
+    missing = [t for t in dict.fromkeys(texts) if _key(t) not in known]
     if missing:
-        say(f"encoding {len(missing)} of {len(texts)} chunks for semantic reranking (new or changed ones only)")
-        for i, vector in zip(missing, encoder.encode([texts[i] for i in missing]).astype(np.float16)):
-            known[keys[i]] = vector
-    vectors = np.zeros((len(texts), WIDTH), dtype=np.float16)
+        say(
+            f"encoding {len(missing)} of {len(keys)} chunks and sentences for semantic reranking "
+            "(new or changed ones only)"
+        )
+        for text, vector in zip(missing, encoder.encode(missing).astype(np.float16)):
+            known[_key(text)] = vector
+    table = np.zeros((len(keys), WIDTH), dtype=np.float16)
     for i, k in enumerate(keys):
-        vectors[i] = known[k]
-    if missing or len(known) != len(set(keys)):  # the store holds exactly this build's chunks
-        _write_store(path, keys, vectors, say)
-    return ChunkVectors(vectors, encoder)
+        table[i] = known[k]
+    if missing or len(known) != len(keys):  # the store holds exactly this build's chunks and sentences
+        _write_store(path, keys, table, say)
+    row = {k: i for i, k in enumerate(keys)}
+    vectors = table[[row[_key(t)] for t in chunks]]
+    return ChunkVectors(vectors, encoder, table, row)
