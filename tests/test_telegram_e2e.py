@@ -821,6 +821,12 @@ def test_a_rebuilt_index_is_swapped_in_while_questions_keep_coming(fake, tmp_pat
             await asker
             await wait(fake, "sendMessage", questions, timeout=60)
             services = application.bot_data["services"]
+            # with meaning reranking on (the default here), the new build's new chunks are encoded before
+            # the swap, while the old index answers on
+            for _ in range(600):
+                if services.answerer.index.build != answerer.index.build:
+                    break
+                await asyncio.sleep(0.1)
             assert services.answerer.index.build != answerer.index.build, "the new build was not swapped in"
 
             # A broken build is refused; the bot keeps serving the last good one.
@@ -839,7 +845,8 @@ def test_a_rebuilt_index_is_swapped_in_while_questions_keep_coming(fake, tmp_pat
     assert not any("went wrong" in p["text"] for p in sent)
     strips = [p for p in sent if "chat_id" in p and p["chat_id"] >= 10_000 and (p["chat_id"] - 10_000) % 2]
     assert "fentanyl-test-strips" not in strips[0]["text"]  # asked before the rebuild
-    assert "fentanyl-test-strips.html" in strips[-1]["text"]  # asked after it
+    # the last ones asked in the stream may come before the new build's chunks are encoded and it is swapped in;
+    # the question asked after the swap (below) is answered from it
     assert "fentanyl-test-strips.html" in sent[-1]["text"]  # still served after the broken build was refused
 
 
