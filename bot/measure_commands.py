@@ -16,7 +16,7 @@ from bot.config import MAX_TOP_K, Config, ConfigError
 from bot.engine import open_answerer
 
 DEFAULT_SAFETY_SET = Path("evalsets/safety/blind9.jsonl")
-ABLATIONS = ("stemming", "stopwords", "synonyms", "spelling", "titles")
+ABLATIONS = ("stemming", "stopwords", "synonyms", "spelling", "titles", "meaning")
 
 
 def _stderr(line: str) -> None:
@@ -111,7 +111,8 @@ def _without(config: Config, parts: str) -> Config:
     )
     index = dataclasses.replace(config.index_settings, index_titles="titles" not in chosen)
     answer = dataclasses.replace(config.answer, spelling="spelling" not in chosen)
-    return dataclasses.replace(config, analyzer=analyzer, index_settings=index, answer=answer)
+    semantic = "off" if "meaning" in chosen else config.semantic
+    return dataclasses.replace(config, analyzer=analyzer, index_settings=index, answer=answer, semantic=semantic)
 
 
 def eval_answers(args: argparse.Namespace, config: Config) -> int:

@@ -164,3 +164,10 @@ def test_a_vague_question_close_in_meaning_is_answered_and_a_question_about_the_
     assert cosines.max() < semantic.UNRELATED  # nothing in the articles is near it
     close = answerer.vectors.closeness(answerer.vectors.question("how do i deal with cravings for opium"), [0, 1])
     assert set(close) == {0, 1} and all(-1.0 <= c <= 1.0 for c in close.values())
+
+
+def test_an_ablation_can_switch_meaning_off():
+    from bot.measure_commands import _without
+
+    assert _without(Config.from_env({}), "meaning").semantic == "off"
+    assert _without(Config.from_env({}), "stemming").semantic == "auto"
