@@ -59,6 +59,7 @@ async def until(condition, timeout: float = 20.0) -> None:
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.slow  # 3 s: a crawl, a rebuild and a swap while serving
 def test_a_running_bot_picks_up_the_sites_changes_by_itself(fake, site, tmp_path, caplog):
     caplog.set_level(logging.INFO)
     config = Config.from_env(settings(fake, site, tmp_path, "0.0001"))  # a crawl every 0.36 s

@@ -69,6 +69,7 @@ citations = st.builds(
 )
 
 
+@pytest.mark.slow  # 3-4 s: hundreds of generated answers through tdlib
 @FAST
 @given(
     question=st.one_of(ANY_TEXT, MIXED),

@@ -701,7 +701,7 @@ def test_every_reply_a_user_can_receive_carries_the_disclaimer_and_the_helpline(
 
 
 @pytest.mark.over_http
-@pytest.mark.parametrize("fault", ["hang", "500", "drop", "429"])
+@pytest.mark.parametrize("fault", [pytest.param("hang", marks=pytest.mark.slow), "500", "drop", "429"])
 def test_get_updates_faults_lose_nothing_and_double_nothing(fake, config, sample_index, fault):
     async def scenario():
         application = build_application(
@@ -850,6 +850,7 @@ def test_a_rebuilt_index_is_swapped_in_while_questions_keep_coming(fake, tmp_pat
     assert "fentanyl-test-strips.html" in sent[-1]["text"]  # still served after the broken build was refused
 
 
+@pytest.mark.slow  # 3-4 s: three rebuilds while serving
 def test_a_running_bot_refuses_damaged_builds_keeps_serving_and_keeps_watching(fake, tmp_path, caplog):
     """Bytes changed inside an .npy, a CURRENT that is not UTF-8, an .npy header changed, a missing file:
     each is logged in one line, once; the live index answers throughout; then a good build is swapped in."""
