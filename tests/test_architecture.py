@@ -115,3 +115,10 @@ def test_every_error_about_input_is_one_type_caught_in_one_place():
         assert issubclass(error, BotError), error
     cli = (BOT / "cli.py").read_text(encoding="utf-8")
     assert cli.count("except BotError") == 1 and "except (ConfigError" not in cli
+
+
+def test_the_readme_architecture_names_every_module():
+    readme = (BOT.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Architecture") : readme.index("## Development")]
+    unnamed = [str(p.relative_to(BOT)) for p in BOT.rglob("*.py") if p.name != "__init__.py" and p.name not in section]
+    assert unnamed == [], f"README's Architecture section does not name {unnamed}"
