@@ -437,6 +437,7 @@ PUNKT_WORDS = st.sampled_from(
 )
 
 
+@pytest.mark.slow  # 2-3.5 s of generated text through both splitters
 @settings(max_examples=400, deadline=None)
 @given(words=st.lists(PUNKT_WORDS, max_size=30), spaces=st.lists(st.sampled_from([" ", "", "  "]), max_size=30))
 def test_the_fast_punkt_splits_generated_text_as_nltk_does(words, spaces):

@@ -701,7 +701,9 @@ def test_every_reply_a_user_can_receive_carries_the_disclaimer_and_the_helpline(
 
 
 @pytest.mark.over_http
-@pytest.mark.parametrize("fault", [pytest.param("hang", marks=pytest.mark.slow), "500", "drop", "429"])
+@pytest.mark.parametrize(
+    "fault", [pytest.param("hang", marks=pytest.mark.slow), "500", "drop", pytest.param("429", marks=pytest.mark.slow)]
+)
 def test_get_updates_faults_lose_nothing_and_double_nothing(fake, config, sample_index, fault):
     async def scenario():
         application = build_application(
