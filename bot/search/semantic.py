@@ -14,7 +14,6 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +21,6 @@ import numpy as np
 from bot.search.encoder import WIDTH, SentenceEncoder
 
 AUTO_MAX_CHUNKS = 2000  # 3 to 10 minutes of encoding, once per build, on one core of this small machine
-MODES = ("auto", "on", "off")
-SENTENCES_KEPT = 2_000  # vectors of sentences the build did not see, kept in memory (1.5 KB each)
 KEY_BYTES = 16  # of a chunk text's sha256
 WEIGHT = 0.1  # of BM25 (as a share of the best score) against the cosine: chosen on spent question sets
 # the "not covered" gates, by meaning (cosines, chosen on the same spent sets): no candidate this close means
@@ -37,23 +34,18 @@ UNRELATED, VOUCHES = 0.15, 0.5
 class ChunkVectors:
     vectors: np.ndarray  # (chunks, WIDTH) float16, unit length
     encoder: SentenceEncoder
-    table: np.ndarray | None = None  # every vector kept: chunks' and sentences'
-    rows: dict[bytes, int] | None = None  # a text's key -> its row of `table`
-
-    def __post_init__(self) -> None:
-        encode = self.encoder.encode
-        # a sentence the build did not see (none should be): encoded once per process
-        object.__setattr__(self, "_encoded", lru_cache(maxsize=SENTENCES_KEPT)(lambda t: encode([t])[0]))
+    table: np.ndarray  # every vector of the build: its chunks' and its sentences'
+    rows: dict[bytes, int]  # a text's key -> its row of `table`
 
     def _sentence(self, text: str) -> np.ndarray:
-        row = self.rows.get(_key(text)) if self.rows is not None else None
-        return self.table[row].astype(np.float32) if row is not None else self._encoded(text)
+        row = self.rows.get(_key(text))  # every sentence of the build is there; another is encoded now
+        return self.table[row].astype(np.float32) if row is not None else self.encoder.encode([text])[0]
 
     def question(self, text: str) -> np.ndarray:
         return self.encoder.encode([text])[0]
 
     def near(self, question: np.ndarray, sentence: str) -> float:
-        """A sentence's cosine with the question; each sentence is encoded once per process."""
+        """A sentence's cosine with the question, from the vector kept for it."""
         return float(self._sentence(sentence) @ question)
 
     def closeness(self, question: np.ndarray, chunks: list[int]) -> dict[int, float]:
