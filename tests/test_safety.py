@@ -88,6 +88,18 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("me quiero matar", SUICIDE),
         ("ya no quiero vivir, me voy a cortar", SUICIDE),
         ("mi papá tiene convulsiones, dejó de tomar hace 3 días", WITHDRAWAL),
+        # Spanish read through its English (slang.yaml's spanish section), accents or not
+        ("quiero matarme, ya tengo la soga", SUICIDE),
+        ("mi hermano dice que se va a tomar todo el frasco de pastillas y esta encerrado", SUICIDE),
+        ("mi mamá dejó de beber y está temblando y viendo cosas", WITHDRAWAL),
+        # a stimulant's danger is an overdose, not a withdrawal, whatever the signs look like
+        ("he had a seizure right after shooting up speed and now hes just staring", OVERDOSE),
+        ("did 2 lines of coke and adderall, chest pain going down my left arm and sweating", OVERDOSE),
+        # a question followed by the means at hand; a laugh with a plan the model is sure of
+        ("how long does it take to die from tylenol. i have the whole bottle right here", SUICIDE),
+        ("lol guess this is it. bought rope. nobody will miss me", SUICIDE),
+        # withdrawal in pregnancy with danger signs
+        ("dopesick, 33 weeks pregnant and having contractions every 5 min", WITHDRAWAL),
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -137,6 +149,14 @@ def test_passive_ideation_is_concern_not_an_emergency(rules, message):
 )
 def test_questions_about_the_topics_and_odd_text_are_not_emergencies(rules, message):
     assert not rules.triage(message).crisis
+
+
+def test_help_alone_asks_what_the_bot_does_and_a_treatment_not_responding_is_no_overdose(rules):
+    assert rules.triage("help").level == NONE
+    assert rules.triage("help he wont wake up").level == EMERGENCY
+    # Spanish signs stay Spanish where their English would be broader than the English signs
+    assert rules.triage("my eczema is not responding to the cream, what next").level == NONE
+    assert rules.triage("mi esposo no responde, tomó pastillas").level == EMERGENCY
 
 
 def test_text_without_a_risk_cue_is_never_raised_by_the_model(rules):

@@ -17,10 +17,12 @@ OVERDOSE, SUICIDE, WITHDRAWAL = "overdose", "suicide", "withdrawal"
 EMERGENCIES = (OVERDOSE, SUICIDE, WITHDRAWAL)
 TOLERANCE = "lost_tolerance"
 LONG_MESSAGE_WORDS = 60
+ALONE_NO_CUE = frozenset({"help", "helpp", "hlep"})
 MEND_RATIO = 85  # how alike (0-100) a typo must be to a sign's word: stricter than the search's speller
 _CLAUSE_BREAK = re.compile(r"[.!?;,:\n()\"]+|\s(?:but|and then|though)\s")
 _WORDS = re.compile(r"[a-z0-9]+")  # what nltk's RegexpTokenizer made of this pattern: its matches, in order
 _LIST_NAME = re.compile(r"<(\w+)>")
+_SENTENCE_END = re.compile(r"[.!?\n]+")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class RuleReading:
     urgent: bool = False  # says it is happening now ("right now", "help me")
     death_wish: bool = False  # dying named as a wish ("end things", "not wake up"), denied or not
     laughing: bool = False  # "lol", "haha": what the model alone reads as an emergency is concern
+    stimulant: bool = False  # a stimulant used and not stopped: a seizure or a racing heart is an overdose
     evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
@@ -105,8 +108,15 @@ class _Kind:
 
 class SafetyRules:
     def __init__(self, data: dict) -> None:
-        # the shipped slang (bot/data/slang.yaml, shared with the search), then the operator's own
-        spelled = {**slang.shipped()["slang"], **slang.shipped()["triage_only"], **(data.get("replacements") or {})}
+        # the shipped slang (bot/data/slang.yaml, shared with the search; Spanish the triage's own), then the
+        # operator's own
+        shipped = slang.shipped()
+        spelled = {
+            **shipped["slang"],
+            **shipped["triage_only"],
+            **shipped["spanish"],
+            **(data.get("replacements") or {}),
+        }
         self.replacements = sorted(
             ((self._fold(k), self._fold(v)) for k, v in spelled.items()), key=lambda kv: -len(kv[0])
         )
@@ -150,6 +160,10 @@ class SafetyRules:
         self.denials = [self._compile(p) for p in data.get("denials") or []]
         self.asking = [self._compile(p, start="^") for p in data.get("asking") or []]
         self.asking_ahead = [self._compile(p, start="^") for p in data.get("asking_ahead") or []]
+        at_hand = [*(data.get("at_hand") or []), *((data.get("words") or {}).get("means") or [])]
+        self.at_hand = self._compile_any(at_hand + list((data.get("words") or {}).get("preparation") or []))
+        self.stimulants = self._compile_any(data.get("stimulants") or [])
+        self.stopped = self._compile_any(list((data.get("words") or {}).get("stopped_drinking") or []))
         tolerance = (data.get("kinds") or {}).get("lost_tolerance") or {}
         self.tolerance_use = [self._compile(p) for p in tolerance.get("use") or []]
         self.tolerance_after = [self._compile(p) for p in tolerance.get("after") or []]
@@ -164,7 +178,7 @@ class SafetyRules:
             raise ValueError(
                 f"safety.yaml: {text!r} must be written in quotes (YAML reads it as a number or true/false)"
             )
-        return normal.fold(text)
+        return normal.fold(text, accents=True)  # "está" is typed "esta" as often: one form
 
     def _spelled(self, text: str) -> str:
         """Folded, slang replaced, apostrophes gone: what messages and phrases alike become."""
@@ -337,6 +351,8 @@ class SafetyRules:
         )
         # a cue counts even when denied ("not breathing" is the strongest one); denials are their own list
         found = {name for name, pattern in self.cues.items() if pattern.search(whole)}
+        if whole in ALONE_NO_CUE:  # "help" alone asks what the bot does (the answer says it, with the lines)
+            found = set()
         tolerance_cue = TOLERANCE in found or any(p.search(whole) for p in self.tolerance_after)
         cues = tuple(name for name in self.cues if name in found and name != TOLERANCE)
         denied = any(p.search(whole) for p in self.denials)
@@ -345,6 +361,10 @@ class SafetyRules:
             any(p.match(whole) for p in self.asking)
             or any(p.match(clause) for p in self.asking_ahead for clause in clauses)
         )
+        if asking:  # "how long does it take to die from tylenol. i have the bottle open in front of me"
+            rest = _SENTENCE_END.split(message, maxsplit=1)[1:]
+            asking = not (rest and self.at_hand.search(" ".join(self.clauses(rest[0]))))
+        stimulant = bool(self.stimulants.search(whole)) and not self.stopped.search(whole)
         return RuleReading(
             whole,
             tuple(emergencies),
@@ -359,5 +379,6 @@ class SafetyRules:
             urgent,
             bool(self.death_wish.search(whole)),
             bool(self.laughing.search(whole)),
+            stimulant,
             tuple(evidence),
         )

@@ -18,6 +18,7 @@ EMERGENCY, CONCERN, NONE = "emergency", "concern", "none"
 URGENCY = {OVERDOSE: 0, WITHDRAWAL: 1, SUICIDE: 2}  # minutes matter most first
 TOLERANCE_MIN_WORDS = 4
 SURE_TOLERANCE = 0.9  # the model all but sure someone is about to use after a break
+SURE_EMERGENCY = 0.97  # "lol guess this is it. bought rope": a laugh does not lower what the model is sure of
 DEFAULT_THRESHOLDS = {"emergency": 0.5, "weak": 0.3, "concern": 0.5, "lost_tolerance": 0.5}
 
 
@@ -64,9 +65,10 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
                 model.kind == SUICIDE and about_to_use and not rules.death_wish
             )
         ):
-            # "lol im gonna kill my brother": a laugh makes the model's guess concern, never the emergency reply
-            (concern if rules.laughing else kinds).add(model.kind)
-            evidence.append(f"{model.kind}: model {risk:.2f}{', laughing: concern' if rules.laughing else ''}")
+            # "lol im gonna kill my brother": a laugh makes the model's guess concern, unless it is all but sure
+            laughing = rules.laughing and risk < SURE_EMERGENCY
+            (concern if laughing else kinds).add(model.kind)
+            evidence.append(f"{model.kind}: model {risk:.2f}{', laughing: concern' if laughing else ''}")
         elif rules.weak and risk >= thresholds["weak"]:
             kinds.update(rules.weak)
             evidence.append(f"{'+'.join(rules.weak)}: phrases and model {risk:.2f}")
@@ -91,6 +93,13 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
         kinds.discard(SUICIDE)
         concern.add(SUICIDE)
         evidence.append("suicide: intent denied, concern")
+    if rules.stimulant and WITHDRAWAL in kinds | concern:
+        # "seizure right after shooting up speed", "heart 180 after that line": an overdose, not a withdrawal
+        for found in (kinds, concern):
+            if WITHDRAWAL in found:
+                found.discard(WITHDRAWAL)
+                found.add(OVERDOSE)
+        evidence.append("overdose: a stimulant used, signs read as withdrawal")
     if kinds:
         return Triage(EMERGENCY, _ordered(kinds), tolerance, (), tuple(evidence))
     if concern:

@@ -9,7 +9,7 @@ import yaml
 
 from bot.text import yamlfile
 
-SECTIONS = ("slang", "triage_only")
+SECTIONS = ("slang", "triage_only", "spanish")
 
 
 def parse(text: str, source: str = "bot/data/slang.yaml") -> dict[str, dict[str, str]]:
