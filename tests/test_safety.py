@@ -92,6 +92,13 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("quiero matarme, ya tengo la soga", SUICIDE),
         ("mi hermano dice que se va a tomar todo el frasco de pastillas y esta encerrado", SUICIDE),
         ("mi mamá dejó de beber y está temblando y viendo cosas", WITHDRAWAL),
+        # Portuguese, French, German: a few crisis words each
+        ("meu marido parou de beber e está tendo convulsão", WITHDRAWAL),
+        ("je veux mourir ce soir, j'ai tout préparé", SUICIDE),
+        ("heute nacht bring ich mich um", SUICIDE),
+        # a dose meant to kill after a break in use
+        ("just got out of rehab and im going to do my old amount on purpose so its over", SUICIDE),
+        ("i took 20 tylenol on purpose an hour ago", SUICIDE),
         # a stimulant's danger is an overdose, not a withdrawal, whatever the signs look like
         ("he had a seizure right after shooting up speed and now hes just staring", OVERDOSE),
         ("did 2 lines of coke and adderall, chest pain going down my left arm and sweating", OVERDOSE),

@@ -108,13 +108,13 @@ class _Kind:
 
 class SafetyRules:
     def __init__(self, data: dict) -> None:
-        # the shipped slang (bot/data/slang.yaml, shared with the search; Spanish the triage's own), then the
+        # the shipped slang (bot/data/slang.yaml, shared with the search; other languages the triage's own), then the
         # operator's own
         shipped = slang.shipped()
         spelled = {
             **shipped["slang"],
             **shipped["triage_only"],
-            **shipped["spanish"],
+            **shipped["languages"],
             **(data.get("replacements") or {}),
         }
         self.replacements = sorted(

@@ -18,6 +18,7 @@ EMERGENCY, CONCERN, NONE = "emergency", "concern", "none"
 URGENCY = {OVERDOSE: 0, WITHDRAWAL: 1, SUICIDE: 2}  # minutes matter most first
 TOLERANCE_MIN_WORDS = 4
 SURE_TOLERANCE = 0.9  # the model all but sure someone is about to use after a break
+PURPOSE_RISK = 0.5  # the model's emergency, when a break in use and dying are both named
 SURE_EMERGENCY = 0.97  # "lol guess this is it. bought rope": a laugh does not lower what the model is sure of
 DEFAULT_THRESHOLDS = {"emergency": 0.5, "weak": 0.3, "concern": 0.5, "lost_tolerance": 0.5}
 
@@ -69,6 +70,10 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
             laughing = rules.laughing and risk < SURE_EMERGENCY
             (concern if laughing else kinds).add(model.kind)
             evidence.append(f"{model.kind}: model {risk:.2f}{', laughing: concern' if laughing else ''}")
+        elif about_to_use and rules.death_wish and risk >= PURPOSE_RISK and not rules.asking:
+            # "been off methadone 2 months, a normal dose would kill me now, thats the point": a dose meant to kill
+            kinds.add(SUICIDE)
+            evidence.append(f"suicide: about to use after a break, dying named, model {risk:.2f}")
         elif rules.weak and risk >= thresholds["weak"]:
             kinds.update(rules.weak)
             evidence.append(f"{'+'.join(rules.weak)}: phrases and model {risk:.2f}")

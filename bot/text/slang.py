@@ -9,7 +9,7 @@ import yaml
 
 from bot.text import yamlfile
 
-SECTIONS = ("slang", "triage_only", "spanish")
+SECTIONS = ("slang", "triage_only", "languages")
 
 
 def parse(text: str, source: str = "bot/data/slang.yaml") -> dict[str, dict[str, str]]:
