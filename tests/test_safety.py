@@ -158,6 +158,14 @@ def test_questions_about_the_topics_and_odd_text_are_not_emergencies(rules, mess
     assert not rules.triage(message).crisis
 
 
+def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_models_word(rules):
+    told = "my uncle stopped drinking 2 days ago and now hes sweating and shaking alot is that normal"
+    assert rules.triage(told).level == CONCERN
+    # a sign still counts, and a question that is not the message's end does not lower it
+    assert rules.triage("hes not breathing is that normal").level == EMERGENCY
+    assert rules.triage("grandpa drinks way more than he lets on, what signs should i look for").level == NONE
+
+
 def test_help_alone_asks_what_the_bot_does_and_a_treatment_not_responding_is_no_overdose(rules):
     assert rules.triage("help").level == NONE
     assert rules.triage("help he wont wake up").level == EMERGENCY

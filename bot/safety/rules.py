@@ -160,6 +160,7 @@ class SafetyRules:
         self.denials = [self._compile(p) for p in data.get("denials") or []]
         self.asking = [self._compile(p, start="^") for p in data.get("asking") or []]
         self.asking_ahead = [self._compile(p, start="^") for p in data.get("asking_ahead") or []]
+        self.asking_end = self._compile_any(data.get("asking_end") or [])
         at_hand = [*(data.get("at_hand") or []), *((data.get("words") or {}).get("means") or [])]
         self.at_hand = self._compile_any(at_hand + list((data.get("words") or {}).get("preparation") or []))
         self.stimulants = self._compile_any(data.get("stimulants") or [])
@@ -310,6 +311,13 @@ class SafetyRules:
                         found.append(m.group())
         return found
 
+    def _ends_asking(self, clauses: list[str]) -> bool:
+        """The message ends on "is that normal": asked of what it told ("... is that bad im alone" is not)."""
+        if not clauses or not self.asking_end.possible(clauses[-1]):
+            return False
+        last = clauses[-1]
+        return any(m.end() == len(last) for m in self.asking_end.finditer(last))
+
     def read(self, message: str) -> RuleReading:
         clauses = self.clauses(message)
         whole = " ".join(clauses)
@@ -354,12 +362,14 @@ class SafetyRules:
         if whole in ALONE_NO_CUE:  # "help" alone asks what the bot does (the answer says it, with the lines)
             found = set()
         tolerance_cue = TOLERANCE in found or any(p.search(whole) for p in self.tolerance_after)
+        found.update(weak)  # a state in its context is a cue of its kind, whatever the cue lists hold
         cues = tuple(name for name in self.cues if name in found and name != TOLERANCE)
         denied = any(p.search(whole) for p in self.denials)
         # "... hes drinking way too much. what signs should i watch for" asks ahead, in any clause
         asking = not urgent and (
             any(p.match(whole) for p in self.asking)
             or any(p.match(clause) for p in self.asking_ahead for clause in clauses)
+            or self._ends_asking(clauses)
         )
         if asking:  # "how long does it take to die from tylenol. i have the bottle open in front of me"
             rest = _SENTENCE_END.split(message, maxsplit=1)[1:]
