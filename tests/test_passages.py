@@ -77,3 +77,20 @@ def test_with_meaning_the_sentence_closest_to_the_question_wins_where_the_words_
     _, meant = best_run(words, [False] * 3, 3, weights, frozenset(), 1, near_at=[0.1, 0.6, 0.9])
     assert lexical == (0, 0)  # a tie goes to the earlier sentence
     assert meant == (1, 1)  # the closer of the two that hold the word; the closest holds none and loses
+
+
+def test_a_short_sentence_takes_what_follows_it_even_past_a_paragraph():
+    from bot.search.analysis import Analyzer
+
+    text = (
+        "Quitting smoking is important for your health.\n\nSoon after you quit, your circulation begins to "
+        "improve, and your blood pressure starts to return to normal. Your senses of smell and taste come back, and "
+        "breathing gets easier within weeks.\n\n"
+        "Long after that, the risk of cancer falls."
+    )
+    weights = {"quit": 2.0, "smoke": 2.0}
+    analyzer = Analyzer()
+    start, end, _ = passages.scored_passage(text, 0, 47, weights, analyzer)
+    quoted = text[start:end]
+    assert quoted.startswith("Quitting smoking") and "circulation begins to improve" in quoted
+    assert len(quoted) >= passages.SHORT_CHARS and "cancer" not in quoted  # grown to the length, no further

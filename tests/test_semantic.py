@@ -171,3 +171,38 @@ def test_an_ablation_can_switch_meaning_off():
 
     assert _without(Config.from_env({}), "meaning").semantic == "off"
     assert _without(Config.from_env({}), "stemming").semantic == "auto"
+
+
+def test_the_meaning_gate_rises_when_many_passages_share_only_common_words():
+    near = {n: 0.2 for n in range(semantic.MANY)}
+    assert semantic.unrelated(near, list(near))  # many share a word like "stop", none near: a coincidence
+    few = dict(list(near.items())[:2])
+    assert not semantic.unrelated(few, list(few))  # a word only two passages hold is trusted at the lower gate
+    assert semantic.unrelated({1: 0.1}, [1])
+
+
+def _quitting_corpus(folder):
+    for n, drug in enumerate(
+        ["heroin", "alcohol", "methadone", "cocaine", "benzodiazepines", "nicotine", "cannabis"] * 2
+    ):
+        write(
+            folder / f"quit-{n}.md",
+            f"---\ntitle: Quitting {drug} ({n})\nurl: https://example.org/quit-{n}\n---\n\nPeople who stop using {drug} "
+            f"often feel withdrawal for some days. A doctor can help you stop {drug} safely and plan the first weeks. "
+            f"Support groups help many people who want to stop {drug} and stay stopped.\n",
+        )
+    return folder
+
+
+@pytest.mark.slow  # encodes a corpus: CI runs it with the slow tests
+def test_a_topic_without_the_answer_has_no_sentence_near_it_and_slang_is_read_by_its_name(tmp_path):
+    config = Config.from_env({"BOT_SEMANTIC": "on", "BOT_CACHE_DIR": str(tmp_path / "cache")})
+    answerer = open_answerer(config, corpus=_quitting_corpus(tmp_path / "corpus"))
+    assert answerer.answer("how can i stop using heroin safely").citations
+    assert not answerer.answer("how do i get my puppy to stop biting").citations  # "stop" in every article
+    # the sentences' gate: some sentence of the article must be near what was asked
+    meant = answerer.vectors.question
+    assert answerer._says_it(meant("a doctor can help me stop drinking alcohol safely"), [1])
+    assert not answerer._says_it(meant("where is the cheapest parking near the stadium"), [1])
+    # slang the encoder never saw is read with the articles' name for it
+    assert answerer._meant("what are the DTs", answerer.understand("what are the DTs")).endswith("(delirium tremens)")

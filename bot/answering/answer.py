@@ -73,7 +73,7 @@ class Answerer:
             inside = {t for words in query.parts.values() for t in words}  # "dope" of "dope sick" is no subject
             asked = subjects.named([t for t in query.terms if t not in inside], self.subjects)
             cues = cues_for(text)
-            meaning = self.vectors.question(text[:MAX_QUESTION_CHARS]) if self.vectors and query.terms else None
+            meaning = self.vectors.question(self._meant(text, query)) if self.vectors and query.terms else None
             citations = self._citations(query, top_k + offset + 1, cues, asked, meaning=meaning)
             if asked and not citations:  # nothing names it: the closest passages, said to be about another
                 citations = self._citations(query, top_k + offset + 1, cues, missing=asked, meaning=meaning)
@@ -84,6 +84,18 @@ class Answerer:
             citations[:offset],
             len(citations) > top_k + offset,
         )
+
+    def _meant(self, text: str, query: Query) -> str:
+        """The question as the encoder reads it: with the articles' names for its slang and brands ("the DTs
+        (delirium tremens)"), which the encoder, trained on plain English, may never have seen."""
+        text = text[:MAX_QUESTION_CHARS]
+        folded = text.casefold()
+        names = []
+        for term in dict.fromkeys(query.terms):
+            name = self.index.analyzer.concept_name(term)
+            if name and name.casefold() not in folded and name not in names:
+                names.append(name)
+        return f"{text} ({', '.join(names)})" if names else text
 
     def _related(self, asked: list[str], citations: tuple[Citation, ...], question: str) -> str:
         """Says that the passages shown are about something else than the medicine or substance asked about."""
@@ -201,7 +213,7 @@ class Answerer:
         if meaning is not None:  # BM25 chose the candidates; which of them means what was asked comes first
             kept = [h for h in hits if h[1] > floor]
             close = self.vectors.closeness(meaning, [h[0] for h in kept])
-            if max(close.values(), default=0.0) < semantic.UNRELATED:
+            if semantic.unrelated(close, [h[0] for h in kept]):
                 return ()  # words in common, nothing near in meaning: "what's the weather like tomorrow"
             hits = self.vectors.rerank(kept, close, hits[0][1])
         weighed = coverage.weigh(query, index.bm25, without=missing or ())
@@ -226,6 +238,13 @@ class Answerer:
             own = candidates.setdefault(article_no, [])
             if len(own) < CHUNKS_READ:
                 own.append((chunk_no, score))
+        if (
+            meaning is not None
+            and slots
+            and semantic.crowded(hits)
+            and not self._says_it(meaning, list(dict.fromkeys(slots))[:3])
+        ):
+            return ()  # on the topic, but no sentence near what was asked: "where is a needle exchange near me"
         chosen = {
             a: self._passages(a, candidates[a], weighed.selection, cues, asked, meaning) for a in dict.fromkeys(slots)
         }
@@ -258,6 +277,15 @@ class Answerer:
                 )
                 break
         return tuple(citations)
+
+    def _says_it(self, meaning, articles: list[int]) -> bool:
+        """Whether some sentence of these articles is near the question in meaning (vectors kept per sentence)."""
+        for article_no in articles:
+            text = self.index.articles[article_no].text
+            for start, end in self.index.sentences_in(article_no, 0, len(text)):
+                if self.vectors.near(meaning, text[start:end]) >= semantic.SENTENCE_UNRELATED:
+                    return True
+        return False
 
     def _highlights(self, article_no: int, start: int, end: int, terms: set[str]) -> tuple[tuple[int, int], ...]:
         """Where the question's words are in a passage, as the analyzer matched them (stems, synonyms,

@@ -20,6 +20,7 @@ from bot.search.chunking import sentence_spans
 MAX_SENTENCES = 3
 MAX_CHARS = 700  # grown passages stop here (at a sentence), so a reply stays short
 LIST_ITEMS = 8
+SHORT_CHARS = 200  # a passage shorter than this takes the sentences after it, up to this length
 FOLLOW_CHARS = 900  # how far past its chunk a passage may grow, to take the list or sentence it introduces
 CONTEXT_SHARE = 0.3  # a question word only in the heading or title counts this much for a sentence under it
 MEANING_SHARE = 1.0  # a sentence's cosine with the question, as a share of its rarest word (spent sets: 1 and 3 alike)
@@ -214,6 +215,12 @@ def _grow(
         return "\n\n" not in text[spans[i - 1][1] : spans[i][0]]
 
     if last + 1 >= len(spans):
+        return last
+    if size(last) < SHORT_CHARS:
+        # "Quitting smoking is important for your health." alone answers nothing: what follows it in the
+        # section does ("Soon after you quit, your circulation begins to improve"), even past a paragraph
+        while last + 1 < len(spans) and size(last) < SHORT_CHARS and size(last + 1) <= MAX_CHARS:
+            last += 1
         return last
     if _INTRODUCES.search(sentence(last)):  # ends with ":" or "include", "such as", ...
         # a list or what "include" announces: its items, or the one sentence it leads into
