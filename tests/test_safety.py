@@ -164,6 +164,9 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
     # a sign still counts, and a question that is not the message's end does not lower it
     assert rules.triage("hes not breathing is that normal").level == EMERGENCY
     assert rules.triage("grandpa drinks way more than he lets on, what signs should i look for").level == NONE
+    # a question is lowered on the model's word, unless the model is all but sure it tells an emergency
+    assert rules.triage("is it abuse if i take my moms leftover pain pills for my back").level != EMERGENCY
+    assert rules.triage("is it an overdose if hes breathing but like barely and wont respond to his name").crisis
 
 
 def test_help_alone_asks_what_the_bot_does_and_a_treatment_not_responding_is_no_overdose(rules):

@@ -43,6 +43,7 @@ class RuleReading:
     death_wish: bool = False  # dying named as a wish ("end things", "not wake up"), denied or not
     laughing: bool = False  # "lol", "haha": what the model alone reads as an emergency is concern
     stimulant: bool = False  # a stimulant used and not stopped: a seizure or a racing heart is an overdose
+    asked_after: bool = False  # ends asking whether what it told is normal: a model-only emergency is concern
     evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
@@ -369,8 +370,8 @@ class SafetyRules:
         asking = not urgent and (
             any(p.match(whole) for p in self.asking)
             or any(p.match(clause) for p in self.asking_ahead for clause in clauses)
-            or self._ends_asking(clauses)
         )
+        asked_after = not urgent and self._ends_asking(clauses)
         if asking:  # "how long does it take to die from tylenol. i have the bottle open in front of me"
             rest = _SENTENCE_END.split(message, maxsplit=1)[1:]
             asking = not (rest and self.at_hand.search(" ".join(self.clauses(rest[0]))))
@@ -390,5 +391,6 @@ class SafetyRules:
             bool(self.death_wish.search(whole)),
             bool(self.laughing.search(whole)),
             stimulant,
+            asked_after,
             tuple(evidence),
         )

@@ -59,7 +59,9 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
         about_to_use = rules.tolerance or model.lost_tolerance >= SURE_TOLERANCE
         if (
             risk >= thresholds["emergency"]
-            and not rules.asking
+            # "is it an overdose if hes breathing but like barely": a question the model is all but sure tells one
+            and not (rules.asking and risk < SURE_EMERGENCY)
+            and not rules.asked_after
             and not rules.concern
             and not (
                 # "off the bupe 10 days and ive got a bag": the danger is the dose, which the warning names
