@@ -92,6 +92,9 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("quiero matarme, ya tengo la soga", SUICIDE),
         ("mi hermano dice que se va a tomar todo el frasco de pastillas y esta encerrado", SUICIDE),
         ("mi mamá dejó de beber y está temblando y viendo cosas", WITHDRAWAL),
+        ("en abstinencia de alcohol, mi papá está temblando, sudando y ve animales", WITHDRAWAL),
+        ("off benzos 2 weeks and the old feeling is back, im sure im gonna seize", WITHDRAWAL),
+        ("my son told me he has a plan to overdose this weekend", SUICIDE),
         # Portuguese, French, German: a few crisis words each
         ("meu marido parou de beber e está tendo convulsão", WITHDRAWAL),
         ("je veux mourir ce soir, j'ai tout préparé", SUICIDE),
@@ -167,6 +170,19 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
     # a question is lowered on the model's word, unless the model is all but sure it tells an emergency
     assert rules.triage("is it abuse if i take my moms leftover pain pills for my back").level != EMERGENCY
     assert rules.triage("is it an overdose if hes breathing but like barely and wont respond to his name").crisis
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I overdosed on pizza at the party, never again",
+        "lmao my little brother ODed on Halloween candy",
+        "hey its me again. all good tonight, no cravings, just watching a movie",
+    ],
+)
+def test_jokes_about_overdosing_on_food_and_an_all_good_are_no_emergency(rules, message):
+    assert rules.triage(message).level == NONE
+    assert rules.triage("i overdosed on my xanax").crisis  # a drug is no treat
 
 
 def test_help_alone_asks_what_the_bot_does_and_a_treatment_not_responding_is_no_overdose(rules):
