@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"
 # written by people who saw neither phrases nor model; never trained on (8 and 9 spent: their misses were read)
-BLIND_SETS = ("blind8.jsonl", "blind9.jsonl", "blind10.jsonl", "blind11.jsonl", "blind12.jsonl")
+BLIND_SETS = ("blind8.jsonl", "blind9.jsonl", "blind10.jsonl", "blind11.jsonl", "blind12.jsonl", "blind13.jsonl")
 WRITTEN_SETS = (
     "written_train.jsonl",
     "written_train_a.jsonl",
