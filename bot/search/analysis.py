@@ -211,7 +211,11 @@ class Analyzer:
         """
         words = _ascii_words(text) if text.isascii() else self._word_re.findall(text)
         known_terms = list(map(self._word_terms.get, words))  # each word's terms, looked up in C
-        if None in known_terms:  # a word not seen before (or past the cache's size): the long way
+        if None in known_terms:  # words not seen before: analysed (and kept), then looked up again
+            for word in [w for w, k in zip(words, known_terms) if k is None]:
+                self._known(word)
+            known_terms = list(map(self._word_terms.get, words))
+        if None in known_terms:  # past the cache's size: the long way
             known = [self._known(w) for w in words]
             out = list(chain.from_iterable([k[0] for k in known]))
         else:

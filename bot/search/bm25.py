@@ -13,6 +13,7 @@ import json
 import math
 import threading
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Iterable
 
@@ -75,17 +76,14 @@ class BM25Index:
 
     @classmethod
     def build(cls, documents: Iterable[list[str]], params: BM25Params = BM25Params()) -> "BM25Index":
-        vocab: dict[str, int] = {}
-        term_ids: list[int] = []
-        lengths: list[int] = []
-        for doc in documents:
-            term_ids.extend(vocab.setdefault(t, len(vocab)) for t in doc)
-            lengths.append(len(doc))
-        n = len(lengths)
+        documents = documents if isinstance(documents, list) else list(documents)
+        n = len(documents)
         if n == 0:
             raise ValueError("cannot build a BM25 index over no documents")
-        doc_len = np.asarray(lengths, dtype=np.int64)
-        tids = np.asarray(term_ids, dtype=np.int64)
+        # term ids in first-seen order (rank_bm25's dict order), found and looked up in C
+        vocab = {t: i for i, t in enumerate(dict.fromkeys(chain.from_iterable(documents)))}
+        doc_len = np.fromiter(map(len, documents), dtype=np.int64, count=n)
+        tids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(documents)), dtype=np.int64)
         dids = np.repeat(np.arange(n, dtype=np.int64), doc_len)
         keys, tf = np.unique(tids * n + dids, return_counts=True)  # sorted by term, then document
         post_terms, post_docs = np.divmod(keys, n)
@@ -109,11 +107,8 @@ class BM25Index:
         tf = tf.astype(np.float64)
         dl = doc_len[post_docs]
         weights = idf[post_terms] * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)))
-        terms = [None] * len(vocab)
-        for t, i in vocab.items():
-            terms[i] = t
         return cls(
-            terms,
+            list(vocab),
             offsets,
             post_docs.astype(np.int32),
             weights,

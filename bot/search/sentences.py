@@ -8,6 +8,7 @@ kept (format 3 or older) has none, and its answers split sentences as before.
 
 from __future__ import annotations
 
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,8 @@ class SentenceTable:
         counts = np.fromiter((len(s) for s in per_article), dtype=np.int64, count=len(per_article))
         offsets = np.zeros(len(per_article) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        flat = np.asarray([span for spans in per_article for span in sorted(spans)], dtype=np.int32).reshape(-1, 2)
+        ends = chain.from_iterable(chain.from_iterable(sorted(spans) for spans in per_article))
+        flat = np.fromiter(ends, dtype=np.int32, count=2 * int(offsets[-1])).reshape(-1, 2)
         return cls(flat[:, 0].copy(), flat[:, 1].copy(), offsets)
 
     def spans(self, article: int, text: str, lo: int, hi: int) -> list[tuple[int, int]]:
