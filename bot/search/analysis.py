@@ -19,6 +19,11 @@ import regex
 import yaml
 from bot.text import normal, slang, yamlfile
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
+
+try:  # compiled by pip install (setup.py); without a C compiler, the same terms the Python way
+    from bot.search._words import ascii_terms as _c_ascii_terms
+except ImportError:  # pragma: no cover (the test suite runs both ways)
+    _c_ascii_terms = None
 from nltk.stem.porter import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
 
@@ -209,21 +214,34 @@ class Analyzer:
         linear pattern does not need it), and a cache of each distinct word's terms; tests hold it equal to
         tokens() on real and on generated text.
         """
-        words = _ascii_words(text) if text.isascii() else self._word_re.findall(text)
+        ascii = text.isascii()
+        if ascii and _c_ascii_terms is not None:  # bot/search/_words.c: the words found and looked up in C
+            out, words = _c_ascii_terms(text, self._word_terms, self._phrase_words)
+            if out is None:  # words not seen before: analysed (and kept), then looked up again
+                for word in words:
+                    self._known(word)
+                out, words = _c_ascii_terms(text, self._word_terms, self._phrase_words)
+            if out is not None:
+                return out if words is None else self._with_phrases(out, words)
+        words = _ascii_words(text) if ascii else self._word_re.findall(text)
         known_terms = list(map(self._word_terms.get, words))  # each word's terms, looked up in C
         if None in known_terms:  # words not seen before: analysed (and kept), then looked up again
             for word in [w for w, k in zip(words, known_terms) if k is None]:
                 self._known(word)
             known_terms = list(map(self._word_terms.get, words))
         if None in known_terms:  # past the cache's size: the long way
-            known = [self._known(w) for w in words]
-            out = list(chain.from_iterable([k[0] for k in known]))
-        else:
-            out = list(chain.from_iterable(known_terms))
-            if self._phrase_words.isdisjoint(words):  # most texts hold no phrase's first word
-                return out
-            known = list(map(self._word_cache.__getitem__, words))
+            return self._with_phrases(list(chain.from_iterable([k[0] for k in map(self._known, words)])), words)
+        out = list(chain.from_iterable(known_terms))
+        if self._phrase_words.isdisjoint(words):  # most texts hold no phrase's first word
+            return out
+        return self._with_phrases(out, words)
+
+    def _with_phrases(self, out: list[str], words: list[str]) -> list[str]:
+        """The terms of words (out), then the synonym phrases' that they hold."""
         if self._phrases:
+            known = list(map(self._word_cache.get, words))
+            if None in known:  # past the cache's size
+                known = [self._known(w) for w in words]
             parts_of_words = [k[1] for k in known]
             parts = list(chain.from_iterable(parts_of_words))
             if not self._phrases.keys().isdisjoint(parts):
