@@ -21,6 +21,11 @@ import numpy as np
 
 from bot.search import topk
 
+try:  # compiled by pip install (setup.py); without a C compiler, the same ids found in two passes
+    from bot.search._words import term_ids as _c_term_ids
+except ImportError:  # pragma: no cover (the test suite runs both ways)
+    _c_term_ids = None
+
 _ARRAYS = ("offsets", "docs", "weights", "doc_len", "term_max")
 FILES = tuple(f"{name}.npy" for name in _ARRAYS) + ("terms.json",)  # what save() writes and load() reads
 OLD_FILES = tuple(f for f in FILES if f != "term_max.npy")  # an index of format 3 or older: computed on load
@@ -80,15 +85,20 @@ class BM25Index:
         n = len(documents)
         if n == 0:
             raise ValueError("cannot build a BM25 index over no documents")
-        # term ids in first-seen order (rank_bm25's dict order), found and looked up in C
-        vocab = {t: i for i, t in enumerate(dict.fromkeys(chain.from_iterable(documents)))}
+        # term ids in first-seen order (rank_bm25's dict order): one pass in C (bot/search/_words.c), or two
+        if _c_term_ids is not None and all(type(d) is list for d in documents):
+            terms, ids = _c_term_ids(documents)
+            tids = np.frombuffer(ids, dtype=np.int64)
+        else:
+            terms = list(dict.fromkeys(chain.from_iterable(documents)))
+            vocab = {t: i for i, t in enumerate(terms)}
+            tids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(documents)), dtype=np.int64)
         doc_len = np.fromiter(map(len, documents), dtype=np.int64, count=n)
-        tids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(documents)), dtype=np.int64)
         dids = np.repeat(np.arange(n, dtype=np.int64), doc_len)
         keys, tf = np.unique(tids * n + dids, return_counts=True)  # sorted by term, then document
         post_terms, post_docs = np.divmod(keys, n)
-        df = np.bincount(post_terms, minlength=len(vocab))
-        offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
+        df = np.bincount(post_terms, minlength=len(terms))
+        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
         np.cumsum(df, out=offsets[1:])
 
         # rank_bm25's BM25Okapi._calc_idf, to the last bit: math.log, summed in first-seen term order
@@ -108,7 +118,7 @@ class BM25Index:
         dl = doc_len[post_docs]
         weights = idf[post_terms] * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)))
         return cls(
-            list(vocab),
+            terms,
             offsets,
             post_docs.astype(np.int32),
             weights,

@@ -19,11 +19,13 @@ sentences was half the time of building an index.
 from __future__ import annotations
 
 import re
+from itertools import chain
 
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
 
 _PUNCTUATION = frozenset(";:,.!?")  # PunktSentenceTokenizer.PUNCTUATION: never the start of a sentence
 _OTHER_SPACES = "\t\n\r\x0b\x0c"  # string.whitespace, which nltk looks for before a candidate, less " "
+_LAST = (None,)  # after the last candidate
 _DECISIONS_KEPT = 200_000  # break decisions kept, by their context (a few words each)
 # a line this long (a page without line breaks) goes through nltk's own steps, under nltk's time limit, as before
 LONG_LINE = 100_000
@@ -63,40 +65,36 @@ def tokenizer(abbreviations: set[str]):
             """nltk's _slices_from_text over its _match_potential_end_contexts: each candidate's context is
             the word before it (back to the last whitespace, or the previous word's start when there is none
             in between), the candidate and what follows it; a candidate whose word overlaps the next one's
-            ("acting!!!") gives way to it."""
+            ("acting!!!") gives way to it. A break ends a slice; the next starts after the whitespace, or at
+            the punctuation that follows."""
             slices = []
             last_break = 0
             previous = None
-            word_start = word_end = 0  # the previous candidate's word: text[word_start:word_end]
+            word_start = word_end = start = end = 0  # the previous candidate's word: text[word_start:word_end]
             other_spaces = "\t" in text or "\n" in text or "\r" in text or "\x0b" in text or "\x0c" in text
-            decided = self._decided
-            for match in self._period_re.finditer(text):
-                end = match.start()
-                space = text.rfind(" ", word_end, end)
-                if other_spaces:
-                    for c in _OTHER_SPACES:
-                        space = max(space, text.rfind(c, word_end, end))
-                start = space + 1 if space > word_end else word_start  # nltk's "index 0 is no whitespace"
-                if previous is not None and word_end <= start:
-                    last_break = self._decide(text, previous, word_start, word_end, last_break, slices, decided)
+            decided, words = self._decided, self._words
+            for match in chain(self._period_re.finditer(text), _LAST):
+                if match is not None:
+                    end = match.start()
+                    space = text.rfind(" ", word_end, end)
+                    if other_spaces:
+                        for c in _OTHER_SPACES:
+                            space = max(space, text.rfind(c, word_end, end))
+                    start = space + 1 if space > word_end else word_start  # nltk's "index 0 is no whitespace"
+                if previous is not None and (match is None or word_end <= start):
+                    context = text[word_start:word_end] + previous.group() + previous.group("after_tok")
+                    breaks = decided.get(context)
+                    if breaks is None:
+                        breaks = self._contains_break(context, words)
+                        if len(decided) < _DECISIONS_KEPT:
+                            decided[context] = breaks
+                    if breaks:
+                        slices.append((last_break, previous.end()))
+                        following = previous.start("next_tok")
+                        last_break = following if following >= 0 else previous.end()
                 previous, word_start, word_end = match, start, end
-            if previous is not None:
-                last_break = self._decide(text, previous, word_start, word_end, last_break, slices, decided)
             slices.append((last_break, len(text.rstrip())))
             return slices
-
-        def _decide(self, text, match, word_start, word_end, last_break, slices, decided) -> int:
-            context = text[word_start:word_end] + match.group() + match.group("after_tok")
-            breaks = decided.get(context)
-            if breaks is None:
-                breaks = self._contains_break(context, self._words)
-                if len(decided) < _DECISIONS_KEPT:
-                    decided[context] = breaks
-            if not breaks:
-                return last_break
-            slices.append((last_break, match.end()))
-            following = match.start("next_tok")
-            return following if following >= 0 else match.end()  # after the whitespace, or at the punctuation
 
         def _realigned(self, text: str, slices: list[tuple[int, int]]) -> list[tuple[int, int]]:
             """nltk's _realign_boundaries: closing quotes and brackets at the start of a sentence go to the one
