@@ -110,7 +110,7 @@ class SafetyRules:
         self.replacements = sorted(
             ((self._fold(k), self._fold(v)) for k, v in spelled.items()), key=lambda kv: -len(kv[0])
         )
-        self._replacement_res = [(re.compile(rf"(?<![\w']){re.escape(k)}(?![\w'])"), v) for k, v in self.replacements]
+        self._replacer = slang.Replacements(self.replacements)  # each pattern compiled when it can first match
         words = {name: [self._phrase(w) for w in values] for name, values in (data.get("words") or {}).items()}
         # a kind's concern phrases are a word list too: despair said with a means or a time is more than concern
         for kind, phrases in (data.get("concern") or {}).items():
@@ -169,10 +169,7 @@ class SafetyRules:
     def _spelled(self, text: str) -> str:
         """Folded, slang replaced, apostrophes gone: what messages and phrases alike become."""
         text = re.sub(r"(?<=\w)'s\b", " s", self._fold(text))  # he's -> he s (the "s" is in the <be> list)
-        for (written, _), (pattern, plain) in zip(self.replacements, self._replacement_res):
-            if written in text:  # a pattern cannot match without it; four hundred regex passes cost more
-                text = pattern.sub(plain, text)
-        return text.replace("'", "")
+        return self._replacer.apply(text).replace("'", "")
 
     def _phrase(self, phrase: str) -> str:
         """A phrase read as messages are: "od at" is written as people write it and matches "overdose at"."""
