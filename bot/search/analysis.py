@@ -196,15 +196,21 @@ class Analyzer:
         out: list[Token] = []
         flat: list[tuple[str, int, int, int]] = []  # every word part with its word's span and index
         words = (self._ascii_word_re if text.isascii() else self._word_re).finditer(text)  # as in terms()
+        cached = self._word_cache.get
         for n, match in enumerate(words):
             start, end = match.span()
-            terms, parts = self._known(match.group())
-            out.extend(Token(term, start, end) for term in terms)
-            flat.extend((p, start, end, n) for p in parts)
+            word = match.group()
+            terms, parts = cached(word) or self._known(word)
+            for term in terms:
+                out.append(Token(term, start, end))
+            for part in parts:
+                flat.append((part, start, end, n))
         if self._phrases:
+            found = len(out)
             for first, last, term in self._phrase_matches([p for p, *_ in flat], lambda: [f[3] for f in flat]):
                 out.append(Token(term, flat[first][1], flat[last][2]))
-            out.sort(key=lambda t: (t.start, -t.end))
+            if len(out) > found:  # else already in order: words in text order, each word's terms together
+                out.sort(key=lambda t: (t.start, -t.end))
         return iter(out)
 
     def terms(self, text: str) -> list[str]:

@@ -39,8 +39,8 @@ class SentenceTable:
         first, last = self.article_sentences.item(article), self.article_sentences.item(article + 1)
         starts = self.sentence_start[first:last]
         ends = self.sentence_end[first:last]
-        i = int(np.searchsorted(ends, lo, side="right"))  # the first sentence ending after lo
-        j = int(np.searchsorted(starts, hi, side="left"))  # past the last starting before hi
+        i = int(ends.searchsorted(lo, side="right"))  # the first sentence ending after lo
+        j = int(starts.searchsorted(hi, side="left"))  # past the last starting before hi
         out = []
         for s, e in zip(starts[i:j].tolist(), ends[i:j].tolist()):
             if s < lo or e > hi:  # punkt keeps the spaces after a cut at the start, not before one at the end
