@@ -1,7 +1,9 @@
-"""The compiled BM25 kernel (bot/search/_kernel.c): built at install time, optional.
+"""The compiled BM25 kernel (bot/search/_kernel.c) and the analyzer's word lookup (bot/search/_words.c):
+built at install time, optional.
 
 Everything else is in pyproject.toml. A machine without a C compiler still installs: the search then uses
-its numpy path, which gives the same results (tests/test_kernel.py holds them equal), only slower.
+its numpy path and the analyzer its Python one, which give the same results (tests/test_kernel.py and
+tests/test_analysis.py hold them equal), only slower.
 """
 
 from setuptools import Extension, setup
@@ -25,6 +27,9 @@ class OptionalBuildExt(build_ext):
 
 
 setup(
-    ext_modules=[Extension("bot.search._kernel", ["bot/search/_kernel.c"], extra_compile_args=["-O3"])],
+    ext_modules=[
+        Extension("bot.search._kernel", ["bot/search/_kernel.c"], extra_compile_args=["-O3"]),
+        Extension("bot.search._words", ["bot/search/_words.c"], extra_compile_args=["-O3"]),
+    ],
     cmdclass={"build_ext": OptionalBuildExt},
 )

@@ -109,3 +109,33 @@ def test_the_fast_terms_path_equals_the_token_path(analyzer):
     for text in texts:
         assert Counter(analyzer.terms(text)) == Counter(t.term for t in analyzer.tokens(text)), text
         assert Counter(analyzer.terms(text)) == Counter(analyzer.terms(text))  # and the cache changes nothing
+
+
+def test_the_compiled_word_lookup_gives_the_python_paths_terms(monkeypatch):
+    """bot/search/_words.c (compiled by pip install) and the Python path it stands in for: the same terms in
+    the same order (the index's term ids follow it), on real text, text full of joiners, and phrases."""
+    import json
+    import random
+    import itertools
+
+    from bot.search import analysis
+    from tests.conftest import SAMPLE_CORPUS, SHARED_DATA
+
+    if analysis._c_ascii_terms is None:
+        pytest.skip("the word lookup is not compiled here (no C compiler at install)")
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLE_CORPUS.rglob("*.md"))]
+    with open(SHARED_DATA / "medquad" / "articles.jsonl", encoding="utf-8") as f:
+        texts += [json.loads(line)["text"][:3000] for line in itertools.islice(f, 100)]
+    rng = random.Random(7)
+    pieces = ["a", "Z", "9", "'", "-", " ", "--", "''", ".", "_", "twelve", "step", "12-step", "NA", "meetings"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))) for _ in range(1000)]
+    texts += ["twelve step programs and narcotics anonymous", "opioid use disorder, medication-assisted"]
+    compiled = Analyzer()
+    with monkeypatch.context() as m:
+        m.setattr(analysis, "_c_ascii_terms", None)
+        python = Analyzer()
+        expected = [python.terms(t) for t in texts]
+        again = [python.terms(t) for t in texts]  # and from its caches
+    assert expected == again
+    assert [compiled.terms(t) for t in texts] == expected  # the compiled path, learning the words as it goes
+    assert [compiled.terms(t) for t in texts] == expected  # and with every word known

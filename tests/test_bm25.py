@@ -172,3 +172,18 @@ def test_scratch_buffers_are_left_clean_between_queries(real_chunks):
     first = index.search(query, 20)
     index.search(Analyzer().terms("naltrexone relapse"), 20)
     assert index.search(query, 20) == first
+
+
+def test_term_ids_found_in_c_are_the_python_paths(monkeypatch, real_chunks):
+    """bot/search/_words.c numbers the terms as the Python path does: the same postings, bit for bit."""
+    from bot.search import bm25
+
+    if bm25._c_term_ids is None:
+        pytest.skip("the word lookup is not compiled here (no C compiler at install)")
+    docs = [list(d) for d in real_chunks] + [[], ["a", "b", "a"], ["b"]]
+    compiled = BM25Index.build(docs, BM25Params(idf="okapi"))
+    monkeypatch.setattr(bm25, "_c_term_ids", None)
+    python = BM25Index.build(docs, BM25Params(idf="okapi"))
+    assert compiled.terms == python.terms
+    for name in ("offsets", "docs", "weights", "doc_len", "term_max"):
+        assert getattr(compiled, name).tobytes() == getattr(python, name).tobytes(), name

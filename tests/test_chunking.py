@@ -433,6 +433,20 @@ PUNKT_WORDS = st.sampled_from(
         "—",
         "\n",
         "\n\n",
+        # what the fast path reads otherwise than by its main road: other whitespace before a candidate,
+        # "\x1c" (whitespace to one regex engine, not to the other), closing quotes and brackets to realign
+        "\t",
+        "\x0c",
+        "\x1c",
+        "\u00a0",
+        "\u2019",
+        "\u201d",
+        "\u00bb",
+        "]",
+        "word.)",
+        'it."',
+        "go!)",
+        "x.--",
     ]
 )
 

@@ -160,3 +160,17 @@ def test_on_ascii_text_the_standard_engine_finds_the_words_the_regex_engine_find
     assert [m.span() for m in analyzer._ascii_word_re.finditer(text)] == [
         m.span() for m in analyzer._word_re.finditer(text)
     ]
+
+
+@FAST
+@given(
+    text=st.one_of(
+        st.text(st.characters(max_codepoint=127), max_size=400),
+        st.text(st.sampled_from("aZ9 '-_.\t\n\x1c\x7f"), max_size=60),  # joiners next to joiners, ends, spaces
+    )
+)
+def test_on_ascii_text_words_found_without_the_pattern_are_its_words(analyzer, text):
+    """terms() splits ASCII text with str.translate and str.split: exactly the pattern's words."""
+    from bot.search.analysis import _ascii_words
+
+    assert _ascii_words(text) == analyzer._word_re.findall(text)

@@ -393,3 +393,24 @@ def test_no_blind_message_is_in_what_the_model_learns_from():
     blind = {m.text.lower() for name in data.BLIND_SETS for m in data.read_set(SETS / name)}
     learned = {m.text.lower() for m in data.training_messages()}
     assert len(blind) >= 300 and not blind & learned
+
+
+def test_a_long_list_of_patterns_finds_from_a_texts_words_what_asking_each_pattern_finds():
+    """bot/safety/patterns.py: Patterns.possible(text) is [p for p in patterns if p.possible(text)], in order, for
+    every kind's signs, topics and concern phrases, on labelled messages (whole and clause by clause)."""
+    from bot.safety import read_rules
+    from bot.safety.patterns import Patterns
+
+    rules = read_rules(None)
+    lists = [k.signs for k in rules.kinds.values()] + [k.topics for k in rules.kinds.values()]
+    lists += list(rules.concern.values())
+    assert lists and all(isinstance(patterns, Patterns) for patterns in lists)
+    messages = [row["text"] for row in map(json.loads, open(data.EVALSETS / "blind9.jsonl", encoding="utf-8"))][:150]
+    checked = 0
+    for message in messages + ["", "i took too many pills", "od od od", "not suicidal lol"]:
+        clauses = rules.clauses(message)
+        for text in [" ".join(clauses), *clauses]:
+            for patterns in lists:
+                assert patterns.possible(text) == [p for p in patterns if p.possible(text)], text
+                checked += 1
+    assert checked > 1000

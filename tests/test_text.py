@@ -135,3 +135,32 @@ def test_an_english_cache_folder_that_cannot_be_written_still_gives_the_values(t
         assert values == [english.zipf(w) for w in ("the", "naltrexone", "zzzqx")]
     finally:
         english.cache_in(None)
+
+
+def test_slang_replacements_give_what_one_regex_pass_per_pair_gives():
+    """Replacements.apply looks only at the pairs a text can match; the result is the plain loop's, on the
+    shipped pairs and on pairs made to feed each other ("a" -> "b c", "b" -> ...), joined by odd edges."""
+    import random
+    import re
+
+    def plain_loop(pairs, text):
+        for written, plain in pairs:
+            if written in text:
+                text = re.sub(rf"(?<![\w']){re.escape(written)}(?![\w'])", plain, text)
+        return text
+
+    shipped = sorted(
+        (
+            (normal.fold(k), normal.fold(v))
+            for k, v in {**slang.shipped()["slang"], **slang.shipped()["triage_only"]}.items()
+        ),
+        key=lambda kv: -len(kv[0]),
+    )
+    made = [("a b", "c"), ("od'd", "overdosed"), ("ab", "a b"), ("a", "b c"), ("b", "ab"), ("c", "c"), ("", "x")]
+    rng = random.Random(11)
+    for pairs in (shipped, made):
+        pieces = [w for w, _ in pairs if w] + ["'", "x", "ab'", "-", ".", "é"]
+        replacements = slang.Replacements(pairs)
+        for _ in range(3000):
+            text = "".join(rng.choice(pieces) + rng.choice([" ", "", "'", ".", "_"]) for _ in range(rng.randint(0, 10)))
+            assert replacements.apply(text) == plain_loop(pairs, text), text

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.safety.patterns import Lazy as _Lazy, Patterns as _Patterns, possible as _possible
 from bot.text import fuzzy, normal, slang
 
 OVERDOSE, SUICIDE, WITHDRAWAL = "overdose", "suicide", "withdrawal"
@@ -47,58 +48,6 @@ class RuleReading:
     evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
-class _Lazy:
-    """A phrase's pattern, compiled the first time a text could match it.
-
-    The shipped phrases make about a thousand patterns, and compiling them took most of a second at every
-    start; most messages hold none of their words. A pattern can only match a text that holds every literal
-    word of one of its alternatives, so a text without them is answered "no match" without the pattern,
-    which is compiled the first time a text passes that check. The results are the compiled pattern's.
-    """
-
-    __slots__ = ("_source", "_needs", "_compiled")
-
-    def __init__(self, source: str, needs: list[tuple[str, ...]] | None) -> None:
-        self._source = source
-        self._needs = needs  # None: no check (an alternative of word lists only); else one tuple per alternative
-        self._compiled: re.Pattern | None = None
-
-    def possible(self, text: str) -> bool:
-        """Whether text holds the words of one of the alternatives (else it cannot match)."""
-        if self._needs is None:
-            return True
-        for words in self._needs:  # plain loops: this runs for every pattern on every message
-            for word in words:
-                if word not in text:
-                    break
-            else:
-                return True
-        return False
-
-    def _pattern(self, text: str) -> re.Pattern | None:
-        if not self.possible(text):
-            return None
-        if self._compiled is None:
-            self._compiled = re.compile(self._source)
-        return self._compiled
-
-    def search(self, text: str):
-        p = self._pattern(text)
-        return p.search(text) if p is not None else None
-
-    def match(self, text: str):
-        p = self._pattern(text)
-        return p.match(text) if p is not None else None
-
-    def finditer(self, text: str):
-        p = self._pattern(text)
-        return p.finditer(text) if p is not None else iter(())
-
-    def sub(self, replacement: str, text: str) -> str:
-        p = self._pattern(text)
-        return p.sub(replacement, text) if p is not None else text
-
-
 @dataclass
 class _Kind:
     signs: list[_Lazy]
@@ -121,7 +70,7 @@ class SafetyRules:
         self.replacements = sorted(
             ((self._fold(k), self._fold(v)) for k, v in spelled.items()), key=lambda kv: -len(kv[0])
         )
-        self._replacement_res = [(re.compile(rf"(?<![\w']){re.escape(k)}(?![\w'])"), v) for k, v in self.replacements]
+        self._replacer = slang.Replacements(self.replacements)  # each pattern compiled when it can first match
         words = {name: [self._phrase(w) for w in values] for name, values in (data.get("words") or {}).items()}
         # a kind's concern phrases are a word list too: despair said with a means or a time is more than concern
         for kind, phrases in (data.get("concern") or {}).items():
@@ -137,7 +86,10 @@ class SafetyRules:
             if name == "lost_tolerance":
                 continue
             self.kinds[name] = _Kind(
-                *[[self._compile(p) for p in spec.get(part) or []] for part in ("signs", "questions", "topics")]
+                *[
+                    _Patterns(self._compile(p) for p in spec.get(part) or [])
+                    for part in ("signs", "questions", "topics")
+                ]
             )
             for pair in spec.get("together") or []:
                 if not (isinstance(pair, list) and len(pair) == 2):
@@ -152,7 +104,7 @@ class SafetyRules:
             for phrase in spec.get("signs") or []:
                 vocabulary.update(w for w in self._phrase(phrase).split() if not w.startswith("<"))
         self.concern = {
-            name: [self._compile(p) for p in phrases] for name, phrases in (data.get("concern") or {}).items()
+            name: _Patterns(self._compile(p) for p in phrases) for name, phrases in (data.get("concern") or {}).items()
         }
         self.cues = {name: self._compile_any(phrases) for name, phrases in (data.get("cues") or {}).items()}
         self.death_wish = self._compile_any(data.get("death_wish") or [])
@@ -185,10 +137,7 @@ class SafetyRules:
     def _spelled(self, text: str) -> str:
         """Folded, slang replaced, apostrophes gone: what messages and phrases alike become."""
         text = re.sub(r"(?<=\w)'s\b", " s", self._fold(text))  # he's -> he s (the "s" is in the <be> list)
-        for (written, _), (pattern, plain) in zip(self.replacements, self._replacement_res):
-            if written in text:  # a pattern cannot match without it; four hundred regex passes cost more
-                text = pattern.sub(plain, text)
-        return text.replace("'", "")
+        return self._replacer.apply(text).replace("'", "")
 
     def _phrase(self, phrase: str) -> str:
         """A phrase read as messages are: "od at" is written as people write it and matches "overdose at"."""
@@ -285,7 +234,7 @@ class SafetyRules:
     ) -> bool:
         """Whether a sign is there, not denied and not part of a question about the topic."""
         whole = " ".join(clauses)
-        signs = [sign for sign in signs if sign.possible(whole)]  # what no clause can match, in none is looked for
+        signs = _possible(signs, whole)  # what no clause can match, in none is looked for
         for clause in clauses:
             for sign in signs:
                 for m in sign.finditer(clause):
@@ -304,7 +253,7 @@ class SafetyRules:
         """Phrases found and not denied right before."""
         found = []
         whole = " ".join(clauses)
-        patterns = [pattern for pattern in patterns if pattern.possible(whole)]
+        patterns = _possible(patterns, whole)
         for clause in clauses:
             for pattern in patterns:
                 for m in pattern.finditer(clause):
@@ -346,7 +295,8 @@ class SafetyRules:
                     weak.append(name)
                     break
             if name not in weak + emergencies and (
-                any(t.search(whole) for t in kind.topics) or any(e.startswith(f"{name}:") for e in evidence)
+                any(t.search(whole) for t in _possible(kind.topics, whole))
+                or any(e.startswith(f"{name}:") for e in evidence)
             ):
                 notes.append(name)
         concern = []

@@ -13,12 +13,17 @@ from functools import cached_property
 from itertools import chain
 from importlib import resources
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 import regex
 import yaml
 from bot.text import normal, slang, yamlfile
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
+
+try:  # compiled by pip install (setup.py); without a C compiler, the same terms the Python way
+    from bot.search._words import ascii_terms as _c_ascii_terms
+except ImportError:  # pragma: no cover (the test suite runs both ways)
+    _c_ascii_terms = None
 from nltk.stem.porter import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
 
@@ -32,6 +37,10 @@ _WORD_PATTERN = rf"[^\W_]+(?:[{_APOSTROPHES}{_HYPHENS}][^\W_]+)*"
 _HYPHEN_RE = re.compile(rf"[{_HYPHENS}]")
 _APOSTROPHE_RE = re.compile(rf"[{_APOSTROPHES}]")
 _POSSESSIVE_RE = re.compile(rf"[{_APOSTROPHES}]s$")
+# ASCII text's words without a regular expression: every character but a letter, a digit, "'" and "-" made a
+# space; then an "'" or "-" that is not between two letters or digits (what the pattern never joins with)
+_ASCII_KEPT = str.maketrans({c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) in "'-")})
+_LOOSE_JOINERS = ("''", "--", "'-", "-'", " '", "' ", " -", "- ")
 
 STEMMERS = ("snowball", "porter", "none")
 
@@ -96,6 +105,8 @@ class Analyzer:
             self._stem_word = None
         self._stem_cache: dict[str, str] = {}
         self._word_cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._word_terms: dict[str, tuple[str, ...]] = {}  # the same words' terms alone, for terms()
+        self._phrase_words: set[str] = set()  # the words of _word_cache with a part that starts a phrase
         # the engine nltk's RegexpTokenizer uses, so both paths split words alike ("x²y" included)
         self._word_re = regex.compile(_WORD_PATTERN)
         self._ascii_word_re = re.compile(_WORD_PATTERN)
@@ -185,15 +196,21 @@ class Analyzer:
         out: list[Token] = []
         flat: list[tuple[str, int, int, int]] = []  # every word part with its word's span and index
         words = (self._ascii_word_re if text.isascii() else self._word_re).finditer(text)  # as in terms()
+        cached = self._word_cache.get
         for n, match in enumerate(words):
             start, end = match.span()
-            terms, parts = self._known(match.group())
-            out.extend(Token(term, start, end) for term in terms)
-            flat.extend((p, start, end, n) for p in parts)
+            word = match.group()
+            terms, parts = cached(word) or self._known(word)
+            for term in terms:
+                out.append(Token(term, start, end))
+            for part in parts:
+                flat.append((part, start, end, n))
         if self._phrases:
-            for first, last, term in self._phrase_matches([p for p, *_ in flat], [f[3] for f in flat]):
+            found = len(out)
+            for first, last, term in self._phrase_matches([p for p, *_ in flat], lambda: [f[3] for f in flat]):
                 out.append(Token(term, flat[first][1], flat[last][2]))
-            out.sort(key=lambda t: (t.start, -t.end))
+            if len(out) > found:  # else already in order: words in text order, each word's terms together
+                out.sort(key=lambda t: (t.start, -t.end))
         return iter(out)
 
     def terms(self, text: str) -> list[str]:
@@ -203,18 +220,38 @@ class Analyzer:
         linear pattern does not need it), and a cache of each distinct word's terms; tests hold it equal to
         tokens() on real and on generated text.
         """
-        # ASCII text: the standard library's engine finds the same words (the two differ only on what
-        # counts as a letter or digit beyond ASCII, "²" say), and faster
-        words = (self._ascii_word_re if text.isascii() else self._word_re).findall(text)
-        known = list(map(self._word_cache.get, words))  # each word's (terms, parts), looked up in C
-        if None in known:
-            known = [k if k is not None else self._known(w) for k, w in zip(known, words)]
-        out = list(chain.from_iterable([k[0] for k in known]))
+        ascii = text.isascii()
+        if ascii and _c_ascii_terms is not None:  # bot/search/_words.c: the words found and looked up in C
+            out, words = _c_ascii_terms(text, self._word_terms, self._phrase_words)
+            if out is None:  # words not seen before: analysed (and kept), then looked up again
+                for word in words:
+                    self._known(word)
+                out, words = _c_ascii_terms(text, self._word_terms, self._phrase_words)
+            if out is not None:
+                return out if words is None else self._with_phrases(out, words)
+        words = _ascii_words(text) if ascii else self._word_re.findall(text)
+        known_terms = list(map(self._word_terms.get, words))  # each word's terms, looked up in C
+        if None in known_terms:  # words not seen before: analysed (and kept), then looked up again
+            for word in [w for w, k in zip(words, known_terms) if k is None]:
+                self._known(word)
+            known_terms = list(map(self._word_terms.get, words))
+        if None in known_terms:  # past the cache's size: the long way
+            return self._with_phrases(list(chain.from_iterable([k[0] for k in map(self._known, words)])), words)
+        out = list(chain.from_iterable(known_terms))
+        if self._phrase_words.isdisjoint(words):  # most texts hold no phrase's first word
+            return out
+        return self._with_phrases(out, words)
+
+    def _with_phrases(self, out: list[str], words: list[str]) -> list[str]:
+        """The terms of words (out), then the synonym phrases' that they hold."""
         if self._phrases:
+            known = list(map(self._word_cache.get, words))
+            if None in known:  # past the cache's size
+                known = [self._known(w) for w in words]
             parts_of_words = [k[1] for k in known]
             parts = list(chain.from_iterable(parts_of_words))
-            if not self._phrases.keys().isdisjoint(parts):  # most texts hold no phrase's first word
-                numbers = [n for n, p in enumerate(parts_of_words) for _ in p]
+            if not self._phrases.keys().isdisjoint(parts):
+                numbers = lambda: [n for n, p in enumerate(parts_of_words) for _ in p]  # noqa: E731
                 out.extend(term for _, _, term in self._phrase_matches(parts, numbers))
         return out
 
@@ -241,16 +278,24 @@ class Analyzer:
             known = (tuple(self._parts_terms(parts)), tuple(p for p in parts if p))
             if len(self._word_cache) < 500_000:
                 self._word_cache[word] = known
+                self._word_terms[word] = known[0]
+                if not self._phrases.keys().isdisjoint(known[1]):
+                    self._phrase_words.add(word)
         return known
 
-    def _phrase_matches(self, parts: list[str], words: list[int]) -> Iterator[tuple[int, int, str]]:
+    def _phrase_matches(self, parts: list[str], words: Callable[[], list[int]]) -> Iterator[tuple[int, int, str]]:
         """(first part, last part, concept) of each synonym phrase in a run of word parts; a phrase must
-        span words ("12-step" is one word, already its own concept)."""
-        for i, part in enumerate(parts):
-            for phrase, term in self._phrases.get(part, ()):
+        span words ("12-step" is one word, already its own concept). `words()` gives each part's word number,
+        asked for only when a phrase's parts are there."""
+        phrases = self._phrases
+        numbers = None
+        for i in [i for i, part in enumerate(parts) if part in phrases]:  # the few parts that start a phrase
+            for phrase, term in phrases[parts[i]]:
                 last = i + len(phrase) - 1
-                if tuple(parts[i : last + 1]) == phrase and words[last] != words[i]:
-                    yield i, last, term
+                if tuple(parts[i : last + 1]) == phrase:
+                    numbers = words() if numbers is None else numbers
+                    if numbers[last] != numbers[i]:
+                        yield i, last, term
 
     def _word_parts(self, raw: str) -> list[str]:
         word = _POSSESSIVE_RE.sub("", self.normalize(raw))
@@ -273,3 +318,16 @@ class Analyzer:
     def _term(self, word: str) -> str:
         concept = self._concepts.get(word)
         return concept if concept is not None else self.stem(word)
+
+
+def _ascii_words(text: str) -> list[str]:
+    """What _WORD_PATTERN finds in ASCII text (where it is [A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*), found by
+    str.translate and str.split, a third of the time: a word is a run of letters and digits joined by single
+    "'" or "-" between two of them; the others are made spaces (none of them can be next to another after
+    the pairs are gone). tests/test_analysis.py holds it equal to the pattern on generated text."""
+    kept = text.translate(_ASCII_KEPT)
+    if "'" in kept or "-" in kept:
+        kept = f" {kept} "
+        for loose in _LOOSE_JOINERS:
+            kept = kept.replace(loose, "  ")
+    return kept.split()

@@ -13,12 +13,18 @@ import json
 import math
 import threading
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
 from bot.search import topk
+
+try:  # compiled by pip install (setup.py); without a C compiler, the same ids found in two passes
+    from bot.search._words import term_ids as _c_term_ids
+except ImportError:  # pragma: no cover (the test suite runs both ways)
+    _c_term_ids = None
 
 _ARRAYS = ("offsets", "docs", "weights", "doc_len", "term_max")
 FILES = tuple(f"{name}.npy" for name in _ARRAYS) + ("terms.json",)  # what save() writes and load() reads
@@ -75,22 +81,24 @@ class BM25Index:
 
     @classmethod
     def build(cls, documents: Iterable[list[str]], params: BM25Params = BM25Params()) -> "BM25Index":
-        vocab: dict[str, int] = {}
-        term_ids: list[int] = []
-        lengths: list[int] = []
-        for doc in documents:
-            term_ids.extend(vocab.setdefault(t, len(vocab)) for t in doc)
-            lengths.append(len(doc))
-        n = len(lengths)
+        documents = documents if isinstance(documents, list) else list(documents)
+        n = len(documents)
         if n == 0:
             raise ValueError("cannot build a BM25 index over no documents")
-        doc_len = np.asarray(lengths, dtype=np.int64)
-        tids = np.asarray(term_ids, dtype=np.int64)
+        # term ids in first-seen order (rank_bm25's dict order): one pass in C (bot/search/_words.c), or two
+        if _c_term_ids is not None and all(type(d) is list for d in documents):
+            terms, ids = _c_term_ids(documents)
+            tids = np.frombuffer(ids, dtype=np.int64)
+        else:
+            terms = list(dict.fromkeys(chain.from_iterable(documents)))
+            vocab = {t: i for i, t in enumerate(terms)}
+            tids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(documents)), dtype=np.int64)
+        doc_len = np.fromiter(map(len, documents), dtype=np.int64, count=n)
         dids = np.repeat(np.arange(n, dtype=np.int64), doc_len)
         keys, tf = np.unique(tids * n + dids, return_counts=True)  # sorted by term, then document
         post_terms, post_docs = np.divmod(keys, n)
-        df = np.bincount(post_terms, minlength=len(vocab))
-        offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
+        df = np.bincount(post_terms, minlength=len(terms))
+        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
         np.cumsum(df, out=offsets[1:])
 
         # rank_bm25's BM25Okapi._calc_idf, to the last bit: math.log, summed in first-seen term order
@@ -109,9 +117,6 @@ class BM25Index:
         tf = tf.astype(np.float64)
         dl = doc_len[post_docs]
         weights = idf[post_terms] * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)))
-        terms = [None] * len(vocab)
-        for t, i in vocab.items():
-            terms[i] = t
         return cls(
             terms,
             offsets,

@@ -7,7 +7,6 @@ a boundary is still found whole in one of them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
@@ -15,9 +14,6 @@ from importlib import resources
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
 
 from bot.corpus.articles import HEADING, Article
-
-_LINE_RE = re.compile(r"[^\n]+")
-_ENDS = re.compile(r"[.?!]")  # punkt's sentence-ending characters
 
 
 @dataclass(frozen=True)
@@ -62,17 +58,21 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     end = len(text) if end is None else end
     spans = []
     punkt = _punkt()
-    for line in _LINE_RE.finditer(text, start, end):
-        offset = line.start()
-        words = line.group()
-        if not _ENDS.search(words):  # no ".", "?" or "!": punkt's one sentence, found without it
-            kept = len(words.rstrip())
-            if kept and words.strip():
-                spans.append((offset, offset + kept))
-            continue
-        for s, e in punkt.span_tokenize(words):
-            if text[offset + s : offset + e].strip():
-                spans.append((offset + s, offset + e))
+    offset = start
+    while offset < end:  # each line: a run of characters other than "\n"
+        stop = text.find("\n", offset, end)
+        stop = end if stop < 0 else stop
+        if stop > offset:
+            words = text[offset:stop]
+            if "." in words or "?" in words or "!" in words:
+                for s, e in punkt.span_tokenize(words):
+                    if s < e and (not words[s].isspace() or words[s:e].strip()):  # blank ones are left out
+                        spans.append((offset + s, offset + e))
+            else:  # no ".", "?" or "!": punkt's one sentence, found without it
+                kept = len(words.rstrip())
+                if kept:
+                    spans.append((offset, offset + kept))
+        offset = stop + 1
     return spans
 
 

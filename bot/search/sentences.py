@@ -8,6 +8,7 @@ kept (format 3 or older) has none, and its answers split sentences as before.
 
 from __future__ import annotations
 
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,8 @@ class SentenceTable:
         counts = np.fromiter((len(s) for s in per_article), dtype=np.int64, count=len(per_article))
         offsets = np.zeros(len(per_article) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        flat = np.asarray([span for spans in per_article for span in sorted(spans)], dtype=np.int32).reshape(-1, 2)
+        ends = chain.from_iterable(chain.from_iterable(sorted(spans) for spans in per_article))
+        flat = np.fromiter(ends, dtype=np.int32, count=2 * int(offsets[-1])).reshape(-1, 2)
         return cls(flat[:, 0].copy(), flat[:, 1].copy(), offsets)
 
     def spans(self, article: int, text: str, lo: int, hi: int) -> list[tuple[int, int]]:
@@ -37,8 +39,8 @@ class SentenceTable:
         first, last = self.article_sentences.item(article), self.article_sentences.item(article + 1)
         starts = self.sentence_start[first:last]
         ends = self.sentence_end[first:last]
-        i = int(np.searchsorted(ends, lo, side="right"))  # the first sentence ending after lo
-        j = int(np.searchsorted(starts, hi, side="left"))  # past the last starting before hi
+        i = int(ends.searchsorted(lo, side="right"))  # the first sentence ending after lo
+        j = int(starts.searchsorted(hi, side="left"))  # past the last starting before hi
         out = []
         for s, e in zip(starts[i:j].tolist(), ends[i:j].tolist()):
             if s < lo or e > hi:  # punkt keeps the spaces after a cut at the start, not before one at the end

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -40,3 +41,49 @@ def shipped_text() -> str:
 @lru_cache(maxsize=1)
 def shipped() -> dict[str, dict[str, str]]:
     return parse(shipped_text())
+
+
+_TOKEN = re.compile(r"[\w']+")  # what a replacement's edges, (?<![\w']) and (?![\w']), set apart
+
+
+class Replacements:
+    """Slang replacements ("written" -> "plain"), applied to a text one after the other, in their order.
+
+    As `for each: if written in text: text = re.sub(rf"(?<![\\w']){written}(?![\\w'])", plain, text)`, with the
+    same results, without a pass over every pair for every text: a `written` made of word characters and
+    apostrophes only can match only where it is a whole run of them, so those come from the text's runs (a set
+    lookup); the few others are looked for as before. Each pattern is compiled the first time it can match.
+    """
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+        self._patterns: list[re.Pattern | None] = [None] * len(pairs)
+        self._by_word: dict[str, list[int]] = {}  # a written form made of [\w'] alone -> its places in pairs
+        self._others: list[int] = []
+        for i, (written, _) in enumerate(pairs):
+            if _TOKEN.fullmatch(written):
+                self._by_word.setdefault(written, []).append(i)
+            else:
+                self._others.append(i)
+
+    def apply(self, text: str) -> str:
+        candidates = self._candidates(text, 0)
+        while candidates:
+            i = candidates.pop(0)
+            pattern = self._patterns[i]
+            if pattern is None:
+                pattern = self._patterns[i] = re.compile(rf"(?<![\w']){re.escape(self.pairs[i][0])}(?![\w'])")
+            replaced = pattern.sub(self.pairs[i][1], text)
+            if replaced != text:  # what follows is looked for in the new text
+                text = replaced
+                candidates = self._candidates(text, i + 1)
+        return text
+
+    def _candidates(self, text: str, first: int) -> list[int]:
+        """The pairs from `first` on that can match text, in order."""
+        by_word = self._by_word
+        words = by_word.keys() & _TOKEN.findall(text)
+        found = [i for word in words for i in by_word[word] if i >= first] if words else []
+        found += [i for i in self._others if i >= first and self.pairs[i][0] in text]
+        found.sort()
+        return found
