@@ -95,6 +95,10 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("en abstinencia de alcohol, mi papá está temblando, sudando y ve animales", WITHDRAWAL),
         ("off benzos 2 weeks and the old feeling is back, im sure im gonna seize", WITHDRAWAL),
         ("my son told me he has a plan to overdose this weekend", SUICIDE),
+        ("мой муж бросил пить три дня назад, у него судороги", WITHDRAWAL),
+        ("tôi không muốn sống nữa, tôi đã uống hết thuốc rồi", SUICIDE),
+        ("the shakes turned into a seizure, 3rd day without alcohol", WITHDRAWAL),
+        ("out of treatment 2 weeks, tonight im going to do a full gram, not by accident", SUICIDE),
         # Portuguese, French, German: a few crisis words each
         ("meu marido parou de beber e está tendo convulsão", WITHDRAWAL),
         ("je veux mourir ce soir, j'ai tout préparé", SUICIDE),

@@ -45,6 +45,7 @@ class RuleReading:
     laughing: bool = False  # "lol", "haha": what the model alone reads as an emergency is concern
     stimulant: bool = False  # a stimulant used and not stopped: a seizure or a racing heart is an overdose
     asked_after: bool = False  # ends asking whether what it told is normal: a model-only emergency is concern
+    purpose: bool = False  # the dose said to be meant to kill ("so itll work", "not by accident")
     evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
@@ -108,6 +109,7 @@ class SafetyRules:
         }
         self.cues = {name: self._compile_any(phrases) for name, phrases in (data.get("cues") or {}).items()}
         self.death_wish = self._compile_any(data.get("death_wish") or [])
+        self.purpose = self._compile_any(data.get("purpose") or [])
         self.idioms = [self._compile(p) for p in data.get("idioms") or []]
         self.laughing = self._compile_any(data.get("laughing") or [])
         self.denials = [self._compile(p) for p in data.get("denials") or []]
@@ -342,5 +344,6 @@ class SafetyRules:
             bool(self.laughing.search(whole)),
             stimulant,
             asked_after,
+            bool(self.purpose.search(whole)),
             tuple(evidence),
         )

@@ -72,7 +72,12 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
             laughing = rules.laughing and risk < SURE_EMERGENCY
             (concern if laughing else kinds).add(model.kind)
             evidence.append(f"{model.kind}: model {risk:.2f}{', laughing: concern' if laughing else ''}")
-        elif about_to_use and rules.death_wish and risk >= PURPOSE_RISK and not rules.asking:
+        elif (
+            about_to_use
+            and rules.death_wish
+            and risk >= (thresholds["weak"] if rules.purpose else PURPOSE_RISK)
+            and not rules.asking
+        ):
             # "been off methadone 2 months, a normal dose would kill me now, thats the point": a dose meant to kill
             kinds.add(SUICIDE)
             evidence.append(f"suicide: about to use after a break, dying named, model {risk:.2f}")
