@@ -23,8 +23,16 @@ LABELS = EMERGENCY_LABELS + ("concern",) + PLAIN_LABELS
 ROOT = Path(__file__).resolve().parents[2]
 EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"
-# written by people who saw neither phrases nor model; never trained on (8 and 9 spent: their misses were read)
-BLIND_SETS = ("blind8.jsonl", "blind9.jsonl", "blind10.jsonl", "blind11.jsonl", "blind12.jsonl", "blind13.jsonl")
+# written by people who saw neither phrases nor model; never trained on (8-13 spent: their misses were read)
+BLIND_SETS = (
+    "blind8.jsonl",
+    "blind9.jsonl",
+    "blind10.jsonl",
+    "blind11.jsonl",
+    "blind12.jsonl",
+    "blind13.jsonl",
+    "blind14.jsonl",
+)
 WRITTEN_SETS = (
     "written_train.jsonl",
     "written_train_a.jsonl",
