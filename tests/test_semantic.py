@@ -175,10 +175,11 @@ def test_an_ablation_can_switch_meaning_off():
 
 def test_the_meaning_gate_rises_when_many_passages_share_only_common_words():
     near = {n: 0.2 for n in range(semantic.MANY)}
-    assert semantic.unrelated(near, list(near))  # many share a word like "stop", none near: a coincidence
+    assert semantic.crowded(list(near)) and not semantic.crowded([0, 1])
+    assert semantic.unrelated(near, semantic.crowded(list(near)))  # many share a word like "stop", none near
     few = dict(list(near.items())[:2])
-    assert not semantic.unrelated(few, list(few))  # a word only two passages hold is trusted at the lower gate
-    assert semantic.unrelated({1: 0.1}, [1])
+    assert not semantic.unrelated(few, semantic.crowded(list(few)))  # a word two passages hold: the lower gate
+    assert semantic.unrelated({1: 0.1}, semantic.crowded([1]))
 
 
 def _quitting_corpus(folder):

@@ -210,10 +210,12 @@ class Answerer:
             return ()
         floor = max(s.min_score, s.relative_floor * hits[0][1])
         close: dict[int, float] = {}
+        crowded = False  # many candidates share the question's words (semantic.crowded)
         if meaning is not None:  # BM25 chose the candidates; which of them means what was asked comes first
             kept = [h for h in hits if h[1] > floor]
             close = self.vectors.closeness(meaning, [h[0] for h in kept])
-            if semantic.unrelated(close, [h[0] for h in kept]):
+            crowded = semantic.crowded(kept)
+            if semantic.unrelated(close, crowded):
                 return ()  # words in common, nothing near in meaning: "what's the weather like tomorrow"
             hits = self.vectors.rerank(kept, close, hits[0][1])
         weighed = coverage.weigh(query, index.bm25, without=missing or ())
@@ -238,12 +240,7 @@ class Answerer:
             own = candidates.setdefault(article_no, [])
             if len(own) < CHUNKS_READ:
                 own.append((chunk_no, score))
-        if (
-            meaning is not None
-            and slots
-            and semantic.crowded(hits)
-            and not self._says_it(meaning, list(dict.fromkeys(slots))[:3])
-        ):
+        if crowded and slots and not self._says_it(meaning, list(dict.fromkeys(slots))[:3]):
             return ()  # on the topic, but no sentence near what was asked: "where is a needle exchange near me"
         chosen = {
             a: self._passages(a, candidates[a], weighed.selection, cues, asked, meaning) for a in dict.fromkeys(slots)

@@ -116,10 +116,13 @@ class SafetyRules:
         self.asking = [self._compile(p, start="^") for p in data.get("asking") or []]
         self.asking_ahead = [self._compile(p, start="^") for p in data.get("asking_ahead") or []]
         self.asking_end = self._compile_any(data.get("asking_end") or [])
-        at_hand = [*(data.get("at_hand") or []), *((data.get("words") or {}).get("means") or [])]
-        self.at_hand = self._compile_any(at_hand + list((data.get("words") or {}).get("preparation") or []))
+        listed = data.get("words") or {}
+        # at hand: its own phrases and the lists of means and preparation ("i have the bottle", "a rope")
+        self.at_hand = self._compile_any(
+            [*(data.get("at_hand") or []), *(listed.get("means") or []), *(listed.get("preparation") or [])]
+        )
         self.stimulants = self._compile_any(data.get("stimulants") or [])
-        self.stopped = self._compile_any(list((data.get("words") or {}).get("stopped_drinking") or []))
+        self.stopped = self._compile_any(listed.get("stopped_drinking") or [])
         tolerance = (data.get("kinds") or {}).get("lost_tolerance") or {}
         self.tolerance_use = [self._compile(p) for p in tolerance.get("use") or []]
         self.tolerance_after = [self._compile(p) for p in tolerance.get("after") or []]

@@ -33,12 +33,11 @@ UNRELATED, VOUCHES = 0.15, 0.5
 # ("campral", "doctor shopping", "craving" on six articles) is trusted at the lower gate. Chosen on spent sets
 # (dev, blind to blind6): no in-scope question there is lost at 0.3 with many candidates; 11 off-topic declined.
 UNRELATED_MANY, MANY, AMONG = 0.3, 12, 24
-
-
 # No sentence of the cited articles this near the question, when many passages share its words: the articles
-# are on its topic but do not say what was asked ("where can i find a needle exchange near me"); with few (a rare
-# word: "i keep craving it what do i do" on six articles) the words are trusted. Chosen on the same spent sets: 0.35 declines
-# 6 of the 63 off-topic and uncovered questions they answered and loses no right article (0.4: 12, and 5).
+# are on its topic but do not say what was asked ("where can i find a needle exchange near me"); with few (a
+# rare word: "i keep craving it what do i do" on six articles) the words are trusted. Chosen on the same spent
+# sets: 0.35 declines 6 of the 63 off-topic and uncovered questions they answered and loses no right article
+# (0.4: 12, and 5).
 SENTENCE_UNRELATED = 0.35
 
 
@@ -47,9 +46,9 @@ def crowded(candidates: list) -> bool:
     return len(candidates[:AMONG]) >= MANY
 
 
-def unrelated(close: dict[int, float], candidates: list) -> bool:
-    """No candidate near enough in meaning: the words in common are a coincidence."""
-    gate = UNRELATED_MANY if crowded(candidates) else UNRELATED
+def unrelated(close: dict[int, float], crowded: bool) -> bool:
+    """No candidate near enough in meaning: the words in common are a coincidence (`crowded`: see crowded())."""
+    gate = UNRELATED_MANY if crowded else UNRELATED
     return max(close.values(), default=0.0) < gate
 
 
