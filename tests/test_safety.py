@@ -114,6 +114,19 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("lol guess this is it. bought rope. nobody will miss me", SUICIDE),
         # withdrawal in pregnancy with danger signs
         ("dopesick, 33 weeks pregnant and having contractions every 5 min", WITHDRAWAL),
+        # scripts without spaces, read inside a run of characters; languages beyond the first six
+        ("我想死，今晚吃了一瓶安眠药", SUICIDE),
+        ("他没有呼吸，嘴唇发紫，叫不醒", OVERDOSE),
+        ("死にたい。今夜、薬を全部飲んだ", SUICIDE),
+        ("죽고 싶어요. 수면제를 다 먹었어요", SUICIDE),
+        ("gusto ko nang mamatay, iinumin ko lahat ng gamot ko ngayong gabi", SUICIDE),
+        ("chcę umrzeć, dziś w nocy wezmę wszystkie tabletki", SUICIDE),
+        ("mio marito non respira e ha le labbra blu", OVERDOSE),
+        ("أريد أن أموت الليلة", SUICIDE),
+        ("main aaj raat marna chahta hu", SUICIDE),
+        # the dose said to be meant to kill, with no break in use; a question, then why it is asked
+        ("took everything in my medicine cabinet on purpose, i dont want to be here", SUICIDE),
+        ("how much tylenol does it take to bleed inside. asking because im going to", SUICIDE),
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):

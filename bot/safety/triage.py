@@ -73,14 +73,15 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
             (concern if laughing else kinds).add(model.kind)
             evidence.append(f"{model.kind}: model {risk:.2f}{', laughing: concern' if laughing else ''}")
         elif (
-            about_to_use
+            # ... or, without a break, the dose said to be meant to kill ("took everything on purpose")
+            (about_to_use or (rules.purpose and model.kind == SUICIDE))
             and rules.death_wish
             and risk >= (thresholds["weak"] if rules.purpose else PURPOSE_RISK)
             and not rules.asking
         ):
             # "been off methadone 2 months, a normal dose would kill me now, thats the point": a dose meant to kill
             kinds.add(SUICIDE)
-            evidence.append(f"suicide: about to use after a break, dying named, model {risk:.2f}")
+            evidence.append(f"suicide: a dose meant to kill, dying named, model {risk:.2f}")
         elif rules.weak and risk >= thresholds["weak"]:
             kinds.update(rules.weak)
             evidence.append(f"{'+'.join(rules.weak)}: phrases and model {risk:.2f}")

@@ -44,6 +44,14 @@ def shipped() -> dict[str, dict[str, str]]:
 
 
 _TOKEN = re.compile(r"[\w']+")  # what a replacement's edges, (?<![\w']) and (?![\w']), set apart
+# scripts written without spaces between words (Chinese, Japanese, Thai) or with endings joined to them (Korean,
+# read as jamo once folded): a written form there is found inside a run of letters, its meaning set apart by spaces
+_UNSPACED = re.compile(
+    "[\u0e00-\u0e7f"  # Thai
+    "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"  # Hangul: jamo, compatibility jamo, syllables
+    "\u3040-\u30ff"  # Hiragana, Katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"  # Han
+)
 
 
 class Replacements:
@@ -52,7 +60,9 @@ class Replacements:
     As `for each: if written in text: text = re.sub(rf"(?<![\\w']){written}(?![\\w'])", plain, text)`, with the
     same results, without a pass over every pair for every text: a `written` made of word characters and
     apostrophes only can match only where it is a whole run of them, so those come from the text's runs (a set
-    lookup); the few others are looked for as before. Each pattern is compiled the first time it can match.
+    lookup); the few others are looked for as before, those with letters beyond ASCII only in a text that has
+    some. A form in a script without spaces (`_UNSPACED`) matches anywhere and becomes " plain ". Each pattern is
+    compiled the first time it can match.
     """
 
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
@@ -60,11 +70,15 @@ class Replacements:
         self._patterns: list[re.Pattern | None] = [None] * len(pairs)
         self._by_word: dict[str, list[int]] = {}  # a written form made of [\w'] alone -> its places in pairs
         self._others: list[int] = []
+        self._ascii_others: list[int] = []  # the others an ASCII text can hold
+        self._unspaced = [bool(_UNSPACED.search(written)) for written, _ in pairs]
         for i, (written, _) in enumerate(pairs):
-            if _TOKEN.fullmatch(written):
+            if _TOKEN.fullmatch(written) and not self._unspaced[i]:
                 self._by_word.setdefault(written, []).append(i)
             else:
                 self._others.append(i)
+                if written.isascii():
+                    self._ascii_others.append(i)
 
     def apply(self, text: str) -> str:
         candidates = self._candidates(text, 0)
@@ -72,8 +86,11 @@ class Replacements:
             i = candidates.pop(0)
             pattern = self._patterns[i]
             if pattern is None:
-                pattern = self._patterns[i] = re.compile(rf"(?<![\w']){re.escape(self.pairs[i][0])}(?![\w'])")
-            replaced = pattern.sub(self.pairs[i][1], text)
+                written = re.escape(self.pairs[i][0])
+                pattern = re.compile(written if self._unspaced[i] else rf"(?<![\w']){written}(?![\w'])")
+                self._patterns[i] = pattern
+            plain = self.pairs[i][1]
+            replaced = pattern.sub(f" {plain} " if self._unspaced[i] else plain, text)
             if replaced != text:  # what follows is looked for in the new text
                 text = replaced
                 candidates = self._candidates(text, i + 1)
@@ -84,6 +101,7 @@ class Replacements:
         by_word = self._by_word
         words = by_word.keys() & _TOKEN.findall(text)
         found = [i for word in words for i in by_word[word] if i >= first] if words else []
-        found += [i for i in self._others if i >= first and self.pairs[i][0] in text]
+        others = self._ascii_others if text.isascii() else self._others
+        found += [i for i in others if i >= first and self.pairs[i][0] in text]
         found.sort()
         return found
