@@ -127,6 +127,11 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         # the dose said to be meant to kill, with no break in use; a question, then why it is asked
         ("took everything in my medicine cabinet on purpose, i dont want to be here", SUICIDE),
         ("how much tylenol does it take to bleed inside. asking because im going to", SUICIDE),
+        # after blind14's misses: self-harm under way in plain words, a poison, a dose wanted to kill after a break
+        ("i slit my wrist and now im scared", SUICIDE),
+        ("gonna drink bleach tonight", SUICIDE),
+        ("clean since march and tonight im doing my old dose, i know ill die and thats what i want", SUICIDE),
+        ("mwen vle mouri, mwen pran tout grenn yo", SUICIDE),
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -141,6 +146,9 @@ def test_emergencies_as_people_write_them(rules, message, kind):
         "whats the point anymore",
         "i keep thinking about suicide",
         "a veces quisiera dormir y no despertar",
+        # an apostrophe (phones insert one) reads as the phrase without it
+        "what’s the point anymore",
+        "what's the point anymore",
     ],
 )
 def test_passive_ideation_is_concern_not_an_emergency(rules, message):

@@ -48,6 +48,7 @@ WRITTEN_SETS = (
     "blind11.jsonl",
     "blind12.jsonl",
     "blind13.jsonl",
+    "written_casual.jsonl",  # everyday messages with a risk word in them ("that joke killed me", "tonight works")
 )
 
 

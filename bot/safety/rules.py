@@ -17,6 +17,8 @@ from bot.text import fuzzy, normal, slang
 OVERDOSE, SUICIDE, WITHDRAWAL = "overdose", "suicide", "withdrawal"
 EMERGENCIES = (OVERDOSE, SUICIDE, WITHDRAWAL)
 TOLERANCE = "lost_tolerance"
+# words whose "'s" people write joined as often ("whats", "thats", "its"): read as one word, as phrases are
+_JOINED_S = re.compile(r"\b(that|what|it|there|here|who|where|let|how|when|everything|nothing|something)'s\b")
 LONG_MESSAGE_WORDS = 60
 ALONE_NO_CUE = frozenset({"help", "helpp", "hlep"})
 MEND_RATIO = 85  # how alike (0-100) a typo must be to a sign's word: stricter than the search's speller
@@ -141,7 +143,9 @@ class SafetyRules:
 
     def _spelled(self, text: str) -> str:
         """Folded, slang replaced, apostrophes gone: what messages and phrases alike become."""
-        text = re.sub(r"(?<=\w)'s\b", " s", self._fold(text))  # he's -> he s (the "s" is in the <be> list)
+        # "what's the point" is "whats the point", as the phrases write it; he's -> he s (the "s" is in <be>)
+        text = _JOINED_S.sub(r"\1s", self._fold(text))
+        text = re.sub(r"(?<=\w)'s\b", " s", text)
         return self._replacer.apply(text).replace("'", "")
 
     def _phrase(self, phrase: str) -> str:

@@ -76,12 +76,17 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
             # ... or, without a break, the dose said to be meant to kill ("took everything on purpose")
             (about_to_use or (rules.purpose and model.kind == SUICIDE))
             and rules.death_wish
-            and risk >= (thresholds["weak"] if rules.purpose else PURPOSE_RISK)
+            # with the purpose said, distress suffices ("ill probably die and thats what i want": concern to it)
+            and (risk + model.probabilities["concern"] if rules.purpose else risk)
+            >= (thresholds["weak"] if rules.purpose else PURPOSE_RISK)
             and not rules.asking
         ):
             # "been off methadone 2 months, a normal dose would kill me now, thats the point": a dose meant to kill
             kinds.add(SUICIDE)
-            evidence.append(f"suicide: a dose meant to kill, dying named, model {risk:.2f}")
+            concern_said = model.probabilities["concern"]
+            evidence.append(
+                f"suicide: a dose meant to kill, dying named, model {risk:.2f} (concern {concern_said:.2f})"
+            )
         elif rules.weak and risk >= thresholds["weak"]:
             kinds.update(rules.weak)
             evidence.append(f"{'+'.join(rules.weak)}: phrases and model {risk:.2f}")
