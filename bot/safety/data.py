@@ -48,7 +48,8 @@ WRITTEN_SETS = (
     "blind11.jsonl",
     "blind12.jsonl",
     "blind13.jsonl",
-    "written_casual.jsonl",  # everyday messages with a risk word in them ("that joke killed me", "tonight works")
+    # its everyday messages with a risk word in them ("that joke killed me") counted twice: they are outnumbered
+    "written_train_d.jsonl",
 )
 
 
