@@ -24,16 +24,14 @@ ROOT = Path(__file__).resolve().parents[2]
 EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"
 # written by people who saw neither phrases nor model; never trained on
-BLIND_SETS = (
-    "blind14.jsonl",
-    "blind15.jsonl",
-)
+BLIND_SETS = ("blind16.jsonl", "blind17.jsonl")
 WRITTEN_SETS = (
     "written_train.jsonl",
     "written_train_a.jsonl",
     "written_train_b.jsonl",
     "written_train_c.jsonl",
     "written_train_d.jsonl",
+    "written_train_e.jsonl",  # 500 short messages (1-7 words): "tonight works for me", "hes not breathing"
     "phrases_set.jsonl",
     "blind2.jsonl",
     "blind4.jsonl",
@@ -41,13 +39,15 @@ WRITTEN_SETS = (
     "blind5.jsonl",
     "blind6.jsonl",
     "blind7.jsonl",
-    # blind8-13 were measured once each (README Safety has their figures), their misses read; then learned from
+    # blind8-15 were measured once each (README Safety has their figures), their misses read; then learned from
     "blind8.jsonl",
     "blind9.jsonl",
     "blind10.jsonl",
     "blind11.jsonl",
     "blind12.jsonl",
     "blind13.jsonl",
+    "blind14.jsonl",
+    "blind15.jsonl",
     # its everyday messages with a risk word in them ("that joke killed me") counted twice: they are outnumbered
     "written_train_d.jsonl",
 )

@@ -324,7 +324,11 @@ class SafetyRules:
         tolerance_cue = TOLERANCE in found or any(p.search(whole) for p in self.tolerance_after)
         found.update(weak)  # a state in its context is a cue of its kind, whatever the cue lists hold
         cues = tuple(name for name in self.cues if name in found and name != TOLERANCE)
-        denied = any(p.search(whole) for p in self.denials)
+        death_wish = bool(self.death_wish.search(whole))
+        # "not going to do anything stupid, just want to know if 60 mg and the gin will stop my breathing. i have
+        # both here": beside a death wish and the means at hand, a denial denies nothing and a laugh is no joke
+        means_said = death_wish and bool(self.at_hand.search(whole))
+        denied = any(p.search(whole) for p in self.denials) and not means_said
         # "... hes drinking way too much. what signs should i watch for" asks ahead, in any clause
         asking = not urgent and (
             any(p.match(whole) for p in self.asking)
@@ -347,8 +351,8 @@ class SafetyRules:
             denied,
             asking,
             urgent,
-            bool(self.death_wish.search(whole)),
-            bool(self.laughing.search(whole)),
+            death_wish,
+            bool(self.laughing.search(whole)) and not means_said,
             stimulant,
             asked_after,
             bool(self.purpose.search(whole)),

@@ -19,6 +19,8 @@ URGENCY = {OVERDOSE: 0, WITHDRAWAL: 1, SUICIDE: 2}  # minutes matter most first
 TOLERANCE_MIN_WORDS = 4
 SURE_TOLERANCE = 0.9  # the model all but sure someone is about to use after a break
 PURPOSE_RISK = 0.5  # the model's emergency, when a break in use and dying are both named
+ASKED_CONCERN = 0.9  # a question: the model's concern alone must be all but sure ("can drinking make my anxiety worse")
+SHORT_WORDS = 3
 SURE_EMERGENCY = 0.97  # "lol guess this is it. bought rope": a laugh does not lower what the model is sure of
 DEFAULT_THRESHOLDS = {"emergency": 0.5, "weak": 0.3, "concern": 0.5, "lost_tolerance": 0.5}
 
@@ -68,10 +70,12 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
                 model.kind == SUICIDE and about_to_use and not rules.death_wish
             )
         ):
-            # "lol im gonna kill my brother": a laugh makes the model's guess concern, unless it is all but sure
-            laughing = rules.laughing and risk < SURE_EMERGENCY
+            # "lol im gonna kill my brother": a laugh makes the model's guess concern, unless it is all but sure;
+            # three words or fewer that no phrase reads ("tonight?", "all done") always: too little to be sure of
+            short = len(rules.text.split()) <= SHORT_WORDS and not (rules.emergencies or rules.weak)
+            laughing = short or (rules.laughing and risk < SURE_EMERGENCY)
             (concern if laughing else kinds).add(model.kind)
-            evidence.append(f"{model.kind}: model {risk:.2f}{', laughing: concern' if laughing else ''}")
+            evidence.append(f"{model.kind}: model {risk:.2f}{', laughing or short: concern' if laughing else ''}")
         elif (
             # ... or, without a break, the dose said to be meant to kill ("took everything on purpose")
             (about_to_use or (rules.purpose and model.kind == SUICIDE))
@@ -90,7 +94,7 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
         elif rules.weak and risk >= thresholds["weak"]:
             kinds.update(rules.weak)
             evidence.append(f"{'+'.join(rules.weak)}: phrases and model {risk:.2f}")
-        elif risk + model.probabilities["concern"] >= thresholds["concern"]:
+        elif risk + model.probabilities["concern"] >= (ASKED_CONCERN if rules.asking else thresholds["concern"]):
             concern.add(model.kind)
             evidence.append(f"concern: model {risk + model.probabilities['concern']:.2f}")
     # "naltrexone detox" names topics; saying one is about to use after a break takes a few more words
