@@ -136,6 +136,14 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("standing on the ledge of the parking garage and i dont think i want to climb back", SUICIDE),
         ("out of prison tomorrow, buying enough to finish it, clean 2 years so it wont take much", SUICIDE),
         ("mój mąż przestał pić i dostał drgawek", WITHDRAWAL),
+        # after blind16's misses
+        ("Я больше не могу. Сегодня ночью я прыгну с моста", SUICIDE),
+        ("mein freund hat zu viel heroin genommen und atmet kaum noch", OVERDOSE),
+        ("мій брат кинув пити вчора, зараз у нього судоми", WITHDRAWAL),
+        ("off subs a month, taking my old dose tomorrow when everyone is out so nobody finds me in time", SUICIDE),
+        ("whats the best way to make sure an overdose is fatal, i have 60 of my moms oxys", SUICIDE),
+        ("got my service pistol on the table. just want it quiet", SUICIDE),
+        ("rope broke. going to try again with something stronger", SUICIDE),
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -195,6 +203,19 @@ def test_passive_ideation_is_concern_not_an_emergency(rules, message):
 )
 def test_questions_about_the_topics_and_odd_text_are_not_emergencies(rules, message):
     assert not rules.triage(message).crisis
+
+
+def test_a_common_word_is_never_mended_into_a_sign_word(rules):
+    # "stable" is no typo of "table" (a sign's word), "brain" none of "brains"; "breathng" is one of "breathing"
+    assert rules.rules.clauses("im stable now could my brain be damaged") == ["im stable now could my brain be damaged"]
+    assert rules.rules.clauses("hes not breathng") == ["hes not breathing"]
+    assert not rules.triage("i odd 3 times before methadone. im stable now. could my brain be damaged from it").crisis
+
+
+def test_a_message_mostly_in_a_language_the_glossary_lacks_is_not_short_for_the_model(rules):
+    # words the glossary leaves unread still count (the message reads as "tonight" alone): not three words or fewer
+    reading, _ = rules.read("Сегодня ночью я уйду навсегда")
+    assert reading.written_words == 5
 
 
 def test_a_question_is_not_concern_on_the_models_word_unless_it_is_all_but_sure(rules):

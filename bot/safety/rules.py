@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.safety.patterns import Lazy as _Lazy, Patterns as _Patterns, possible as _possible
-from bot.text import fuzzy, normal, slang
+from bot.text import english, fuzzy, normal, slang
 
 OVERDOSE, SUICIDE, WITHDRAWAL = "overdose", "suicide", "withdrawal"
 EMERGENCIES = (OVERDOSE, SUICIDE, WITHDRAWAL)
@@ -22,10 +22,10 @@ _JOINED_S = re.compile(r"\b(that|what|it|there|here|who|where|let|how|when|every
 LONG_MESSAGE_WORDS = 60
 ALONE_NO_CUE = frozenset({"help", "helpp", "hlep"})
 MEND_RATIO = 85  # how alike (0-100) a typo must be to a sign's word: stricter than the search's speller
+COMMON_WORD = 3.0  # Zipf: a word this common in English is never mended into a sign word
 _CLAUSE_BREAK = re.compile(r"[.!?;,:\n()\"]+|\s(?:but|and then|though)\s")
 _WORDS = re.compile(r"[a-z0-9]+")  # what nltk's RegexpTokenizer made of this pattern: its matches, in order
 _LIST_NAME = re.compile(r"<(\w+)>")
-_SENTENCE_END = re.compile(r"[.!?\n]+")
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class RuleReading:
     stimulant: bool = False  # a stimulant used and not stopped: a seizure or a racing heart is an overdose
     asked_after: bool = False  # ends asking whether what it told is normal: a model-only emergency is concern
     purpose: bool = False  # the dose said to be meant to kill ("so itll work", "not by accident")
+    written_words: int = 0  # the message's own words, read or not (a glossary may leave most of a language unread)
     evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
@@ -216,8 +217,8 @@ class SafetyRules:
         return out
 
     def _mend(self, token: str) -> str:
-        if len(token) < 5 or token in self._keep or token.isdigit():
-            return token
+        if len(token) < 5 or token in self._keep or token.isdigit() or english.zipf(token) >= COMMON_WORD:
+            return token  # "stable" is no typo of "table": a common word is what it says
         # fewest edits first; among equals the most alike overall ("seizre" is "seizure", not "seize");
         # and never a word that is not alike overall ("watching" is not "twitching")
         return fuzzy.nearest(token, self._vocabulary, 1 if len(token) < 8 else 2, MEND_RATIO, limit=5) or token
@@ -336,8 +337,7 @@ class SafetyRules:
         )
         asked_after = not urgent and self._ends_asking(clauses)
         if asking:  # "how long does it take to die from tylenol. i have the bottle open in front of me"
-            rest = _SENTENCE_END.split(message, maxsplit=1)[1:]
-            asking = not (rest and self.at_hand.search(" ".join(self.clauses(rest[0]))))
+            asking = not (len(clauses) > 1 and self.at_hand.search(" ".join(clauses[1:])))
         stimulant = bool(self.stimulants.search(whole)) and not self.stopped.search(whole)
         return RuleReading(
             whole,
@@ -356,5 +356,6 @@ class SafetyRules:
             stimulant,
             asked_after,
             bool(self.purpose.search(whole)),
+            len(message.split()),
             tuple(evidence),
         )

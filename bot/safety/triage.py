@@ -72,7 +72,7 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
         ):
             # "lol im gonna kill my brother": a laugh makes the model's guess concern, unless it is all but sure;
             # three words or fewer that no phrase reads ("tonight?", "all done") always: too little to be sure of
-            short = len(rules.text.split()) <= SHORT_WORDS and not (rules.emergencies or rules.weak)
+            short = rules.written_words <= SHORT_WORDS and not (rules.emergencies or rules.weak)
             laughing = short or (rules.laughing and risk < SURE_EMERGENCY)
             (concern if laughing else kinds).add(model.kind)
             evidence.append(f"{model.kind}: model {risk:.2f}{', laughing or short: concern' if laughing else ''}")
