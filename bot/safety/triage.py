@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.safety.model import Reading, SafetyModel
-from bot.safety.rules import OVERDOSE, SUICIDE, WITHDRAWAL, RuleReading, SafetyRules
+from bot.safety.rules import LONG_MESSAGE_WORDS, OVERDOSE, SUICIDE, WITHDRAWAL, RuleReading, SafetyRules
 
 EMERGENCY, CONCERN, NONE = "emergency", "concern", "none"
 URGENCY = {OVERDOSE: 0, WITHDRAWAL: 1, SUICIDE: 2}  # minutes matter most first
@@ -97,12 +97,16 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
         elif risk + model.probabilities["concern"] >= (ASKED_CONCERN if rules.asking else thresholds["concern"]):
             concern.add(model.kind)
             evidence.append(f"concern: model {risk + model.probabilities['concern']:.2f}")
+    # in a long message, a state read with a break the model alone saw needs the model's emergency too (a case
+    # told: "a head cold ... after he had the stroke")
+    agrees = model is None or model.emergency >= thresholds["weak"]
+    long = len(rules.text.split()) > LONG_MESSAGE_WORDS
     # "naltrexone detox" names topics; saying one is about to use after a break takes a few more words
     if model is not None and not tolerance and rules.tolerance_cue and len(rules.text.split()) >= TOLERANCE_MIN_WORDS:
         tolerance = model.lost_tolerance >= thresholds["lost_tolerance"]
         if tolerance:
             evidence.append(f"lost tolerance: model {model.lost_tolerance:.2f}")
-    if OVERDOSE in rules.weak and tolerance and not kinds:
+    if OVERDOSE in rules.weak and tolerance and not kinds and (rules.tolerance or agrees or not long):
         # "first shot since my taper ended, getting really sleepy": a sign of an overdose after a break in use
         kinds.add(OVERDOSE)
         evidence.append("overdose: a state after using, tolerance lost")
