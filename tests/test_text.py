@@ -152,11 +152,16 @@ def test_slang_replacements_give_what_one_regex_pass_per_pair_gives():
     shipped = sorted(
         (
             (normal.fold(k), normal.fold(v))
-            for k, v in {**slang.shipped()["slang"], **slang.shipped()["triage_only"]}.items()
+            for k, v in {
+                **slang.shipped()["slang"],
+                **slang.shipped()["triage_only"],
+                **slang.shipped()["languages"],
+            }.items()
         ),
         key=lambda kv: -len(kv[0]),
     )
     made = [("a b", "c"), ("od'd", "overdosed"), ("ab", "a b"), ("a", "b c"), ("b", "ab"), ("c", "c"), ("", "x")]
+    made += [("b c.", "a"), ("-a b-", "c"), (". .", "a"), ("ab c", "b"), ("x-ab", "ab c")]
     rng = random.Random(11)
     for pairs in (shipped, made):
         pieces = [w for w, _ in pairs if w] + ["'", "x", "ab'", "-", ".", "é"]

@@ -59,10 +59,15 @@ class Replacements:
         self.pairs = pairs
         self._patterns: list[re.Pattern | None] = [None] * len(pairs)
         self._by_word: dict[str, list[int]] = {}  # a written form made of [\w'] alone -> its places in pairs
-        self._others: list[int] = []
+        # The others ("me quiero matar"): their pattern stands between non-[\w'] edges, so each run of [\w'] in
+        # one is a whole run of the text wherever it matches: the longest run of each is looked up like a word
+        self._by_run: dict[str, list[int]] = {}
+        self._others: list[int] = []  # the few with no run at all: looked for in the text as before
         for i, (written, _) in enumerate(pairs):
             if _TOKEN.fullmatch(written):
                 self._by_word.setdefault(written, []).append(i)
+            elif _TOKEN.search(written):
+                self._by_run.setdefault(max(_TOKEN.findall(written), key=len), []).append(i)
             else:
                 self._others.append(i)
 
@@ -81,9 +86,13 @@ class Replacements:
 
     def _candidates(self, text: str, first: int) -> list[int]:
         """The pairs from `first` on that can match text, in order."""
-        by_word = self._by_word
-        words = by_word.keys() & _TOKEN.findall(text)
+        by_word, by_run = self._by_word, self._by_run
+        runs = _TOKEN.findall(text)
+        words = by_word.keys() & runs
         found = [i for word in words for i in by_word[word] if i >= first] if words else []
+        held = by_run.keys() & runs
+        if held:
+            found += [i for run in held for i in by_run[run] if i >= first and self.pairs[i][0] in text]
         found += [i for i in self._others if i >= first and self.pairs[i][0] in text]
         found.sort()
         return found
