@@ -139,3 +139,30 @@ def test_the_compiled_word_lookup_gives_the_python_paths_terms(monkeypatch):
     assert expected == again
     assert [compiled.terms(t) for t in texts] == expected  # the compiled path, learning the words as it goes
     assert [compiled.terms(t) for t in texts] == expected  # and with every word known
+
+
+def test_spans_of_some_terms_are_the_spans_of_those_tokens(analyzer):
+    """spans_of(text, terms), what highlighting reads, is [(t.start, t.end) for t in tokens(text) if t.term in
+    terms] in the same order, phrases (sorted in among the words) included: on real text, on text full of
+    phrases and joiners, for term sets with and without a phrase's concept."""
+    import json
+    import random
+    import itertools
+
+    from tests.conftest import SAMPLE_CORPUS, SHARED_DATA
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLE_CORPUS.rglob("*.md"))]
+    with open(SHARED_DATA / "medquad" / "articles.jsonl", encoding="utf-8") as f:
+        texts += [json.loads(line)["text"][:2000] for line in itertools.islice(f, 60)]
+    rng = random.Random(5)
+    pieces = ["twelve", "step", "12-step", "post", "traumatic", "stress", "disorder", "NA", "dope", "sick", "é", "-"]
+    pieces += ["Narcotics", "Anonymous", "'", " ", ", ", "naltrexone", "use"]
+    texts += [" ".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(600)]
+    phrased = 0
+    for text in texts:
+        tokens = list(analyzer.tokens(text))
+        terms = sorted({t.term for t in tokens})
+        phrased += any("_" in t for t in terms)
+        for chosen in (set(terms), set(rng.sample(terms, len(terms) // 2)), {t for t in terms if "_" in t}, set()):
+            assert analyzer.spans_of(text, chosen) == [(t.start, t.end) for t in tokens if t.term in chosen], text
+    assert phrased > 50

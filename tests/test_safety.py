@@ -471,7 +471,9 @@ def test_a_long_list_of_patterns_finds_from_a_texts_words_what_asking_each_patte
 
     rules = read_rules(None)
     lists = [k.signs for k in rules.kinds.values()] + [k.topics for k in rules.kinds.values()]
-    lists += list(rules.concern.values())
+    lists += [k.questions for k in rules.kinds.values()] + list(rules.concern.values())
+    lists += [rules.urgent, rules.resolved, rules.idioms, rules.denials, rules.asking, rules.asking_ahead]
+    lists += [rules.tolerance_use, rules.tolerance_after]
     assert lists and all(isinstance(patterns, Patterns) for patterns in lists)
     messages = [row["text"] for row in map(json.loads, open(data.EVALSETS / "blind9.jsonl", encoding="utf-8"))][:150]
     checked = 0
@@ -482,3 +484,48 @@ def test_a_long_list_of_patterns_finds_from_a_texts_words_what_asking_each_patte
                 assert patterns.possible(text) == [p for p in patterns if p.possible(text)], text
                 checked += 1
     assert checked > 1000
+
+
+def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
+    """rules.clauses() tries only the idioms a line could match at first (taking one out only takes words away)
+    and keeps each word's mending: the clauses are the ones every idiom tried in order, every word mended anew,
+    give; and a clause holds no word its message does not (what the whole cannot match, no clause can)."""
+    import re as re_
+
+    from bot.safety import read_rules
+    from bot.safety.rules import _CLAUSE_BREAK, _WORDS, COMMON_WORD
+    from bot.text import english, fuzzy
+
+    rules = read_rules(None)
+
+    def plain_clauses(message):
+        out = []
+        for clause in _CLAUSE_BREAK.split(f" {rules._spelled(message)} "):
+            tokens = []
+            for t in _WORDS.findall(clause):
+                if len(t) < 5 or t in rules._keep or t.isdigit() or english.zipf(t) >= COMMON_WORD:
+                    tokens.append(t)
+                else:
+                    n = 1 if len(t) < 8 else 2
+                    tokens.append(fuzzy.nearest(t, rules._vocabulary, n, 85, limit=5) or t)
+            line = " ".join(tokens)
+            for idiom in list(rules.idioms):
+                line = " ".join(re_.sub(idiom._source, " ", line).split())
+            if line:
+                out.append(line)
+        return out
+
+    rows = [json.loads(line) for line in open(SETS / "written_train_c.jsonl", encoding="utf-8")]
+    rows += [json.loads(line) for line in open(SETS / "blind13.jsonl", encoding="utf-8")]
+    idioms = [p._source for p in rules.idioms]
+    messages = [r["text"] for r in rows] + ["the lasagna is to die for, to die for", "im dying to see it lol"]
+    messages += [m + " " + m for m in messages[:50]]  # words mended the second time from what was kept
+    with_idiom = 0
+    for message in messages:
+        clauses = rules.clauses(message)
+        assert clauses == plain_clauses(message), message
+        words = set(" ".join(clauses).split())
+        assert all(set(c.split()) <= words for c in clauses)
+        spelled = " ".join(_WORDS.findall(rules._spelled(message)))
+        with_idiom += any(re_.search(source, spelled) for source in idioms)
+    assert with_idiom >= 3  # idioms were there to be taken out

@@ -161,6 +161,7 @@ def test_slang_replacements_give_what_one_regex_pass_per_pair_gives():
     )
     made = [("a b", "c"), ("od'd", "overdosed"), ("ab", "a b"), ("a", "b c"), ("b", "ab"), ("c", "c"), ("", "x")]
     made += [("想死", "want to die"), ("死", "die"), ("a死", "x")]
+    made += [("b c.", "a"), ("-a b-", "c"), (". .", "a"), ("ab c", "b"), ("x-ab", "ab c")]
     rng = random.Random(11)
     for pairs in (shipped, made):
         pieces = [w for w, _ in pairs if w] + ["'", "x", "ab'", "-", ".", "é", "我", "了"]

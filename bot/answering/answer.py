@@ -21,7 +21,6 @@ from bot.search import semantic
 
 CHUNKS_READ = 4  # chunks of one article whose passages are compared
 SENTENCES_CACHED = 50_000  # sentences whose terms are kept (about 20 MB at most)
-PASSAGES_CACHED = 4_096  # passages whose tokens are kept, for highlighting (a few MB)
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read from its start; the rest adds cost, not sense
 
 
@@ -42,7 +41,6 @@ class Answerer:
         # what a sentence of an article is indexed under: the same sentences come back question after question
         # (bound to the index, not to self: no reference cycle keeps a replaced index and its open files alive)
         self._sentence_terms = lru_cache(maxsize=SENTENCES_CACHED)(partial(_terms_of_span, index))
-        self._passage_tokens = lru_cache(maxsize=PASSAGES_CACHED)(partial(_tokens_of_span, index))
         self._sentence_cued = lru_cache(maxsize=SENTENCES_CACHED)(partial(_cued_span, index))
 
     def answer(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
@@ -221,15 +219,24 @@ class Answerer:
         weighed = coverage.weigh(query, index.bm25, without=missing or ())
         slots: list[int] = []  # the article of each citation, in order
         candidates: dict[int, list[tuple[int, float]]] = {}
+        judged: dict[frozenset[str], tuple[set[str], float, bool]] = {}  # hits holding the same terms weigh alike
         for chunk_no, score, held in hits:
             if score <= floor:
                 break
             article_no = int(index.chunk_article[chunk_no])
-            present = set(held.intersection(weighed.weight))
+            judgement = judged.get(held)
+            if judgement is None:
+                present = set(held.intersection(weighed.weight))
+                judgement = judged[held] = (
+                    present,
+                    weighed.coverage(present),
+                    weighed.topical(present, s.min_keyness),
+                )
+            present, covered, topical = judgement
             # the first passage decides whether there is an answer at all; once there is, a passage that
             # matches less of the question can still be the next-best article (a long question's second half)
             needed = s.min_coverage * weighed.length_share * (1.0 if not slots else s.later_coverage)
-            matched = weighed.coverage(present) >= needed and weighed.topical(present, s.min_keyness)
+            matched = covered >= needed and topical
             # a passage that means what was asked answers it even in other words ("dopesick af rn")
             if not matched and close.get(chunk_no, 0.0) < semantic.VOUCHES:
                 continue
@@ -288,9 +295,9 @@ class Answerer:
         """Where the question's words are in a passage, as the analyzer matched them (stems, synonyms,
         spelling corrections): computed once here, so no renderer needs the analyzer."""
         spans: list[tuple[int, int]] = []
-        for token in self._passage_tokens(article_no, start, end):
-            if token.term in terms and (not spans or token.start >= spans[-1][1]):
-                spans.append((token.start, token.end))
+        for begin, finish in self.index.analyzer.spans_of(self.index.articles[article_no].text[start:end], terms):
+            if not spans or begin >= spans[-1][1]:
+                spans.append((begin, finish))
         return tuple(spans)
 
     def _about(self, asked: list[str], context: frozenset[str], passage: set[str]) -> bool:
@@ -350,7 +357,3 @@ def _terms_of_span(index: SearchIndex, article_no: int, start: int, end: int) ->
 
 def _cued_span(index: SearchIndex, article_no: int, start: int, end: int, cues) -> bool:
     return holds_cue(index.articles[article_no].text[start:end], cues)
-
-
-def _tokens_of_span(index: SearchIndex, article_no: int, start: int, end: int) -> tuple:
-    return tuple(index.analyzer.tokens(index.articles[article_no].text[start:end]))

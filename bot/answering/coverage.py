@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from bot.search.bm25 import BM25Index
 from bot.search.query import Query, share_of_passages
@@ -34,11 +35,11 @@ class Weights:
     keyness: dict[str, float]  # log10 of (share of the articles' chunks holding it / share in ordinary English)
     parts: dict[str, frozenset[str]] = field(default_factory=dict)  # a phrase concept -> its words' terms
 
-    @property
+    @cached_property  # asked for every candidate chunk: the same sum each time
     def total(self) -> float:
         return sum(self.weight.values())
 
-    @property
+    @cached_property
     def length_share(self) -> float:
         """What share of the usual coverage a question of this length needs: a long message tells a story
         or states a claim, and no one passage holds every word of it."""

@@ -175,6 +175,7 @@ def best_run(
     top = max(query_weights.values(), default=0.0)
     best = (-1.0, 0, 0)
     best_span = (0, 0)
+    weigh = query_weights.__getitem__  # sums below add in the same order as sum(query_weights[t] for t in ...)
     for first in range(inside):
         covered: set[str] = set()
         with_cue = False
@@ -188,11 +189,11 @@ def best_run(
             with_cue = with_cue or cued_at[last]
             if near_at is not None:
                 closest = max(closest, near_at[last])
+            weight = sum(map(weigh, covered))
+            if context_asked:  # else that share adds 0.0, which leaves a sum of weights as it is
+                weight += CONTEXT_SHARE * sum(map(weigh, context_asked - covered))
             weight = (
-                sum(query_weights[t] for t in covered)
-                + CONTEXT_SHARE * sum(query_weights[t] for t in context_asked - covered)
-                + CUE_BONUS * top * with_cue
-                + (MEANING_SHARE * top * closest if near_at is not None else 0.0)
+                weight + CUE_BONUS * top * with_cue + (MEANING_SHARE * top * closest if near_at is not None else 0.0)
             )
             key = (round(weight, 9), -(last - first), -first)
             if key > best:

@@ -21,6 +21,7 @@ TOLERANCE = "lost_tolerance"
 _JOINED_S = re.compile(r"\b(that|what|it|there|here|who|where|let|how|when|everything|nothing|something)'s\b")
 LONG_MESSAGE_WORDS = 60
 ALONE_NO_CUE = frozenset({"help", "helpp", "hlep"})
+MENDED_KEPT = 20_000  # words whose mending is kept (a few MB at most)
 MEND_RATIO = 85  # how alike (0-100) a typo must be to a sign's word: stricter than the search's speller
 COMMON_WORD = 3.0  # Zipf: a word this common in English is never mended into a sign word
 _CLAUSE_BREAK = re.compile(r"[.!?;,:\n()\"]+|\s(?:but|and then|though)\s")
@@ -82,8 +83,9 @@ class SafetyRules:
         self._words = words
         self._lists: dict[tuple[str, int], str] = {}
         self.negations = [self._phrase(n).split() for n in data.get("negations") or []]
-        self.urgent = [self._compile(u) for u in data.get("urgent") or []]
-        self.resolved = [self._compile(u) for u in data.get("resolved") or []]
+        # the lists looked through on every message know which of their patterns a text could match (patterns.py)
+        self.urgent = _Patterns(self._compile(u) for u in data.get("urgent") or [])
+        self.resolved = _Patterns(self._compile(u) for u in data.get("resolved") or [])
         self.kinds: dict[str, _Kind] = {}
         vocabulary: set[str] = set()
         for name, spec in (data.get("kinds") or {}).items():
@@ -113,11 +115,11 @@ class SafetyRules:
         self.cues = {name: self._compile_any(phrases) for name, phrases in (data.get("cues") or {}).items()}
         self.death_wish = self._compile_any(data.get("death_wish") or [])
         self.purpose = self._compile_any(data.get("purpose") or [])
-        self.idioms = [self._compile(p) for p in data.get("idioms") or []]
+        self.idioms = _Patterns(self._compile(p) for p in data.get("idioms") or [])
         self.laughing = self._compile_any(data.get("laughing") or [])
-        self.denials = [self._compile(p) for p in data.get("denials") or []]
-        self.asking = [self._compile(p, start="^") for p in data.get("asking") or []]
-        self.asking_ahead = [self._compile(p, start="^") for p in data.get("asking_ahead") or []]
+        self.denials = _Patterns(self._compile(p) for p in data.get("denials") or [])
+        self.asking = _Patterns(self._compile(p, start="^") for p in data.get("asking") or [])
+        self.asking_ahead = _Patterns(self._compile(p, start="^") for p in data.get("asking_ahead") or [])
         self.asking_end = self._compile_any(data.get("asking_end") or [])
         listed = data.get("words") or {}
         # at hand: its own phrases and the lists of means and preparation ("i have the bottle", "a rope")
@@ -127,12 +129,13 @@ class SafetyRules:
         self.stimulants = self._compile_any(data.get("stimulants") or [])
         self.stopped = self._compile_any(listed.get("stopped_drinking") or [])
         tolerance = (data.get("kinds") or {}).get("lost_tolerance") or {}
-        self.tolerance_use = [self._compile(p) for p in tolerance.get("use") or []]
-        self.tolerance_after = [self._compile(p) for p in tolerance.get("after") or []]
+        self.tolerance_use = _Patterns(self._compile(p) for p in tolerance.get("use") or [])
+        self.tolerance_after = _Patterns(self._compile(p) for p in tolerance.get("after") or [])
         keep = {self._phrase(w) for w in data.get("keep") or []}
         # Typos are corrected towards the words of the signs only; long enough words only.
         self._vocabulary = sorted(w for w in vocabulary if len(w) >= 5)
         self._keep = keep | set(self._vocabulary)
+        self._mended: dict[str, str] = {}  # a word's mending, kept: the same words come back message after message
 
     @staticmethod
     def _fold(text: str) -> str:
@@ -210,18 +213,29 @@ class SafetyRules:
         for clause in _CLAUSE_BREAK.split(f" {text} "):
             tokens = [self._mend(t) for t in _WORDS.findall(clause)]
             line = " ".join(tokens)
-            for idiom in self.idioms:  # "the lasagna is to die for": read without the idiom, by phrases and model
+            # "the lasagna is to die for": read without the idiom, by phrases and model. Taking one out only takes
+            # words away, so an idiom the line could not match at first it cannot match after another is out
+            for idiom in _possible(self.idioms, line):
                 line = " ".join(idiom.sub(" ", line).split())
             if line:
                 out.append(line)
         return out
 
     def _mend(self, token: str) -> str:
-        if len(token) < 5 or token in self._keep or token.isdigit() or english.zipf(token) >= COMMON_WORD:
-            return token  # "stable" is no typo of "table": a common word is what it says
-        # fewest edits first; among equals the most alike overall ("seizre" is "seizure", not "seize");
-        # and never a word that is not alike overall ("watching" is not "twitching")
-        return fuzzy.nearest(token, self._vocabulary, 1 if len(token) < 8 else 2, MEND_RATIO, limit=5) or token
+        if len(token) < 5 or token in self._keep or token.isdigit():
+            return token
+        mended = self._mended.get(token)
+        if mended is None:
+            if english.zipf(token) >= COMMON_WORD:
+                mended = token  # "stable" is no typo of "table": a common word is what it says
+            else:
+                # fewest edits first; among equals the most alike overall ("seizre" is "seizure", not "seize");
+                # and never a word that is not alike overall ("watching" is not "twitching")
+                mended = fuzzy.nearest(token, self._vocabulary, 1 if len(token) < 8 else 2, MEND_RATIO, limit=5)
+                mended = mended or token
+            if len(self._mended) < MENDED_KEPT:
+                self._mended[token] = mended
+        return mended
 
     def _negated(self, clause: str, start: int) -> bool:
         before = clause[:start].split()
@@ -282,8 +296,10 @@ class SafetyRules:
         clauses = self.clauses(message)
         whole = " ".join(clauses)
         # "what do i do" says it is happening; "what do i do if" asks ahead
-        urgent = any(not whole[m.end() :].startswith(" if ") for p in self.urgent for m in p.finditer(whole))
-        resolved = any(p.search(whole) for p in self.resolved)  # "he is stable now": it is over
+        urgent = any(
+            not whole[m.end() :].startswith(" if ") for p in _possible(self.urgent, whole) for m in p.finditer(whole)
+        )
+        resolved = any(p.search(whole) for p in _possible(self.resolved, whole))  # "he is stable now": it is over
         emergencies: list[str] = []
         weak: list[str] = []
         notes: list[str] = []
@@ -315,25 +331,25 @@ class SafetyRules:
             if found:
                 concern.append(name)
                 evidence.append(f"concern {name}: '{found[0]}'")
-        tolerance = any(p.search(whole) for p in self.tolerance_use) and any(
-            p.search(whole) for p in self.tolerance_after
-        )
+        after = any(p.search(whole) for p in _possible(self.tolerance_after, whole))
+        tolerance = after and any(p.search(whole) for p in _possible(self.tolerance_use, whole))
         # a cue counts even when denied ("not breathing" is the strongest one); denials are their own list
         found = {name for name, pattern in self.cues.items() if pattern.search(whole)}
         if whole in ALONE_NO_CUE:  # "help" alone asks what the bot does (the answer says it, with the lines)
             found = set()
-        tolerance_cue = TOLERANCE in found or any(p.search(whole) for p in self.tolerance_after)
+        tolerance_cue = TOLERANCE in found or after
         found.update(weak)  # a state in its context is a cue of its kind, whatever the cue lists hold
         cues = tuple(name for name in self.cues if name in found and name != TOLERANCE)
         death_wish = bool(self.death_wish.search(whole))
         # "not going to do anything stupid, just want to know if 60 mg and the gin will stop my breathing. i have
         # both here": beside a death wish and the means at hand, a denial denies nothing and a laugh is no joke
         means_said = death_wish and bool(self.at_hand.search(whole))
-        denied = any(p.search(whole) for p in self.denials) and not means_said
+        denied = any(p.search(whole) for p in _possible(self.denials, whole)) and not means_said
         # "... hes drinking way too much. what signs should i watch for" asks ahead, in any clause
         asking = not urgent and (
-            any(p.match(whole) for p in self.asking)
-            or any(p.match(clause) for p in self.asking_ahead for clause in clauses)
+            any(p.match(whole) for p in _possible(self.asking, whole))
+            # a clause holds no word the whole message does not: what the whole cannot match, no clause can
+            or any(p.match(clause) for p in _possible(self.asking_ahead, whole) for clause in clauses)
         )
         asked_after = not urgent and self._ends_asking(clauses)
         if asking:  # "how long does it take to die from tylenol. i have the bottle open in front of me"

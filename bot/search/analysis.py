@@ -213,6 +213,39 @@ class Analyzer:
                 out.sort(key=lambda t: (t.start, -t.end))
         return iter(out)
 
+    def spans_of(self, text: str, terms: set[str] | frozenset[str]) -> list[tuple[int, int]]:
+        """[(t.start, t.end) for t in self.tokens(text) if t.term in terms], in that order, without making a
+        Token of every word: what highlighting needs. (tokens() is in (start, -end) order, words' terms in text
+        order and phrases sorted in; a stable sort of the few kept gives the order of those in the whole.)"""
+        out: list[tuple[int, int]] = []
+        phrases = bool(self._phrases) and not self._phrase_terms.isdisjoint(terms)
+        flat: list[tuple[str, int, int, int]] = []
+        cached = self._word_cache.get
+        for n, match in enumerate((self._ascii_word_re if text.isascii() else self._word_re).finditer(text)):
+            word = match.group()
+            word_terms, parts = cached(word) or self._known(word)
+            for term in word_terms:
+                if term in terms:
+                    out.append(match.span())
+            if phrases:
+                start, end = match.span()
+                for part in parts:
+                    flat.append((part, start, end, n))
+        if phrases:
+            found = [
+                (flat[first][1], flat[last][2])
+                for first, last, term in self._phrase_matches([p for p, *_ in flat], lambda: [f[3] for f in flat])
+                if term in terms
+            ]
+            if found:
+                out.extend(found)
+                out.sort(key=lambda span: (span[0], -span[1]))
+        return out
+
+    @cached_property
+    def _phrase_terms(self) -> frozenset[str]:
+        return frozenset(term for listed in self._phrases.values() for _, term in listed)
+
     def terms(self, text: str) -> list[str]:
         """The terms of tokens(), without their spans: the hot path of indexing and answering.
 

@@ -169,9 +169,11 @@ class BM25Index:
         """search(), and which of the query's terms each document holds (no second look at the postings)."""
         p = self.plan(query)
         found, scores, masks, _ = self._top(p, k)
-        return [
-            (d, s, frozenset(t for j, t in enumerate(p.terms) if m >> j & 1)) for d, s, m in zip(found, scores, masks)
-        ]
+        held: dict[int, frozenset[str]] = {}  # the same few masks come back hit after hit: one set each
+        for m in masks:
+            if m not in held:
+                held[m] = frozenset(t for j, t in enumerate(p.terms) if m >> j & 1)
+        return [(d, s, held[m]) for d, s, m in zip(found, scores, masks)]
 
     def plan(self, query: list[str]) -> topk.Plan:
         return topk.plan(self._entry, query)

@@ -60,21 +60,27 @@ class Replacements:
     As `for each: if written in text: text = re.sub(rf"(?<![\\w']){written}(?![\\w'])", plain, text)`, with the
     same results, without a pass over every pair for every text: a `written` made of word characters and
     apostrophes only can match only where it is a whole run of them, so those come from the text's runs (a set
-    lookup); the few others are looked for as before, those with letters beyond ASCII only in a text that has
-    some. A form in a script without spaces (`_UNSPACED`) matches anywhere and becomes " plain ". Each pattern is
-    compiled the first time it can match.
+    lookup), and one with other characters too ("me quiero matar") from its longest run; the few others are
+    looked for as before, those with letters beyond ASCII only in a text that has some. A form in a script
+    without spaces (`_UNSPACED`) matches anywhere, inside a run, and becomes " plain ". Each pattern is compiled
+    the first time it can match.
     """
 
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
         self.pairs = pairs
         self._patterns: list[re.Pattern | None] = [None] * len(pairs)
         self._by_word: dict[str, list[int]] = {}  # a written form made of [\w'] alone -> its places in pairs
-        self._others: list[int] = []
+        # The others ("me quiero matar"): their pattern stands between non-[\w'] edges, so each run of [\w'] in
+        # one is a whole run of the text wherever it matches: the longest run of each is looked up like a word
+        self._by_run: dict[str, list[int]] = {}
+        self._others: list[int] = []  # no run at all, or in a script without spaces: looked for in the text
         self._ascii_others: list[int] = []  # the others an ASCII text can hold
         self._unspaced = [bool(_UNSPACED.search(written)) for written, _ in pairs]
         for i, (written, _) in enumerate(pairs):
             if _TOKEN.fullmatch(written) and not self._unspaced[i]:
                 self._by_word.setdefault(written, []).append(i)
+            elif _TOKEN.search(written) and not self._unspaced[i]:
+                self._by_run.setdefault(max(_TOKEN.findall(written), key=len), []).append(i)
             else:
                 self._others.append(i)
                 if written.isascii():
@@ -98,9 +104,13 @@ class Replacements:
 
     def _candidates(self, text: str, first: int) -> list[int]:
         """The pairs from `first` on that can match text, in order."""
-        by_word = self._by_word
-        words = by_word.keys() & _TOKEN.findall(text)
+        by_word, by_run = self._by_word, self._by_run
+        runs = _TOKEN.findall(text)
+        words = by_word.keys() & runs
         found = [i for word in words for i in by_word[word] if i >= first] if words else []
+        held = by_run.keys() & runs
+        if held:
+            found += [i for run in held for i in by_run[run] if i >= first and self.pairs[i][0] in text]
         others = self._ascii_others if text.isascii() else self._others
         found += [i for i in others if i >= first and self.pairs[i][0] in text]
         found.sort()
