@@ -340,3 +340,19 @@ def test_eval_counts_the_phrase_in_the_top_passage(tmp_path):
     assert figures["out_of_scope"] == 1 and figures["declined"] == 1.0
     answer = bot.answer("what counts as binge drinking", top_k=20)
     assert ranked_articles(answer) == ["alcohol"] and holds(answer.citations[0].passage, "FIVE or more  drinks")
+
+
+def test_a_name_no_article_holds_is_said_so_and_no_passage_about_the_rest_is_quoted(tmp_path):
+    """ "is chantix safe": the articles never say chantix, so a passage on "safe" answers another question."""
+    bot = corpus_of(
+        tmp_path,
+        {
+            **FILLER,
+            "smoking": ("Quitting smoking", "Nicotine patches are safe for most people who want to quit smoking."),
+        },
+    )
+    answer = bot.answer("is chantix safe for quitting smoking")
+    assert not answer.answered and "“chantix”" in answer.note and answer.helpline in answer.message
+    # a word common in English, or a name the synonyms know, is not such a name: the rest still answers
+    assert bot.answer("are nicotine patches safe for quitting smoking").answered
+    assert not bot.answer("asdfgh qwertyuiop").note.startswith("Our articles don't mention")

@@ -18,10 +18,13 @@ from bot.rendering.plain import plain_message
 from bot.search.index import SearchIndex
 from bot.search.query import Query, Speller, understand
 from bot.search import semantic
+from bot.text import english
 
 CHUNKS_READ = 4  # chunks of one article whose passages are compared
 SENTENCES_CACHED = 50_000  # sentences whose terms are kept (about 20 MB at most)
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read from its start; the rest adds cost, not sense
+UNKNOWN_NAME_ZIPF = 2.6  # rarer in English than this, a word no chunk holds is a name the articles lack
+UNKNOWN_MIN_LETTERS = 4
 
 
 class Answerer:
@@ -64,10 +67,15 @@ class Answerer:
         citations: tuple[Citation, ...] = ()
         query = Query([])
         related = ""
+        unknown: list[str] = []
         if question.strip() and not triage.crisis and intent not in (intents.GREETING, intents.THANKS, intents.ABOUT):
             # "where can i get help" is answered by the helpline; only what follows it is searched for.
             text = intents.without_help_phrases(question) if intent == intents.HELP_SEEKING else question
             query = self.understand(text)
+            unknown = self._unknown_names(text, query)
+        if unknown:
+            query = Query([])  # "is gabapentin addictive": no passage about addiction in general is its answer
+        elif question.strip() and not triage.crisis and intent not in (intents.GREETING, intents.THANKS, intents.ABOUT):
             inside = {t for words in query.parts.values() for t in words}  # "dope" of "dope sick" is no subject
             asked = subjects.named([t for t in query.terms if t not in inside], self.subjects)
             cues = cues_for(text)
@@ -78,10 +86,31 @@ class Answerer:
                 related = self._related(asked, citations, text) if citations else ""
         page = citations[offset : offset + top_k]
         return View(
-            self._finish(question, page, triage, intent, query, related),
+            self._finish(question, page, triage, intent, query, related, unknown),
             citations[:offset],
             len(citations) > top_k + offset,
         )
+
+    def _unknown_names(self, text: str, query: Query) -> list[str]:
+        """The question's names no article holds ("gabapentin", "chantix"): words rare in English (a name, not
+        "diff" or "cranky") that no chunk contains, so whatever passages match the rest answer another question."""
+        if not query.terms:
+            return []
+        bm25, analyzer, out = self.index.bm25, self.index.analyzer, []
+        for token in analyzer.tokens(text[:MAX_QUESTION_CHARS]):
+            typed = text[token.start : token.end]
+            if (
+                # a concept ("medication-assisted treatment", Suboxone) is the subjects' to answer for
+                "_" not in token.term
+                and not analyzer.concept_name(token.term)
+                and len(typed) >= UNKNOWN_MIN_LETTERS
+                and typed.isalpha()
+                and bm25.doc_freq(token.term) == 0
+                and 0.0 < english.zipf(typed.casefold()) < UNKNOWN_NAME_ZIPF  # a word somewhere, not "asdfgh"
+                and typed not in out
+            ):
+                out.append(typed)
+        return out
 
     def _meant(self, text: str, query: Query) -> str:
         """The question as the encoder reads it: with the articles' names for its slang and brands ("the DTs
@@ -135,6 +164,7 @@ class Answerer:
         intent: str | None,
         query: Query,
         related: str = "",
+        unknown: list[str] | None = None,
     ) -> Answer:
         s = self.settings
         helpline = str(s.contacts.helpline)
@@ -145,6 +175,8 @@ class Answerer:
             note = texts.EMPTY_QUESTION
         elif triage.level == safety.CONCERN:
             note = texts.CONCERN_NO_ANSWER  # never "try the name of a medicine" to someone in distress
+        elif unknown:
+            note = texts.NOT_MENTIONED.format(names=" or ".join(f"“{w}”" for w in unknown))
         else:
             note = {
                 intents.GREETING: texts.GREETING,

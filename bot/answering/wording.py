@@ -20,6 +20,10 @@ ABOUT = (
     "situation. Ask in your own words, for example: can I take naltrexone while I'm still detoxing? "
     "To talk to a person now: {helpline}."
 )
+NOT_MENTIONED = (
+    "Our articles don't mention {names}, so I can't answer this from them. If you'd like to talk to someone "
+    "now, the helpline below is free and confidential."
+)
 RELATED = "Our articles don't say this about {asked}. This is what they say about {other}, which is not the same thing:"
 RELATED_TOPICS = "Our articles don't say this about {asked}. This is the closest they come, about something else:"
 WELCOME = "You're welcome. Take care, and ask again any time."
