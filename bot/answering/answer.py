@@ -25,6 +25,7 @@ SENTENCES_CACHED = 50_000  # sentences whose terms are kept (about 20 MB at most
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read from its start; the rest adds cost, not sense
 UNKNOWN_NAME_ZIPF = 2.6  # rarer in English than this, a word no chunk holds is a name the articles lack
 UNKNOWN_MIN_LETTERS = 4
+TYPO_OF_ZIPF = 3.5  # one edit from a word this common, a word is a typo of it
 
 
 class Answerer:
@@ -108,6 +109,7 @@ class Answerer:
                 and bm25.doc_freq(token.term) == 0
                 and 0.0 < english.zipf(typed.casefold()) < UNKNOWN_NAME_ZIPF  # a word somewhere, not "asdfgh"
                 and typed not in out
+                and not _typo_of_a_word(typed.casefold())  # "usualy", "ecstacy": the speller's, not a name
             ):
                 out.append(typed)
         return out
@@ -389,3 +391,17 @@ def _terms_of_span(index: SearchIndex, article_no: int, start: int, end: int) ->
 
 def _cued_span(index: SearchIndex, article_no: int, start: int, end: int, cues) -> bool:
     return holds_cue(index.articles[article_no].text[start:end], cues)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _typo_of_a_word(word: str) -> bool:
+    """Whether one edit (a letter dropped, added, changed or two swapped) makes a common English word."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    edits |= {a + c + b for a, b in splits for c in _LETTERS}
+    edits.discard(word)
+    return any(english.zipf(e) >= TYPO_OF_ZIPF for e in edits)
