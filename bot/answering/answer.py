@@ -14,18 +14,15 @@ from bot.answering import wording as texts
 from bot.answering.records import Answer, AnswerSettings, Citation, View  # noqa: F401 (imported from here too)
 from bot.answering.links import passage_link
 from bot.answering.passages import cues_for, holds_cue, scored_passage
+from bot.answering.unknown import unknown_names
 from bot.rendering.plain import plain_message
 from bot.search.index import SearchIndex
 from bot.search.query import Query, Speller, understand
 from bot.search import semantic
-from bot.text import english
 
 CHUNKS_READ = 4  # chunks of one article whose passages are compared
 SENTENCES_CACHED = 50_000  # sentences whose terms are kept (about 20 MB at most)
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read from its start; the rest adds cost, not sense
-UNKNOWN_NAME_ZIPF = 2.6  # rarer in English than this, a word no chunk holds is a name the articles lack
-UNKNOWN_MIN_LETTERS = 4
-TYPO_OF_ZIPF = 3.5  # one edit from a word this common, a word is a typo of it
 
 
 class Answerer:
@@ -73,7 +70,7 @@ class Answerer:
             # "where can i get help" is answered by the helpline; only what follows it is searched for.
             text = intents.without_help_phrases(question) if intent == intents.HELP_SEEKING else question
             query = self.understand(text)
-            unknown = self._unknown_names(text, query)
+            unknown = unknown_names(text[:MAX_QUESTION_CHARS], query, self.index)
         if unknown:
             query = Query([])  # "is gabapentin addictive": no passage about addiction in general is its answer
         elif question.strip() and not triage.crisis and intent not in (intents.GREETING, intents.THANKS, intents.ABOUT):
@@ -91,28 +88,6 @@ class Answerer:
             citations[:offset],
             len(citations) > top_k + offset,
         )
-
-    def _unknown_names(self, text: str, query: Query) -> list[str]:
-        """The question's names no article holds ("gabapentin", "chantix"): words rare in English (a name, not
-        "diff" or "cranky") that no chunk contains, so whatever passages match the rest answer another question."""
-        if not query.terms:
-            return []
-        bm25, analyzer, out = self.index.bm25, self.index.analyzer, []
-        for token in analyzer.tokens(text[:MAX_QUESTION_CHARS]):
-            typed = text[token.start : token.end]
-            if (
-                # a concept ("medication-assisted treatment", Suboxone) is the subjects' to answer for
-                "_" not in token.term
-                and not analyzer.concept_name(token.term)
-                and len(typed) >= UNKNOWN_MIN_LETTERS
-                and typed.isalpha()
-                and bm25.doc_freq(token.term) == 0
-                and 0.0 < english.zipf(typed.casefold()) < UNKNOWN_NAME_ZIPF  # a word somewhere, not "asdfgh"
-                and typed not in out
-                and not _typo_of_a_word(typed.casefold())  # "usualy", "ecstacy": the speller's, not a name
-            ):
-                out.append(typed)
-        return out
 
     def _meant(self, text: str, query: Query) -> str:
         """The question as the encoder reads it: with the articles' names for its slang and brands ("the DTs
@@ -391,17 +366,3 @@ def _terms_of_span(index: SearchIndex, article_no: int, start: int, end: int) ->
 
 def _cued_span(index: SearchIndex, article_no: int, start: int, end: int, cues) -> bool:
     return holds_cue(index.articles[article_no].text[start:end], cues)
-
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def _typo_of_a_word(word: str) -> bool:
-    """Whether one edit (a letter dropped, added, changed or two swapped) makes a common English word."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    edits = {a + b[1:] for a, b in splits if b}
-    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    edits |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    edits |= {a + c + b for a, b in splits for c in _LETTERS}
-    edits.discard(word)
-    return any(english.zipf(e) >= TYPO_OF_ZIPF for e in edits)
