@@ -16,6 +16,9 @@ from bot.text import english
 NAME_ZIPF = 2.6  # rarer in English than this, a word no chunk holds is a name the articles lack
 MIN_LETTERS = 4
 TYPO_OF_ZIPF = 3.5  # one edit from a word this common, a word is a typo of it
+# more than this many of the question's other words held by under 1% of chunks: a name missing is one detail
+# (spent answer sets and SciFact: the questions no article answers kept at most 2, SciFact claims up to 9)
+SPECIFIC_SHARE, MAX_SPECIFIC_LEFT = 0.01, 2
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -37,6 +40,13 @@ def unknown_names(text: str, query: Query, index: SearchIndex) -> list[str]:
             and not typo_of_a_word(typed.casefold())
         ):
             out.append(typed)
+    if out:
+        # a claim or question with other specific words the articles hold ("Venules ... compared to arterioles")
+        # is still theirs to answer; "is gabapentin addictive" has only "addictive" left, which many passages hold
+        chunks = max(bm25.doc_count, 1)
+        specific = {t for t in query.terms if 0 < bm25.doc_freq(t) < SPECIFIC_SHARE * chunks}
+        if len(specific) > MAX_SPECIFIC_LEFT:
+            return []
     return out
 
 
