@@ -218,7 +218,7 @@ def test_a_message_mostly_in_a_language_the_glossary_lacks_is_not_short_for_the_
     assert reading.written_words == 5
 
 
-def test_a_question_is_not_concern_on_the_models_word_unless_it_is_all_but_sure(rules):
+def test_wrote_is_a_risk_cue_only_when_a_note_or_letter_is_written(rules):
     assert rules.triage("who wrote pride and prejudice").level == NONE
 
 

@@ -70,24 +70,28 @@ class Answerer:
             # "where can i get help" is answered by the helpline; only what follows it is searched for.
             text = intents.without_help_phrases(question) if intent == intents.HELP_SEEKING else question
             query = self.understand(text)
+            # "is gabapentin addictive": no passage about addiction in general is its answer; the note says why
             unknown = unknown_names(text[:MAX_QUESTION_CHARS], query, self.index)
-        if unknown:
-            query = Query([])  # "is gabapentin addictive": no passage about addiction in general is its answer
-        elif question.strip() and not triage.crisis and intent not in (intents.GREETING, intents.THANKS, intents.ABOUT):
-            inside = {t for words in query.parts.values() for t in words}  # "dope" of "dope sick" is no subject
-            asked = subjects.named([t for t in query.terms if t not in inside], self.subjects)
-            cues = cues_for(text)
-            meaning = self.vectors.question(self._meant(text, query)) if self.vectors and query.terms else None
-            citations = self._citations(query, top_k + offset + 1, cues, asked, meaning=meaning)
-            if asked and not citations:  # nothing names it: the closest passages, said to be about another
-                citations = self._citations(query, top_k + offset + 1, cues, missing=asked, meaning=meaning)
-                related = self._related(asked, citations, text) if citations else ""
+            if not unknown:
+                citations, related = self._search(text, query, top_k + offset + 1)
         page = citations[offset : offset + top_k]
         return View(
             self._finish(question, page, triage, intent, query, related, unknown),
             citations[:offset],
             len(citations) > top_k + offset,
         )
+
+    def _search(self, text: str, query: Query, wanted: int) -> tuple[tuple[Citation, ...], str]:
+        """The citations, and when none names the medicine asked about, the closest ones said to be about another."""
+        inside = {t for words in query.parts.values() for t in words}  # "dope" of "dope sick" is no subject
+        asked = subjects.named([t for t in query.terms if t not in inside], self.subjects)
+        cues = cues_for(text)
+        meaning = self.vectors.question(self._meant(text, query)) if self.vectors and query.terms else None
+        citations = self._citations(query, wanted, cues, asked, meaning=meaning)
+        if asked and not citations:  # nothing names it: the closest passages, said to be about another
+            citations = self._citations(query, wanted, cues, missing=asked, meaning=meaning)
+            return citations, self._related(asked, citations, text) if citations else ""
+        return citations, ""
 
     def _meant(self, text: str, query: Query) -> str:
         """The question as the encoder reads it: with the articles' names for its slang and brands ("the DTs

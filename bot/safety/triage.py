@@ -19,8 +19,8 @@ URGENCY = {OVERDOSE: 0, WITHDRAWAL: 1, SUICIDE: 2}  # minutes matter most first
 TOLERANCE_MIN_WORDS = 4
 SURE_TOLERANCE = 0.9  # the model all but sure someone is about to use after a break
 PURPOSE_RISK = 0.5  # the model's emergency, when a break in use and dying are both named
-ASKED_CONCERN = 0.9  # a question: the model's concern alone must be all but sure ("can drinking make my anxiety worse")
-SHORT_WORDS = 3
+ASKED_CONCERN = 0.9  # a question: the model's concern alone must be all but sure (it asks; it does not tell)
+SHORT_WORDS = 3  # a message this short that no phrase reads is concern at most on the model's word
 SURE_EMERGENCY = 0.97  # "lol guess this is it. bought rope": a laugh does not lower what the model is sure of
 DEFAULT_THRESHOLDS = {"emergency": 0.5, "weak": 0.3, "concern": 0.5, "lost_tolerance": 0.5}
 
@@ -73,9 +73,9 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
             # "lol im gonna kill my brother": a laugh makes the model's guess concern, unless it is all but sure;
             # three words or fewer that no phrase reads ("tonight?", "all done") always: too little to be sure of
             short = rules.written_words <= SHORT_WORDS and not (rules.emergencies or rules.weak)
-            laughing = short or (rules.laughing and risk < SURE_EMERGENCY)
-            (concern if laughing else kinds).add(model.kind)
-            evidence.append(f"{model.kind}: model {risk:.2f}{', laughing or short: concern' if laughing else ''}")
+            lowered = short or (rules.laughing and risk < SURE_EMERGENCY)
+            (concern if lowered else kinds).add(model.kind)
+            evidence.append(f"{model.kind}: model {risk:.2f}{', laughing or short: concern' if lowered else ''}")
         elif (
             # ... or, without a break, the dose said to be meant to kill ("took everything on purpose")
             (about_to_use or (rules.purpose and model.kind == SUICIDE))
@@ -97,16 +97,21 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
         elif risk + model.probabilities["concern"] >= (ASKED_CONCERN if rules.asking else thresholds["concern"]):
             concern.add(model.kind)
             evidence.append(f"concern: model {risk + model.probabilities['concern']:.2f}")
-    # in a long message, a state read with a break the model alone saw needs the model's emergency too (a case
-    # told: "a head cold ... after he had the stroke")
-    agrees = model is None or model.emergency >= thresholds["weak"]
-    long = len(rules.text.split()) > LONG_MESSAGE_WORDS
+    words = len(rules.text.split())
     # "naltrexone detox" names topics; saying one is about to use after a break takes a few more words
-    if model is not None and not tolerance and rules.tolerance_cue and len(rules.text.split()) >= TOLERANCE_MIN_WORDS:
+    if model is not None and not tolerance and rules.tolerance_cue and words >= TOLERANCE_MIN_WORDS:
         tolerance = model.lost_tolerance >= thresholds["lost_tolerance"]
         if tolerance:
             evidence.append(f"lost tolerance: model {model.lost_tolerance:.2f}")
-    if OVERDOSE in rules.weak and tolerance and not kinds and (rules.tolerance or agrees or not long):
+    # in a long message, a state read with a break the model alone saw needs the model's emergency too (a case
+    # told: "a head cold ... after he had the stroke")
+    agrees = model is None or model.emergency >= thresholds["weak"]
+    if (
+        OVERDOSE in rules.weak
+        and tolerance
+        and not kinds
+        and (rules.tolerance or agrees or words <= LONG_MESSAGE_WORDS)
+    ):
         # "first shot since my taper ended, getting really sleepy": a sign of an overdose after a break in use
         kinds.add(OVERDOSE)
         evidence.append("overdose: a state after using, tolerance lost")
