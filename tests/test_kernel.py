@@ -107,6 +107,7 @@ CORPORA = st.lists(st.lists(WORDS, min_size=0, max_size=6), min_size=1, max_size
     k=st.integers(1, 70),
     epsilon=st.sampled_from([0.25, 0.0, 1.0]),
 )
+@pytest.mark.slow  # 2-3 s: in CI's slow run
 def test_generated_corpora_full_of_ties(docs, query, k, epsilon):
     """Few words and short documents: many equal scores, negative idf, repeats; all three agree."""
     index = BM25Index.build(docs, BM25Params(idf="okapi", epsilon=epsilon))
@@ -118,6 +119,7 @@ def test_generated_corpora_full_of_ties(docs, query, k, epsilon):
     assert ks == [float(expected[d]) for d in kd]
 
 
+@pytest.mark.slow  # 2-3 s: in CI's slow run
 def test_every_kth_score_from_a_million_postings_is_exact():
     """A large generated corpus with Zipf-like words: the kernel against numpy at several depths."""
     rng = np.random.default_rng(7)

@@ -142,6 +142,7 @@ records = st.one_of(
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(records, min_size=1, max_size=8))
+@pytest.mark.slow  # 2-3 s: in CI's slow run
 def test_the_loader_never_crashes_on_random_json(tmp_path_factory, lines):
     folder = tmp_path_factory.mktemp("json")
     (folder / "a.jsonl").write_text("\n".join(json.dumps(r) for r in lines), encoding="utf-8")

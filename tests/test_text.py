@@ -107,6 +107,7 @@ def test_english_cache_gives_the_lists_values_and_later_starts_read_only_the_cac
     assert cached.stat().st_size > 1_000_000
 
 
+@pytest.mark.slow  # 2-3 s: in CI's slow run
 def test_a_damaged_english_cache_is_not_used_but_written_again(english_cache):
     from bot.text import english
 
