@@ -934,13 +934,14 @@ def test_a_running_bot_refuses_damaged_builds_keeps_serving_and_keeps_watching(f
             await asyncio.sleep(0.3)  # twenty more looks at the same damage: nothing more in the log
             assert len(refusals()) == len(steps)
             await asyncio.to_thread(build_index, corpus, config.index, analyzer)  # a good build: swapped in
-            await until(lambda: services.answerer.index.build != live.build)
+            # The swap encodes the new build's passages for semantic reranking first: seconds on a busy machine.
+            await until(lambda: services.answerer.index.build != live.build, timeout=90.0)
             fake.push_message("what are fentanyl test strips", chat_id=900, user_id=900)
             [sent] = await wait(fake, "sendMessage", where=lambda p: p["chat_id"] == 900)
             assert "strips.html" in sent["text"]
 
     with caplog.at_level(logging.INFO):
-        run(scenario)
+        run(scenario, timeout=180)
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
 
 
