@@ -52,7 +52,7 @@ def settings(fake: FakeBotAPI, site: WordPressSite, tmp_path, hours: str) -> dic
     }
 
 
-async def until(condition, timeout: float = 20.0) -> None:
+async def until(condition, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
@@ -95,7 +95,7 @@ def test_a_running_bot_picks_up_the_sites_changes_by_itself(fake, site, tmp_path
             [still] = await wait(fake, "sendMessage", 1, where=lambda p: p["chat_id"] == 5)
             assert "fentanyl-test-strips.html" in still["text"]
 
-    run(scenario)
+    run(scenario, timeout=180)
     assert "reloaded the index (the site was crawled)" in caplog.text
 
 
@@ -127,7 +127,7 @@ def test_run_with_bot_site_reads_the_site_first_then_follows_it(fake, site, tmp_
         [sent] = fake.wait_for("sendMessage", timeout=30)
         assert f"{site.url}/methadone-maintenance.html" in sent["text"]
         site.change()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while "reloaded the index (the site was crawled)" not in log_path.read_text():
             assert time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.1)
