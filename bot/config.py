@@ -42,7 +42,8 @@ SETTINGS = (
     Setting(
         "BOT_CACHE_DIR",
         "~/.cache/recovery-answers-bot",
-        "where `ask --corpus PATH` keeps the index it builds, and wordfreq's English words, sorted, for a fast start",
+        "where `ask --corpus PATH` keeps the index it builds, and, for a fast start, wordfreq's English words "
+        "and the parsed word lists",
     ),
     Setting("BOT_TOP_K", "3", f"passages in one answer (1-{MAX_TOP_K})"),
     Setting("BOT_MIN_COVERAGE", "0.35", "share of a question's weight a passage must match to be an answer (0-1)"),

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 from typing import Callable
 
-import yaml
 
 from bot.search.analysis import Analyzer
 from bot.answering.answer import Answerer
@@ -21,7 +21,7 @@ from bot.search.index import BuildReport, IndexLoadError, SearchIndex, build_ind
 from bot.safety import SafetyRules, Triager, read_rules, shipped_model
 from bot.search import semantic
 from bot.search.encoder import shipped_encoder
-from bot.text import english
+from bot.text import english, jsoncache, yamlfile
 
 
 def make_analyzer(config: Config) -> Analyzer:
@@ -64,13 +64,17 @@ def open_answerer(
     config: Config, corpus: Path | None = None, index: Path | None = None, say: Callable[[str], None] = lambda _: None
 ) -> Answerer:
     """`index` alone: load it. `corpus` alone: an index cached for it. Neither: the configured pair."""
+    jsoncache.cache_in(config.cache_dir)  # the word lists' values and the crisis phrases' patterns, kept there
     analyzer = make_analyzer(config)
     english.cache_in(config.cache_dir)  # wordfreq's words kept sorted there: a start need not read the list
 
-    def answerer(search_index: SearchIndex) -> Answerer:
+    def answerer(search_index: SearchIndex, before_check: Callable[[], None] = lambda: None) -> Answerer:
         # the crisis triage is built while the index's sha256 are checked on a second thread; no Answerer
         # is handed out before every file matched
-        triage = safety_rules(config)
+        try:
+            triage = safety_rules(config)
+        finally:
+            before_check()
         verified = search_index.verified()
         return Answerer(verified, config.answer, triage, chunk_vectors(config, verified, say))
 
@@ -78,12 +82,19 @@ def open_answerer(
         loaded = load(index, analyzer, say)
         recorded = loaded.manifest.get("corpus", {})
         path = recorded.get("path")
-        if path and Path(path).exists() and corpus_fingerprint(Path(path)) != recorded.get("fingerprint"):
-            say(
-                f"note: {path} changed since this index was built; rebuild with: python -m bot index "
-                f"--corpus {path} --index {index}"
-            )
-        return answerer(loaded)
+        # hashed on a third thread while the triage is built (50 MB at 100,000 chunks), said where it was said
+        changed = _Background(
+            lambda: bool(path and Path(path).exists() and corpus_fingerprint(Path(path)) != recorded.get("fingerprint"))
+        )
+
+        def note() -> None:
+            if changed.result():
+                say(
+                    f"note: {path} changed since this index was built; rebuild with: python -m bot index "
+                    f"--corpus {path} --index {index}"
+                )
+
+        return answerer(loaded, note)
     if corpus is not None and index is None:
         # one cached index per corpus and settings, so comparing settings does not rebuild back and forth
         identity = json.dumps(
@@ -109,6 +120,30 @@ def open_answerer(
     return answerer(built)
 
 
+class _Background:
+    """A call run on its own thread (hashlib lets go of the interpreter); result() waits for it, its
+    exception raised there as if it had been called then."""
+
+    def __init__(self, call: Callable[[], bool]) -> None:
+        self._value: bool = False
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = call()
+            except BaseException as e:  # noqa: BLE001 (raised again by result(), in the caller's thread)
+                self._error = e
+
+        self._thread = threading.Thread(target=run, name="corpus-sha256", daemon=True)
+        self._thread.start()
+
+    def result(self) -> bool:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def chunk_vectors(config: Config, index: SearchIndex, say: Callable[[str], None] = lambda _: None):
     """The index's chunk vectors when semantic reranking is on for it (BOT_SEMANTIC), else None; the
     encoder's 90 MB are read only then."""
@@ -121,7 +156,7 @@ def safety_phrases(config: Config) -> SafetyRules:
     """The configured crisis phrases; a bad file is a setting error naming BOT_SAFETY_RULES."""
     try:
         return read_rules(str(config.safety_rules) if config.safety_rules else None)
-    except (OSError, ValueError, yaml.YAMLError) as e:
+    except (OSError, ValueError, yamlfile.error()) as e:
         raise ConfigError(f"BOT_SAFETY_RULES: {config.safety_rules}: {e}") from None
 
 

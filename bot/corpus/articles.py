@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import yaml
 
 from bot.corpus.records import (  # noqa: F401 (the model is imported from here too)
     HEADING,
@@ -176,6 +175,8 @@ def _load_markdown(path: Path, text: str, default_id: str) -> Article:
     m = _FRONT_MATTER_RE.match(text)
     if not m:
         raise _Skip("no front matter: start the file with '---', then 'title:' and 'url:' lines, then '---'")
+    import yaml  # only for Markdown's front matter: a start that reads no Markdown need not import it
+
     try:
         meta = yaml.safe_load(m.group(1))
     except yaml.YAMLError as e:

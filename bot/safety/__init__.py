@@ -15,7 +15,6 @@ from pathlib import Path
 from bot.safety.model import SafetyModel
 from bot.safety.rules import EMERGENCIES, OVERDOSE, SUICIDE, WITHDRAWAL, RuleReading, SafetyRules
 from bot.safety.triage import CONCERN, EMERGENCY, NONE, Triage, Triager
-from bot.text import yamlfile
 
 __all__ = [
     "CONCERN",
@@ -42,7 +41,9 @@ def read_rules(path: str | None = None) -> SafetyRules:
         text = Path(path).read_text(encoding="utf-8")
     else:
         text = resources.files("bot.data").joinpath("safety.yaml").read_text(encoding="utf-8")
-    return SafetyRules(yamlfile.safe_load(text) or {})
+    from bot.safety.prepared import rules_from  # (its module imports this package's)
+
+    return rules_from(text)
 
 
 @lru_cache(maxsize=1)

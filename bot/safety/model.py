@@ -42,7 +42,7 @@ class SafetyModel:
     def __init__(self, vocabulary: list[str], weights: np.ndarray, meta: dict) -> None:
         if weights.shape != (len(vocabulary), len(CLASSES) + 2):
             raise ValueError(f"weights are {weights.shape}, expected ({len(vocabulary)}, {len(CLASSES) + 2})")
-        self._index = {gram: i for i, gram in enumerate(vocabulary)}
+        self._index = dict(zip(vocabulary, range(len(vocabulary))))  # {gram: i for i, gram in ...}, in C
         self._idf = weights[:, 0].astype(np.float64)
         self._coef = weights[:, 1:].astype(np.float64)  # the classes, then lost tolerance
         self._intercept = np.array(meta["intercept"], dtype=np.float64)

@@ -15,8 +15,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterator, NamedTuple
 
-import regex
-import yaml
 from bot.text import normal, slang, yamlfile
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
 
@@ -107,8 +105,6 @@ class Analyzer:
         self._word_cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._word_terms: dict[str, tuple[str, ...]] = {}  # the same words' terms alone, for terms()
         self._phrase_words: set[str] = set()  # the words of _word_cache with a part that starts a phrase
-        # the engine nltk's RegexpTokenizer uses, so both paths split words alike ("x²y" included)
-        self._word_re = regex.compile(_WORD_PATTERN)
         self._ascii_word_re = re.compile(_WORD_PATTERN)
         self._concepts: dict[str, str] = {}  # one word -> its concept's term
         self._names: dict[str, str] = {}  # a concept's term -> the name the articles use ("buprenorphine")
@@ -123,6 +119,14 @@ class Analyzer:
             self._data_digest["synonyms_sha256"] = _sha256([text])
             self._load_slang(slang.shipped()["slang"])
             self._data_digest["slang_sha256"] = _sha256([slang.shipped_text()])
+
+    @cached_property
+    def _word_re(self):
+        """The engine nltk's RegexpTokenizer uses, so both paths split words alike ("x²y" included); imported and
+        compiled when a text beyond ASCII first comes (20 ms of a start that may see none)."""
+        import regex
+
+        return regex.compile(_WORD_PATTERN)
 
     @cached_property
     def fingerprint(self) -> dict:
@@ -147,7 +151,7 @@ class Analyzer:
         """Every name of a concept becomes one term: the stem of its single-word name, or its words joined."""
         try:
             data = yamlfile.safe_load(text) or {}
-        except yaml.YAMLError as e:
+        except yamlfile.error() as e:
             raise ValueError(f"{source}: not valid YAML ({e})") from None
         if not isinstance(data, dict):
             raise ValueError(f"{source}: expected 'name: [other names]' lines")

@@ -62,7 +62,7 @@ class BM25Index:
         term_max: np.ndarray | None = None,
     ) -> None:
         self.terms = terms
-        self.vocab = {t: i for i, t in enumerate(terms)}
+        self.vocab = dict(zip(terms, range(len(terms))))  # {t: i for i, t in enumerate(terms)}, in C
         # plain ndarray views of memory-mapped files: numpy's memmap indexes through Python code, 1 us a call
         self.offsets, self.docs, self.weights, self.doc_len = (np.asarray(a) for a in (offsets, docs, weights, doc_len))
         self.term_max = _term_max(self.offsets, self.weights) if term_max is None else np.asarray(term_max)

@@ -326,7 +326,9 @@ class SearchIndex:
             settings = settings_from(manifest["settings"])
             arrays = {name: np.load(build / f"{name}.npy", allow_pickle=False) for name in CHUNK_ARRAYS}
             sections = storage.read_json(build / "sections.json", index_dir)
-            articles = article_file.read(build / "articles.jsonl", lazily=checksums)
+            # its sha256 as the manifest has it, checked before any answer reads an article
+            digest = ((manifest.get("files") or {}).get("articles.jsonl") or {}).get("sha256") if checksums else None
+            articles = article_file.read(build / "articles.jsonl", lazily=checksums, digest=digest)
             bm25 = BM25Index.load(build, settings.bm25, with_bounds=version >= 4)
             sentence_table = SentenceTable.load(build, len(articles)) if version >= 4 else None
         except IndexLoadError:

@@ -6,7 +6,6 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-import yaml
 
 from bot.text import yamlfile
 
@@ -16,7 +15,7 @@ SECTIONS = ("slang", "triage_only", "languages")
 def parse(text: str, source: str = "bot/data/slang.yaml") -> dict[str, dict[str, str]]:
     try:
         data = yamlfile.safe_load(text) or {}
-    except yaml.YAMLError as e:
+    except yamlfile.error() as e:
         raise ValueError(f"{source}: not valid YAML ({e})") from None
     out: dict[str, dict[str, str]] = {}
     for section in SECTIONS:
