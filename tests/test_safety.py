@@ -238,6 +238,9 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
     # a question is lowered on the model's word, unless the model is all but sure it tells an emergency
     assert rules.triage("is it abuse if i take my moms leftover pain pills for my back").level != EMERGENCY
     assert rules.triage("is it an overdose if hes breathing but like barely and wont respond to his name").crisis
+    # told and then asked about: an overdose the model is all but sure of stays an emergency (a withdrawal does not)
+    assert rules.triage("911 on the way but she's breathing like every 10 seconds is that ok").crisis
+    assert rules.triage("his breathing stopped for a bit then started again is that ok??").crisis
 
 
 @pytest.mark.parametrize(

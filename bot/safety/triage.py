@@ -63,7 +63,9 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
             risk >= thresholds["emergency"]
             # "is it an overdose if hes breathing but like barely": a question the model is all but sure tells one
             and not (rules.asking and risk < SURE_EMERGENCY)
-            and not rules.asked_after
+            # "... breathing like every 10 seconds is that ok": what was told decides, when the model is all but sure
+            # (a withdrawal asked about, "shaking and sweaty day 2, is that normal", stays concern)
+            and not (rules.asked_after and (risk < SURE_EMERGENCY or model.kind == WITHDRAWAL))
             and not rules.concern
             and not (
                 # "off the bupe 10 days and ive got a bag": the danger is the dose, which the warning names
