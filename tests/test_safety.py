@@ -103,6 +103,7 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("meu marido parou de beber e está tendo convulsão", WITHDRAWAL),
         ("je veux mourir ce soir, j'ai tout préparé", SUICIDE),
         ("heute nacht bring ich mich um", SUICIDE),
+        ("ma copine a pris trop de cachets, elle respire à peine et ne se réveille plus", OVERDOSE),
         # a dose meant to kill after a break in use
         ("just got out of rehab and im going to do my old amount on purpose so its over", SUICIDE),
         ("i took 20 tylenol on purpose an hour ago", SUICIDE),
