@@ -112,6 +112,7 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("did 2 lines of coke and adderall, chest pain going down my left arm and sweating", OVERDOSE),
         # a question followed by the means at hand; a laugh with a plan the model is sure of
         ("how long does it take to die from tylenol. i have the whole bottle right here", SUICIDE),
+        ("whats a lethal dose of my blood pressure pills, i have my whole script and wont be around for a refill", SUICIDE),
         ("lol guess this is it. bought rope. nobody will miss me", SUICIDE),
         # withdrawal in pregnancy with danger signs
         ("dopesick, 33 weeks pregnant and having contractions every 5 min", WITHDRAWAL),
