@@ -121,6 +121,7 @@ class SafetyRules:
         self.asking = _Patterns(self._compile(p, start="^") for p in data.get("asking") or [])
         self.asking_ahead = _Patterns(self._compile(p, start="^") for p in data.get("asking_ahead") or [])
         self.asking_end = self._compile_any(data.get("asking_end") or [])
+        self.asking_now = _Patterns(self._compile(p, start="^") for p in data.get("asking_now") or [])
         listed = data.get("words") or {}
         # at hand: its own phrases and the lists of means and preparation ("i have the bottle", "a rope")
         self.at_hand = self._compile_any(
@@ -264,7 +265,12 @@ class SafetyRules:
                 for m in sign.finditer(clause):
                     if self._negated(clause, m.start()):
                         evidence.append(f"{name}: denied '{m.group()}'")
-                    elif not urgent and any(q.search(clause) for q in kind.questions):
+                    elif (
+                        not urgent
+                        # "is it bad if someone is blue" asks of what is happening: the sign counts
+                        and not any(p.match(clause) for p in _possible(self.asking_now, whole))
+                        and any(q.search(clause) for q in kind.questions)
+                    ):
                         evidence.append(f"{name}: question '{m.group()}'")
                     elif not urgent and resolved:
                         evidence.append(f"{name}: over '{m.group()}'")
