@@ -110,9 +110,13 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         # a stimulant's danger is an overdose, not a withdrawal, whatever the signs look like
         ("he had a seizure right after shooting up speed and now hes just staring", OVERDOSE),
         ("did 2 lines of coke and adderall, chest pain going down my left arm and sweating", OVERDOSE),
+        ("heart rate 185 on my watch after two addys and preworkout, hands going numb", OVERDOSE),
         # a question followed by the means at hand; a laugh with a plan the model is sure of
         ("how long does it take to die from tylenol. i have the whole bottle right here", SUICIDE),
-        ("whats a lethal dose of my blood pressure pills, i have my whole script and wont be around for a refill", SUICIDE),
+        (
+            "whats a lethal dose of my blood pressure pills, i have my whole script and wont be around for a refill",
+            SUICIDE,
+        ),
         ("lol guess this is it. bought rope. nobody will miss me", SUICIDE),
         # withdrawal in pregnancy with danger signs
         ("dopesick, 33 weeks pregnant and having contractions every 5 min", WITHDRAWAL),
@@ -246,6 +250,8 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
     # "is it bad if" someone is in a state now asks of what is happening; "what do i do if" asks ahead
     assert rules.triage("is it bad if someone is blue").crisis
     assert not rules.triage("what do i do if someone is blue").crisis
+    # a state in its context, asked about: concern, not an emergency, unless the model is sure
+    assert rules.triage("my heart rate is 120 after my addy, is that normal").level == CONCERN
 
 
 @pytest.mark.parametrize(
