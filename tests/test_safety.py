@@ -118,6 +118,7 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
             SUICIDE,
         ),
         ("lol guess this is it. bought rope. nobody will miss me", SUICIDE),
+        ("well its been nice knowing u all. dont bother trying to trace this", SUICIDE),
         # withdrawal in pregnancy with danger signs
         ("dopesick, 33 weeks pregnant and having contractions every 5 min", WITHDRAWAL),
         # scripts without spaces, read inside a run of characters; languages beyond the first six
