@@ -248,6 +248,9 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
     # told and then asked about: an overdose the model is all but sure of stays an emergency (a withdrawal does not)
     assert rules.triage("911 on the way but she's breathing like every 10 seconds is that ok").crisis
     assert rules.triage("his breathing stopped for a bit then started again is that ok??").crisis
+    # an overdose taken to die is both emergencies, the overdose first
+    message = "my sponsee called, slurring, said she took her pills to end it, she hung up, what do i do"
+    assert rules.triage(message).kinds == (OVERDOSE, SUICIDE)
     # "is it bad if" someone is in a state now asks of what is happening; "what do i do if" asks ahead
     assert rules.triage("is it bad if someone is blue").crisis
     assert not rules.triage("what do i do if someone is blue").crisis

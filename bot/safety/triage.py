@@ -129,6 +129,10 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
         kinds.discard(SUICIDE)
         concern.add(SUICIDE)
         evidence.append("suicide: intent denied, concern")
+    if OVERDOSE in kinds and rules.purpose and rules.death_wish and not rules.denied:
+        # "she took her pills to end it, slurring": an overdose taken to die is a suicide emergency too
+        kinds.add(SUICIDE)
+        evidence.append("suicide: the overdose said to be meant to kill")
     if rules.stimulant and WITHDRAWAL in kinds | concern:
         # "seizure right after shooting up speed", "heart 180 after that line": an overdose, not a withdrawal
         for found in (kinds, concern):
