@@ -119,6 +119,7 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ),
         ("lol guess this is it. bought rope. nobody will miss me", SUICIDE),
         ("well its been nice knowing u all. dont bother trying to trace this", SUICIDE),
+        ("parked at the top of the parking garage. been here two hours", SUICIDE),
         # withdrawal in pregnancy with danger signs
         ("dopesick, 33 weeks pregnant and having contractions every 5 min", WITHDRAWAL),
         # scripts without spaces, read inside a run of characters; languages beyond the first six
@@ -256,6 +257,7 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
     assert not rules.triage("what do i do if someone is blue").crisis
     # a state in its context, asked about: concern, not an emergency, unless the model is sure
     assert rules.triage("my heart rate is 120 after my addy, is that normal").level == CONCERN
+    assert rules.triage("drove to the bridge to watch the fireworks, been here an hour lol").level != EMERGENCY
 
 
 @pytest.mark.parametrize(

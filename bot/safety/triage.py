@@ -94,11 +94,11 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
                 f"suicide: a dose meant to kill, dying named, model {risk:.2f} (concern {concern_said:.2f})"
             )
         elif rules.weak and risk >= thresholds["weak"]:
-            # "heart rate 120 after my addy, is that normal": asked of what it told, a state is concern
-            (concern if rules.asked_after else kinds).update(rules.weak)
-            evidence.append(
-                f"{'+'.join(rules.weak)}: phrases and model {risk:.2f}{', asked: concern' * rules.asked_after}"
-            )
+            # "heart rate 120 after my addy, is that normal": asked of what it told, a state is concern; a laugh
+            # lowers it as it lowers the model's own guess ("drove to the bridge for the fireworks lol")
+            lowered = rules.asked_after or (rules.laughing and risk < SURE_EMERGENCY)
+            (concern if lowered else kinds).update(rules.weak)
+            evidence.append(f"{'+'.join(rules.weak)}: phrases and model {risk:.2f}{', concern' * lowered}")
         elif risk + model.probabilities["concern"] >= (ASKED_CONCERN if rules.asking else thresholds["concern"]):
             concern.add(model.kind)
             evidence.append(f"concern: model {risk + model.probabilities['concern']:.2f}")
