@@ -99,6 +99,7 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("tôi không muốn sống nữa, tôi đã uống hết thuốc rồi", SUICIDE),
         ("the shakes turned into a seizure, 3rd day without alcohol", WITHDRAWAL),
         ("out of treatment 2 weeks, tonight im going to do a full gram, not by accident", SUICIDE),
+        ("clean for a year so even half my old amount should be enough. doing it tonight after work", SUICIDE),
         # Portuguese, French, German: a few crisis words each
         ("meu marido parou de beber e está tendo convulsão", WITHDRAWAL),
         ("je veux mourir ce soir, j'ai tout préparé", SUICIDE),
