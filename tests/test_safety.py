@@ -121,6 +121,10 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("lol guess this is it. bought rope. nobody will miss me", SUICIDE),
         ("well its been nice knowing u all. dont bother trying to trace this", SUICIDE),
         ("parked at the top of the parking garage. been here two hours", SUICIDE),
+        ("this isnt a cry for help. just done. took the whole box of them", SUICIDE),
+        ("ive set a date, its this weekend. i cant do this anymore", SUICIDE),
+        ("morning! mine is the last one, got everything lined up in the garage. thanks for always listening", SUICIDE),
+        ("my client hasnt had alcohol since monday, now disoriented, tremors and a fever", WITHDRAWAL),
         # withdrawal in pregnancy with danger signs
         ("dopesick, 33 weeks pregnant and having contractions every 5 min", WITHDRAWAL),
         # scripts without spaces, read inside a run of characters; languages beyond the first six
@@ -259,6 +263,9 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
     # a state in its context, asked about: concern, not an emergency, unless the model is sure
     assert rules.triage("my heart rate is 120 after my addy, is that normal").level == CONCERN
     assert rules.triage("drove to the bridge to watch the fireworks, been here an hour lol").level != EMERGENCY
+    # a question followed by "doesnt matter why" is not only a question (as with the means at hand after it)
+    assert rules.rules.read("what time does the last train pass the crossing tonight").asking
+    assert not rules.rules.read("what time does the last train pass the crossing tonight. doesnt matter why").asking
 
 
 @pytest.mark.parametrize(
