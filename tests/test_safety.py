@@ -557,3 +557,15 @@ def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
         spelled = " ".join(_WORDS.findall(rules._spelled(message)))
         with_idiom += any(re_.search(source, spelled) for source in idioms)
     assert with_idiom >= 3  # idioms were there to be taken out
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Мой брат вышел из реабилитации и хочет уколоться, как раньше",  # Russian
+        "Вийшла з реабілітаційного центру тиждень тому і думаю сьогодні вжити, тільки раз",  # Ukrainian
+        "Dopo tre mesi in comunità, se ricomincio quanto dovrei prenderne?",  # Italian
+    ],
+)
+def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
+    assert rules.triage(message).lost_tolerance
