@@ -263,6 +263,8 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
     # a state in its context, asked about: concern, not an emergency, unless the model is sure
     assert rules.triage("my heart rate is 120 after my addy, is that normal").level == CONCERN
     assert rules.triage("drove to the bridge to watch the fireworks, been here an hour lol").level != EMERGENCY
+    # coping said: the model's emergency alone is concern
+    assert rules.triage("withdrawal day 3, sweaty and cant sleep, runny nose, but hanging in there").level == CONCERN
     # a question followed by "doesnt matter why" is not only a question (as with the means at hand after it)
     assert rules.rules.read("what time does the last train pass the crossing tonight").asking
     assert not rules.rules.read("what time does the last train pass the crossing tonight. doesnt matter why").asking

@@ -5,7 +5,7 @@ patterns) took 0.1 to 0.13 s of every cold `ask`, from files that change only wi
 operator's edit. What it makes is strings and lists only: every pattern's source and the words it needs,
 the spelled replacements, the word lists, the typo vocabulary. Kept under the sha256 of the phrases' text,
 the shipped slang, the installed PyYAML and the source of the code that prepares them
-(bot/text/jsoncache.py), it is read back into the same SafetyRules; tests/test_safety_prepared.py holds the
+(bot/text/jsoncache.py), it is read back into the same SafetyRules; tests/test_jsoncache.py holds the
 two equal, attribute by attribute and reading by reading. A pattern is still compiled the first time a text
 could match it.
 """
@@ -19,8 +19,18 @@ from bot.safety.patterns import Lazy, Patterns
 from bot.safety.rules import SafetyRules, _Kind
 from bot.text import jsoncache, normal, slang, yamlfile
 
-_LAZY_LISTS = ("urgent", "resolved", "idioms", "denials", "asking", "asking_ahead", "tolerance_use", "tolerance_after")
-_LAZY_ONES = ("death_wish", "purpose", "laughing", "asking_end", "at_hand", "stimulants", "stopped")
+_LAZY_LISTS = (
+    "urgent",
+    "resolved",
+    "idioms",
+    "denials",
+    "asking",
+    "asking_ahead",
+    "asking_now",
+    "tolerance_use",
+    "tolerance_after",
+)
+_LAZY_ONES = ("death_wish", "purpose", "laughing", "coping", "asking_end", "at_hand", "stimulants", "stopped")
 
 
 def rules_from(text: str) -> SafetyRules:

@@ -50,6 +50,7 @@ class RuleReading:
     asked_after: bool = False  # ends asking whether what it told is normal: a model-only emergency is concern
     purpose: bool = False  # the dose said to be meant to kill ("so itll work", "not by accident")
     written_words: int = 0  # the message's own words, read or not (a glossary may leave most of a language unread)
+    coping: bool = False  # "but hanging in there": what the model alone reads as an emergency is concern
     evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
@@ -117,6 +118,7 @@ class SafetyRules:
         self.purpose = self._compile_any(data.get("purpose") or [])
         self.idioms = _Patterns(self._compile(p) for p in data.get("idioms") or [])
         self.laughing = self._compile_any(data.get("laughing") or [])
+        self.coping = self._compile_any(data.get("coping") or [])
         self.denials = _Patterns(self._compile(p) for p in data.get("denials") or [])
         self.asking = _Patterns(self._compile(p, start="^") for p in data.get("asking") or [])
         self.asking_ahead = _Patterns(self._compile(p, start="^") for p in data.get("asking_ahead") or [])
@@ -379,5 +381,6 @@ class SafetyRules:
             asked_after,
             bool(self.purpose.search(whole)),
             len(message.split()),
+            bool(self.coping.search(whole)) and not means_said,
             tuple(evidence),
         )

@@ -75,9 +75,12 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
             # "lol im gonna kill my brother": a laugh makes the model's guess concern, unless it is all but sure;
             # three words or fewer that no phrase reads ("tonight?", "all done") always: too little to be sure of
             short = rules.written_words <= SHORT_WORDS and not (rules.emergencies or rules.weak)
-            lowered = short or (rules.laughing and risk < SURE_EMERGENCY)
+            # "... but hanging in there": coping said, the model's guess is concern
+            lowered = short or rules.coping or (rules.laughing and risk < SURE_EMERGENCY)
             (concern if lowered else kinds).add(model.kind)
-            evidence.append(f"{model.kind}: model {risk:.2f}{', laughing or short: concern' if lowered else ''}")
+            evidence.append(
+                f"{model.kind}: model {risk:.2f}{', laughing, coping or short: concern' if lowered else ''}"
+            )
         elif (
             # ... or, without a break, the dose said to be meant to kill ("took everything on purpose")
             (about_to_use or (rules.purpose and model.kind == SUICIDE))
