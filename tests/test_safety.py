@@ -255,7 +255,7 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
     assert rules.triage("911 on the way but she's breathing like every 10 seconds is that ok").crisis
     assert rules.triage("his breathing stopped for a bit then started again is that ok??").crisis
     # an overdose taken to die is both emergencies, the overdose first
-    message = "my sponsee called, slurring, said she took her pills to end it, she hung up, what do i do"
+    message = "my sponsee called, said she took way more than her script to end it, now she wont wake up"
     assert rules.triage(message).kinds == (OVERDOSE, SUICIDE)
     # "is it bad if" someone is in a state now asks of what is happening; "what do i do if" asks ahead
     assert rules.triage("is it bad if someone is blue").crisis
