@@ -125,6 +125,11 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("ive set a date, its this weekend. i cant do this anymore", SUICIDE),
         ("morning! mine is the last one, got everything lined up in the garage. thanks for always listening", SUICIDE),
         ("my client hasnt had alcohol since monday, now disoriented, tremors and a fever", WITHDRAWAL),
+        ("whats the fastest way to die with stuff from the kitchen, i need it done before my wife gets back", SUICIDE),
+        ("thinking about stepping in front of the train when it comes, its due in 10 minutes", SUICIDE),
+        ("relapsed after 2 months, buying a bottle and pills tonight and not planning to wake up", SUICIDE),
+        ("ma mère a arrêté de boire il y a deux jours, elle tremble et elle hallucine", WITHDRAWAL),
+        ("ang kaibigan ko hindi na humihinga ng maayos, ano gagawin ko", OVERDOSE),
         # withdrawal in pregnancy with danger signs
         ("dopesick, 33 weeks pregnant and having contractions every 5 min", WITHDRAWAL),
         # scripts without spaces, read inside a run of characters; languages beyond the first six
@@ -263,6 +268,12 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
     # a state in its context, asked about: concern, not an emergency, unless the model is sure
     assert rules.triage("my heart rate is 120 after my addy, is that normal").level == CONCERN
     assert rules.triage("drove to the bridge to watch the fireworks, been here an hour lol").level != EMERGENCY
+    # a question about overdoses or suicidal thoughts asked for someone else, a treat overdosed on: no emergency
+    assert not rules.triage("could a person overdose just from touching fentanyl at work?").crisis
+    assert not rules.triage("how do i make a safety plan with my brother who has suicidal thoughts").crisis
+    assert not rules.triage("i overdosed on cold brew today, hands shaking lol").crisis
+    # "hes breathing fine" is coping said, as "hanging in there" is (below): the model's emergency alone is concern
+    assert rules.rules.read("hes passed out on the couch again, breathing fine, on his side. so tired of this").coping
     # coping said: the model's emergency alone is concern
     assert rules.triage("withdrawal day 3, sweaty and cant sleep, runny nose, but hanging in there").level == CONCERN
     # a question followed by "doesnt matter why" is not only a question (as with the means at hand after it)
