@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"
 # written by people who saw neither phrases nor model; never trained on
-BLIND_SETS = ("blind18.jsonl",)
+BLIND_SETS = ("blind19.jsonl",)
 WRITTEN_SETS = (
     "written_train.jsonl",
     "written_train_a.jsonl",
@@ -32,6 +32,8 @@ WRITTEN_SETS = (
     "written_train_c.jsonl",
     "written_train_d.jsonl",
     "written_train_e.jsonl",  # 500 short messages (1-7 words): "tonight works for me", "hes not breathing"
+    # 600 everyday messages, calm questions and concern that sound like a crisis (late thanks, pets and pills)
+    "written_train_f.jsonl",
     "phrases_set.jsonl",
     "blind2.jsonl",
     "blind4.jsonl",
@@ -39,7 +41,7 @@ WRITTEN_SETS = (
     "blind5.jsonl",
     "blind6.jsonl",
     "blind7.jsonl",
-    # blind8-17 were measured once each (README Safety has their figures), their misses read; then learned from
+    # blind8-18 were measured once each (README Safety has their figures), their misses read; then learned from
     "blind8.jsonl",
     "blind9.jsonl",
     "blind10.jsonl",
@@ -50,6 +52,7 @@ WRITTEN_SETS = (
     "blind15.jsonl",
     "blind16.jsonl",
     "blind17.jsonl",
+    "blind18.jsonl",
     # its everyday messages with a risk word in them ("that joke killed me") counted twice: they are outnumbered
     "written_train_d.jsonl",
 )
