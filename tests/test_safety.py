@@ -274,6 +274,9 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
     assert not rules.triage("i overdosed on cold brew today, hands shaking lol").crisis
     # "hes breathing fine" is coping said, as "hanging in there" is (below): the model's emergency alone is concern
     assert rules.rules.read("hes passed out on the couch again, breathing fine, on his side. so tired of this").coping
+    # someone else's wish to die, told: at least concern, and what the model reads as an emergency stays one
+    assert rules.triage("my sister keeps texting me that she wants to die, idk what to do").level == CONCERN
+    assert rules.triage("my wife locked herself in the bathroom with her pills and says she wants to die").crisis
     # coping said: the model's emergency alone is concern
     assert rules.triage("withdrawal day 3, sweaty and cant sleep, runny nose, but hanging in there").level == CONCERN
     # a question followed by "doesnt matter why" is not only a question (as with the means at hand after it)

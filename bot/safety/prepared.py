@@ -30,7 +30,17 @@ _LAZY_LISTS = (
     "tolerance_use",
     "tolerance_after",
 )
-_LAZY_ONES = ("death_wish", "purpose", "laughing", "coping", "asking_end", "at_hand", "stimulants", "stopped")
+_LAZY_ONES = (
+    "death_wish",
+    "purpose",
+    "laughing",
+    "coping",
+    "reported",
+    "asking_end",
+    "at_hand",
+    "stimulants",
+    "stopped",
+)
 
 
 def rules_from(text: str) -> SafetyRules:

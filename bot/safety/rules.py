@@ -51,6 +51,7 @@ class RuleReading:
     purpose: bool = False  # the dose said to be meant to kill ("so itll work", "not by accident")
     written_words: int = 0  # the message's own words, read or not (a glossary may leave most of a language unread)
     coping: bool = False  # "but hanging in there": what the model alone reads as an emergency is concern
+    reported: bool = False  # "she keeps texting me she wants to die": someone else's wish to die, at least concern
     evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
@@ -119,6 +120,7 @@ class SafetyRules:
         self.idioms = _Patterns(self._compile(p) for p in data.get("idioms") or [])
         self.laughing = self._compile_any(data.get("laughing") or [])
         self.coping = self._compile_any(data.get("coping") or [])
+        self.reported = self._compile_any(data.get("reported") or [])
         self.denials = _Patterns(self._compile(p) for p in data.get("denials") or [])
         self.asking = _Patterns(self._compile(p, start="^") for p in data.get("asking") or [])
         self.asking_ahead = _Patterns(self._compile(p, start="^") for p in data.get("asking_ahead") or [])
@@ -382,5 +384,6 @@ class SafetyRules:
             bool(self.purpose.search(whole)),
             len(message.split()),
             bool(self.coping.search(whole)) and not means_said,
+            any(not self._negated(whole, m.start()) for m in self.reported.finditer(whole)),
             tuple(evidence),
         )

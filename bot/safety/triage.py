@@ -123,6 +123,10 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
         # "first shot since my taper ended, getting really sleepy": a sign of an overdose after a break in use
         kinds.add(OVERDOSE)
         evidence.append("overdose: a state after using, tolerance lost")
+    if rules.reported and not kinds:
+        # "my friend keeps texting me she wants to die": told of someone else, at least concern
+        concern.add(SUICIDE)
+        evidence.append("concern: someone's wish to die told")
     if rules.urgent and rules.concern and not kinds and not rules.denied:
         # "thinking of suicide rn", "help me i cant do this anymore": distress said to be happening now
         kinds.update(rules.concern)
