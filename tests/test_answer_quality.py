@@ -358,3 +358,5 @@ def test_a_name_no_article_holds_is_said_so_and_no_passage_about_the_rest_is_quo
     assert not bot.answer("asdfgh qwertyuiop").note.startswith("Our articles don't mention")
     # one edit from a common word, a rare word is a typo the speller missed, not a name ("usualy")
     assert "usualy" not in bot.answer("are nicotine patches usualy safe for quitting smoking").note
+    # a texting spelling is the word it spells, not a name ("urself" is two edits from "yourself")
+    assert bot.answer("are nicotine patches safe for urself when quitting smoking").answered
