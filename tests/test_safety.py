@@ -105,6 +105,12 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("je veux mourir ce soir, j'ai tout préparé", SUICIDE),
         ("heute nacht bring ich mich um", SUICIDE),
         ("ma copine a pris trop de cachets, elle respire à peine et ne se réveille plus", OVERDOSE),
+        ("mon frère a pris de l'héroïne, il ne respire presque plus", OVERDOSE),
+        ("minha mãe parou de tomar clonazepam de uma vez, está tremendo muito e vendo coisas", WITHDRAWAL),
+        ("mój chłopak wziął za dużo tabletek, nie mogę go obudzić, co robić", OVERDOSE),
+        ("ang kapatid ko uminom ng maraming gamot, hindi na siya gumigising", OVERDOSE),
+        ("मेरे पापा ने शराब छोड़ दी, अब दौरा पड़ रहा है", WITHDRAWAL),
+        ("أخي توقف عن الزاناكس فجأة وعنده تشنج", WITHDRAWAL),
         # a dose meant to kill after a break in use
         ("just got out of rehab and im going to do my old amount on purpose so its over", SUICIDE),
         ("i took 20 tylenol on purpose an hour ago", SUICIDE),
