@@ -36,6 +36,7 @@ _LAZY_ONES = (
     "laughing",
     "coping",
     "reported",
+    "precipitated",
     "asking_end",
     "at_hand",
     "stimulants",

@@ -52,6 +52,7 @@ class RuleReading:
     written_words: int = 0  # the message's own words, read or not (a glossary may leave most of a language unread)
     coping: bool = False  # "but hanging in there": what the model alone reads as an emergency is concern
     reported: bool = False  # "she keeps texting me she wants to die": someone else's wish to die, at least concern
+    precipitated: bool = False  # "took the sub too early": a blocker or a sub set off withdrawal
     evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
@@ -121,6 +122,7 @@ class SafetyRules:
         self.laughing = self._compile_any(data.get("laughing") or [])
         self.coping = self._compile_any(data.get("coping") or [])
         self.reported = self._compile_any(data.get("reported") or [])
+        self.precipitated = self._compile_any(data.get("precipitated") or [])
         self.denials = _Patterns(self._compile(p) for p in data.get("denials") or [])
         self.asking = _Patterns(self._compile(p, start="^") for p in data.get("asking") or [])
         self.asking_ahead = _Patterns(self._compile(p, start="^") for p in data.get("asking_ahead") or [])
@@ -353,7 +355,8 @@ class SafetyRules:
         death_wish = bool(self.death_wish.search(whole))
         # "not going to do anything stupid, just want to know if 60 mg and the gin will stop my breathing. i have
         # both here": beside a death wish and the means at hand, a denial denies nothing and a laugh is no joke
-        means_said = death_wish and bool(self.at_hand.search(whole))
+        # ... the means said, not denied ("i dont have a plan" holds "have a plan")
+        means_said = death_wish and any(not self._negated(whole, m.start()) for m in self.at_hand.finditer(whole))
         denied = any(p.search(whole) for p in _possible(self.denials, whole)) and not means_said
         # "... hes drinking way too much. what signs should i watch for" asks ahead, in any clause
         asking = not urgent and (
@@ -385,5 +388,6 @@ class SafetyRules:
             len(message.split()),
             bool(self.coping.search(whole)) and not means_said,
             any(not self._negated(whole, m.start()) for m in self.reported.finditer(whole)),
+            bool(self.precipitated.search(whole)),
             tuple(evidence),
         )

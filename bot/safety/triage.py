@@ -147,6 +147,13 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
                 found.discard(WITHDRAWAL)
                 found.add(OVERDOSE)
         evidence.append("overdose: a stimulant used, signs read as withdrawal")
+    if rules.precipitated and OVERDOSE in kinds and not rules.stimulant:
+        # "took the sub too early, 8 hours of vomiting, passed out once": withdrawal set off, an emergency of its own;
+        # an overdose only the model read is not one
+        kinds.add(WITHDRAWAL)
+        if OVERDOSE not in rules.emergencies and OVERDOSE not in rules.weak:
+            kinds.discard(OVERDOSE)
+        evidence.append("withdrawal: set off by a blocker or a sub")
     if kinds:
         return Triage(EMERGENCY, _ordered(kinds), tolerance, (), tuple(evidence))
     if concern:
