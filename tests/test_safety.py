@@ -304,6 +304,13 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
         "my boss says he'd rather die than use teams",
     ):
         assert not rules.triage(message).crisis, message
+    # told, then asked ("..., can i just quit cold turkey"), or a story ending "wtf is that": not an emergency on the
+    # model's word alone; "is that bad im alone" still asks nothing of what it told
+    assert not rules.triage("been on xanax every day for 3 years, can i just quit cold turkey on my own").crisis
+    assert not rules.triage(
+        "out of nowhere my heart pounds and i feel like im dying but nothing is wrong, wtf is that"
+    ).crisis
+    assert rules.triage("mixed benzos and alcohol and i keep blacking out for a second, is that bad im alone").crisis
     # coping said: the model's emergency alone is concern
     assert rules.triage("withdrawal day 3, sweaty and cant sleep, runny nose, but hanging in there").level == CONCERN
     # a question followed by "doesnt matter why" is not only a question (as with the means at hand after it)

@@ -361,6 +361,13 @@ class SafetyRules:
         # "... hes drinking way too much. what signs should i watch for" asks ahead, in any clause
         asking = not urgent and (
             any(p.match(whole) for p in _possible(self.asking, whole))
+            # "been taking xans every day for 2 years, can i just quit cold turkey": told, then asked
+            # ("... is that bad im alone" asks of what it told: asking_end's, not this)
+            or (
+                len(clauses) > 1
+                and not self.asking_end.search(clauses[-1])
+                and any(p.match(clauses[-1]) for p in _possible(self.asking, whole))
+            )
             # a clause holds no word the whole message does not: what the whole cannot match, no clause can
             or any(p.match(clause) for p in _possible(self.asking_ahead, whole) for clause in clauses)
         )
