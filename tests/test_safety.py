@@ -615,6 +615,7 @@ def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
         "Мой брат вышел из реабилитации и хочет уколоться, как раньше",  # Russian
         "Вийшла з реабілітаційного центру тиждень тому і думаю сьогодні вжити, тільки раз",  # Ukrainian
         "Dopo tre mesi in comunità, se ricomincio quanto dovrei prenderne?",  # Italian
+        "J'ai rechuté hier après deux mois, je vais en reprendre ce soir",  # French
     ],
 )
 def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
