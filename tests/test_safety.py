@@ -145,6 +145,12 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("out of rehab a week, first thing i did was get dope, now i cant get air", OVERDOSE),
         ("took my sub too early, 6 hours of vomiting and i passed out once", WITHDRAWAL),
         ("he took 25 benadryl to trip, now hes seeing bugs and his heart is racing", OVERDOSE),
+        ("meine Freundin war zwei Monate in Therapie, heute Heroin genommen, jetzt atmet sie kaum noch", OVERDOSE),
+        ("estoy dejando el alcohol, tercer dia, veo sombras y el corazon a mil", WITHDRAWAL),
+        ("odstawiłem alkohol trzy dni temu, mam drgawki", WITHDRAWAL),
+        ("купил две пачки таблеток, сегодня всё закончу", SUICIDE),
+        ("je suis en sevrage d'alcool, je tremble énormément et je vois des choses", WITHDRAWAL),
+        ("first time using since rehab. i feel like im fading", OVERDOSE),
         # withdrawal in pregnancy with danger signs
         ("dopesick, 33 weeks pregnant and having contractions every 5 min", WITHDRAWAL),
         # scripts without spaces, read inside a run of characters; languages beyond the first six
@@ -302,6 +308,12 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
         "my brother gets out friday. last time he got out he overdosed within days",
         "relapsed, 2 pills, sitting with my dog, not going to take more tonight",
         "my boss says he'd rather die than use teams",
+        "are there signs someone is about to have a seizure from alcohol withdrawal",
+        "do people who plan to kill themselves usually tell someone first",
+        "if youre alone and think youre overdosing whats the best thing to do? for my safety plan",
+        "my wife has been clean 6 months. if she ever used again how much would her tolerance have dropped",
+        "is it ok to take my suboxone if i have a cold and im taking dayquil",
+        "i dont want to live like this anymore. i dont mean im going to kill myself. something has to change",
     ):
         assert not rules.triage(message).crisis, message
     # told, then asked ("..., can i just quit cold turkey"), or a story ending "wtf is that": not an emergency on the
