@@ -314,6 +314,9 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
         "my wife has been clean 6 months. if she ever used again how much would her tolerance have dropped",
         "is it ok to take my suboxone if i have a cold and im taking dayquil",
         "i dont want to live like this anymore. i dont mean im going to kill myself. something has to change",
+        "whats the survival rate for delirium tremens",
+        "is it normal to feel suicidal on antidepressants",
+        "do you still have to call 911 after giving narcan",
     ):
         assert not rules.triage(message).crisis, message
     # told, then asked ("..., can i just quit cold turkey"), or a story ending "wtf is that": not an emergency on the
@@ -323,6 +326,9 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
         "out of nowhere my heart pounds and i feel like im dying but nothing is wrong, wtf is that"
     ).crisis
     assert rules.triage("mixed benzos and alcohol and i keep blacking out for a second, is that bad im alone").crisis
+    # ... but a question about what to do now, or with someone there now, still tells a sign
+    assert rules.triage("how long do i wait between narcan doses hes still out").crisis
+    assert rules.triage("how much narcan do i give, she came up for a sec and went back out").crisis
     # coping said: the model's emergency alone is concern
     assert rules.triage("withdrawal day 3, sweaty and cant sleep, runny nose, but hanging in there").level == CONCERN
     # a question followed by "doesnt matter why" is not only a question (as with the means at hand after it)

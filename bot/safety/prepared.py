@@ -37,6 +37,7 @@ _LAZY_ONES = (
     "coping",
     "reported",
     "precipitated",
+    "told_in_question",
     "asking_end",
     "at_hand",
     "stimulants",

@@ -127,6 +127,7 @@ class SafetyRules:
         self.asking = _Patterns(self._compile(p, start="^") for p in data.get("asking") or [])
         self.asking_ahead = _Patterns(self._compile(p, start="^") for p in data.get("asking_ahead") or [])
         self.asking_end = self._compile_any(data.get("asking_end") or [])
+        self.told_in_question = self._compile_any(data.get("told_in_question") or [])
         self.asking_now = _Patterns(self._compile(p, start="^") for p in data.get("asking_now") or [])
         listed = data.get("words") or {}
         # at hand: its own phrases and the lists of means and preparation ("i have the bottle", "a rope")
@@ -262,11 +263,13 @@ class SafetyRules:
         urgent: bool,
         resolved: bool,
         evidence: list[str],
+        asked_first: bool = False,
     ) -> bool:
-        """Whether a sign is there, not denied and not part of a question about the topic."""
+        """Whether a sign is there, not denied and not part of a question about the topic (`asked_first`: the
+        first clause opens as a question, "what happens at the ER if you go in for suicidal thoughts")."""
         whole = " ".join(clauses)
         signs = _possible(signs, whole)  # what no clause can match, in none is looked for
-        for clause in clauses:
+        for number, clause in enumerate(clauses):
             for sign in signs:
                 for m in sign.finditer(clause):
                     if self._negated(clause, m.start()):
@@ -275,7 +278,7 @@ class SafetyRules:
                         not urgent
                         # "is it bad if someone is blue" asks of what is happening: the sign counts
                         and not any(p.match(clause) for p in _possible(self.asking_now, whole))
-                        and any(q.search(clause) for q in kind.questions)
+                        and ((asked_first and number == 0) or any(q.search(clause) for q in kind.questions))
                     ):
                         evidence.append(f"{name}: question '{m.group()}'")
                     elif not urgent and resolved:
@@ -319,8 +322,13 @@ class SafetyRules:
         # A long message with a sign in it is more often a case told or a question asked than an emergency
         # typed in a hurry: there a sign is weak evidence, and the model must agree.
         long = len(whole.split()) > LONG_MESSAGE_WORDS
+        asked_first = (
+            bool(clauses)
+            and any(p.match(clauses[0]) for p in _possible(self.asking, whole))
+            and not self.told_in_question.search(clauses[0])
+        )
         for name, kind in self.kinds.items():
-            if self._first_sign(name, kind.signs, kind, clauses, urgent, resolved, evidence):
+            if self._first_sign(name, kind.signs, kind, clauses, urgent, resolved, evidence, asked_first):
                 (weak if long and not urgent else emergencies).append(name)
                 continue
             for state, context in kind.together:
@@ -329,7 +337,7 @@ class SafetyRules:
                     hit = len({m.group() for clause in clauses for m in state.finditer(clause)}) >= 2
                 else:
                     hit = any(context.search(clause) for clause in clauses)
-                if hit and self._first_sign(name, [state], kind, clauses, urgent, resolved, evidence):
+                if hit and self._first_sign(name, [state], kind, clauses, urgent, resolved, evidence, asked_first):
                     weak.append(name)
                     break
             if name not in weak + emergencies and (
