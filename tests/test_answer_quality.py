@@ -360,3 +360,5 @@ def test_a_name_no_article_holds_is_said_so_and_no_passage_about_the_rest_is_quo
     assert "usualy" not in bot.answer("are nicotine patches usualy safe for quitting smoking").note
     # a texting spelling is the word it spells, not a name ("urself" is two edits from "yourself")
     assert bot.answer("are nicotine patches safe for urself when quitting smoking").answered
+    # ... nor is a texting spelling the slang list reads, whether or not the articles hold the word it spells
+    assert "tmrw" not in bot.answer("are nicotine patches safe tmrw for quitting smoking").note

@@ -4,7 +4,7 @@ BM25 scores only the words it knows, so such a question is answered as if it ask
 a passage that matches its other words answers another question. A name is a word rare in English (Zipf under
 2.6: "chantix", "ayahuasca", not "diff" or "cranky") that no chunk contains, that no synonym concept covers (a
 medicine the synonyms know, like Suboxone, is the subjects' to answer for: bot/answering/subjects.py), and that
-is no typo one edit from a common word ("usualy").
+is no typo one edit from a common word ("usualy") nor a texting spelling the slang list reads ("tmrw").
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def unknown_names(text: str, query: Query, index: SearchIndex) -> list[str]:
         if (
             "_" not in token.term  # a phrase concept ("medication-assisted treatment") is read by its names
             and not analyzer.concept_name(token.term)
+            # a texting spelling ("tmrw") is the word it spells, not a name
+            and analyzer.stem(analyzer.normalize(typed)) == token.term
             and len(typed) >= MIN_LETTERS
             and typed.isalpha()
             and bm25.doc_freq(token.term) == 0
