@@ -194,6 +194,8 @@ class Answerer:
             parts.append(fill(texts.RELAPSE_LEAD))
         if triage.level == safety.CONCERN:
             parts.append(fill(texts.CONCERN_LEAD))
+            if intent == intents.HELP_SEEKING:  # "I need help", in distress: the crisis line and the helpline
+                parts.append(fill(texts.HELP_LEAD))
         elif not parts and triage.notes:
             parts.append("\n".join(fill(texts.SAFETY_NOTE[kind]) for kind in triage.notes))
         elif not parts and intent == intents.HELP_SEEKING:

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"
 # written by people who saw neither phrases nor model; never trained on
-BLIND_SETS = ("blind20.jsonl",)
+BLIND_SETS = ("blind21.jsonl",)
 WRITTEN_SETS = (
     "written_train.jsonl",
     "written_train_a.jsonl",
@@ -41,7 +41,7 @@ WRITTEN_SETS = (
     "blind5.jsonl",
     "blind6.jsonl",
     "blind7.jsonl",
-    # blind8-19 were measured once each (README Safety has their figures), their misses read; then learned from
+    # blind8-20 were measured once each (README Safety has their figures), their misses read; then learned from
     "blind8.jsonl",
     "blind9.jsonl",
     "blind10.jsonl",
@@ -54,6 +54,7 @@ WRITTEN_SETS = (
     "blind17.jsonl",
     "blind18.jsonl",
     "blind19.jsonl",
+    "blind20.jsonl",
     # its everyday messages with a risk word in them ("that joke killed me") counted twice: they are outnumbered
     "written_train_d.jsonl",
 )
