@@ -151,6 +151,13 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("купил две пачки таблеток, сегодня всё закончу", SUICIDE),
         ("je suis en sevrage d'alcool, je tremble énormément et je vois des choses", WITHDRAWAL),
         ("first time using since rehab. i feel like im fading", OVERDOSE),
+        ("my dad took his whole week of take-homes at once", OVERDOSE),
+        ("my 3 year old drank from the methadone bottle, how much is dangerous", OVERDOSE),
+        ("narcan worked but now shes going back under", OVERDOSE),
+        ("how long does it take to die from insulin, i injected all of it", SUICIDE),
+        ("not calling anyone. just wanted to tell someone before i go", SUICIDE),
+        ("voglio farla finita stasera, ho le pillole pronte", SUICIDE),
+        ("sevrage alcool, mon père tremble, transpire et il voit des insectes", WITHDRAWAL),
         # withdrawal in pregnancy with danger signs
         ("dopesick, 33 weeks pregnant and having contractions every 5 min", WITHDRAWAL),
         # scripts without spaces, read inside a run of characters; languages beyond the first six
