@@ -641,6 +641,7 @@ def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
         "Вийшла з реабілітаційного центру тиждень тому і думаю сьогодні вжити, тільки раз",  # Ukrainian
         "Dopo tre mesi in comunità, se ricomincio quanto dovrei prenderne?",  # Italian
         "J'ai rechuté hier après deux mois, je vais en reprendre ce soir",  # French
+        "mój syn wyszedł z odwyku tydzień temu i znowu bierze",  # Polish
     ],
 )
 def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
