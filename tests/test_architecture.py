@@ -84,6 +84,7 @@ def test_no_module_is_over_400_lines(path):
     assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES
 
 
+@pytest.mark.slow  # 5 s: a fresh interpreter imports the core
 def test_the_core_answers_without_python_telegram_bot_scikit_learn_or_scipy():
     """One process: the core answers with python-telegram-bot made unimportable, and neither the core nor
     `ask` loads scikit-learn or SciPy (installed here: the test extras bring both; nltk reaches for them)."""

@@ -167,6 +167,7 @@ def test_evaluation_figures_match_a_hand_count(tmp_path):
     assert figures["mrr@10"] == 0.5 and figures["ndcg@10"] == 0.5 and figures["questions"] == 2
 
 
+@pytest.mark.slow  # 3 s: an index built and evaluated
 def test_eval_command_prints_the_contract_json(tmp_path, capsys):
     from bot.cli import main
 

@@ -540,6 +540,7 @@ def test_the_model_loads_from_plain_arrays_without_scikit_learn():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
+@pytest.mark.slow  # 7 s: the model against scikit-learn on every labelled set
 def test_the_model_applied_directly_gives_scikit_learns_probabilities():
     """The exported arrays, applied without scikit-learn, against scikit-learn's own predict_proba."""
     from bot.safety.model import CLASSES, SafetyModel

@@ -138,6 +138,7 @@ def test_an_english_cache_folder_that_cannot_be_written_still_gives_the_values(t
         english.cache_in(None)
 
 
+@pytest.mark.slow  # 4 s: every slang pair, one regex pass each
 def test_slang_replacements_give_what_one_regex_pass_per_pair_gives():
     """Replacements.apply looks only at the pairs a text can match; the result is the plain loop's, on the
     shipped pairs and on pairs made to feed each other ("a" -> "b c", "b" -> ...), joined by odd edges."""
