@@ -8,35 +8,154 @@
  * does (bot/search/analysis.py; tests/test_analysis.py holds the two equal). Words not in the cache make it
  * answer (None, those words): the Python path analyses them, and asks again.
  *
- * Python: ascii_terms(text, word_terms, phrase_words) -> (terms, words | None) | (None, missing words)
- *   text: str (ASCII; anything else is refused); word_terms: dict of word -> tuple of terms;
- *   phrase_words: set of the words with a part that starts a synonym phrase; when the text holds one, its
- *   words are given too (the Python path then looks for the phrases), else None.
+ * A WordTable keeps, for the words of the analyzer's cache it has met, their terms and whether they hold a
+ * part that starts a synonym phrase, under their bytes: a word already met is found without making a str of
+ * it or hashing it as Python does (most of the time this took). It reads the analyzer's dict and set for a
+ * word it has not met; their entries are only ever added, never changed, so what it keeps stays true.
+ *
+ * Python: WordTable(word_terms, phrase_words).terms(text) -> (terms, words | None) | (None, missing words)
+ *   word_terms: dict of word -> tuple of terms; phrase_words: set of the words with a part that starts a
+ *   synonym phrase; when the text holds one, its words are given too (the Python path then looks for the
+ *   phrases), else None. text: str (ASCII; anything else is refused).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <string.h>
 
 static inline int alnum(Py_UCS1 c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-static PyObject *ascii_terms(PyObject *self, PyObject *args) {
-    PyObject *text, *word_terms, *phrase_words;
-    if (!PyArg_ParseTuple(args, "UO!O", &text, &PyDict_Type, &word_terms, &phrase_words)) return NULL;
+typedef struct {
+    uint64_t hash;
+    PyObject *word;  /* owned; NULL: an empty slot. Its bytes are the key. */
+    PyObject *terms; /* owned tuple */
+    Py_ssize_t length;
+    int phrase;
+} Slot;
+
+typedef struct {
+    PyObject_HEAD PyObject *word_terms, *phrase_words;
+    Slot *slots;
+    size_t mask, used;
+} WordTable;
+
+static inline uint64_t fnv1a(const Py_UCS1 *c, Py_ssize_t n) {
+    uint64_t h = 1469598103934665603ULL;
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ c[i]) * 1099511628211ULL;
+    return h ^ (h >> 29);
+}
+
+static int table_init(WordTable *self, PyObject *args, PyObject *kwargs) {
+    PyObject *word_terms, *phrase_words;
+    if (!PyArg_ParseTuple(args, "O!O", &PyDict_Type, &word_terms, &phrase_words)) return -1;
     if (!PyAnySet_Check(phrase_words)) {
         PyErr_SetString(PyExc_TypeError, "phrase_words must be a set");
+        return -1;
+    }
+    if (self->slots != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "a WordTable is made once");
+        return -1;
+    }
+    self->slots = PyMem_Calloc(1 << 16, sizeof(Slot));
+    if (self->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->mask = (1 << 16) - 1, self->used = 0;
+    Py_INCREF(word_terms);
+    Py_INCREF(phrase_words);
+    self->word_terms = word_terms, self->phrase_words = phrase_words;
+    return 0;
+}
+
+static void table_dealloc(WordTable *self) {
+    if (self->slots != NULL) {
+        for (size_t i = 0; i <= self->mask; i++) {
+            Py_XDECREF(self->slots[i].word);
+            Py_XDECREF(self->slots[i].terms);
+        }
+        PyMem_Free(self->slots);
+    }
+    Py_XDECREF(self->word_terms);
+    Py_XDECREF(self->phrase_words);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int table_grow(WordTable *self) {
+    size_t cap = (self->mask + 1) * 2;
+    Slot *slots = PyMem_Calloc(cap, sizeof(Slot));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i <= self->mask; i++) {
+        if (self->slots[i].word == NULL) continue;
+        size_t j = self->slots[i].hash & (cap - 1);
+        while (slots[j].word != NULL) j = (j + 1) & (cap - 1);
+        slots[j] = self->slots[i];
+    }
+    PyMem_Free(self->slots);
+    self->slots = slots, self->mask = cap - 1;
+    return 0;
+}
+
+/* The slot of the word c[0:n], found or made from the analyzer's dict; NULL with no error: not analysed yet. */
+static Slot *table_find(WordTable *self, const Py_UCS1 *c, Py_ssize_t n, PyObject **made) {
+    uint64_t h = fnv1a(c, n);
+    size_t i = h & self->mask;
+    for (Slot *s = &self->slots[i]; s->word != NULL; i = (i + 1) & self->mask, s = &self->slots[i]) {
+        if (s->hash == h && s->length == n && memcmp(PyUnicode_1BYTE_DATA(s->word), c, n) == 0) return s;
+    }
+    PyObject *word = PyUnicode_FromStringAndSize((const char *)c, n);
+    if (word == NULL) return NULL;
+    PyObject *terms = PyDict_GetItemWithError(self->word_terms, word); /* borrowed */
+    if (terms == NULL) {
+        *made = word; /* the caller's: a word to analyse */
         return NULL;
     }
+    if (!PyTuple_Check(terms)) {
+        Py_DECREF(word);
+        PyErr_SetString(PyExc_TypeError, "word_terms must map words to tuples");
+        return NULL;
+    }
+    int phrase = PySet_Contains(self->phrase_words, word);
+    if (phrase < 0) {
+        Py_DECREF(word);
+        return NULL;
+    }
+    if ((self->used + 1) * 2 > self->mask + 1) {
+        if (table_grow(self) < 0) {
+            Py_DECREF(word);
+            return NULL;
+        }
+        i = h & self->mask;
+        while (self->slots[i].word != NULL) i = (i + 1) & self->mask;
+    }
+    Py_INCREF(terms);
+    Slot *s = &self->slots[i];
+    s->hash = h, s->word = word, s->terms = terms, s->length = n, s->phrase = phrase;
+    self->used++;
+    return s;
+}
+
+static PyObject *table_terms(WordTable *self, PyObject *args) {
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
     if (!PyUnicode_IS_ASCII(text)) {
-        PyErr_SetString(PyExc_ValueError, "ascii_terms reads ASCII text only");
+        PyErr_SetString(PyExc_ValueError, "WordTable.terms reads ASCII text only");
         return NULL;
     }
     const Py_UCS1 *c = PyUnicode_1BYTE_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0, count = 0, room = 64;
     int phrase = 0;
-    PyObject *out = PyList_New(0), *words = PyList_New(0), *missing = NULL;
-    if (out == NULL || words == NULL) goto fail;
+    PyObject **met = PyMem_Malloc(room * sizeof(PyObject *)); /* the words, borrowed from the table */
+    PyObject *out = PyList_New(0), *missing = NULL;
+    if (met == NULL || out == NULL) {
+        if (met == NULL) PyErr_NoMemory();
+        goto fail;
+    }
     while (i < n) {
         if (!alnum(c[i])) {
             i++;
@@ -51,61 +170,73 @@ static PyObject *ascii_terms(PyObject *self, PyObject *args) {
             }
             break;
         }
-        PyObject *word = PyUnicode_FromStringAndSize((const char *)c + start, i - start);
-        if (word == NULL) goto fail;
-        PyObject *terms = PyDict_GetItemWithError(word_terms, word); /* borrowed */
-        if (terms == NULL) { /* a word not analysed yet: the others are only looked for from now on */
-            if (PyErr_Occurred() || (missing == NULL && (missing = PyList_New(0)) == NULL) ||
-                PyList_Append(missing, word) < 0) {
-                Py_DECREF(word);
+        PyObject *made = NULL;
+        Slot *s = table_find(self, c + start, i - start, &made);
+        if (s == NULL) {
+            if (made == NULL) goto fail; /* an error */
+            /* a word not analysed yet: the others are only looked for from now on */
+            if ((missing == NULL && (missing = PyList_New(0)) == NULL) || PyList_Append(missing, made) < 0) {
+                Py_DECREF(made);
                 goto fail;
             }
-            Py_DECREF(word);
+            Py_DECREF(made);
             continue;
         }
-        if (missing != NULL) {
-            Py_DECREF(word);
-            continue;
-        }
-        if (!PyTuple_Check(terms)) {
-            Py_DECREF(word);
-            PyErr_SetString(PyExc_TypeError, "word_terms must map words to tuples");
-            goto fail;
-        }
-        if (!phrase) {
-            int held = PySet_Contains(phrase_words, word);
-            if (held < 0) {
-                Py_DECREF(word);
+        if (missing != NULL) continue;
+        phrase |= s->phrase;
+        if (count == room) {
+            PyObject **more = PyMem_Realloc(met, 2 * room * sizeof(PyObject *));
+            if (more == NULL) {
+                PyErr_NoMemory();
                 goto fail;
             }
-            phrase = held;
+            met = more, room *= 2;
         }
-        if (PyList_Append(words, word) < 0) {
-            Py_DECREF(word);
-            goto fail;
-        }
-        Py_DECREF(word);
-        Py_ssize_t k = PyTuple_GET_SIZE(terms);
+        met[count++] = s->word;
+        Py_ssize_t k = PyTuple_GET_SIZE(s->terms);
         for (Py_ssize_t j = 0; j < k; j++) {
-            if (PyList_Append(out, PyTuple_GET_ITEM(terms, j)) < 0) goto fail;
+            if (PyList_Append(out, PyTuple_GET_ITEM(s->terms, j)) < 0) goto fail;
         }
     }
     if (missing != NULL) {
+        PyMem_Free(met);
         Py_DECREF(out);
-        Py_DECREF(words);
         return Py_BuildValue("(ON)", Py_None, missing);
     }
     if (!phrase) {
-        Py_DECREF(words);
+        PyMem_Free(met);
         return Py_BuildValue("(NO)", out, Py_None);
     }
+    PyObject *words = PyList_New(count);
+    if (words == NULL) goto fail;
+    for (Py_ssize_t j = 0; j < count; j++) {
+        Py_INCREF(met[j]);
+        PyList_SET_ITEM(words, j, met[j]);
+    }
+    PyMem_Free(met);
     return Py_BuildValue("(NN)", out, words);
 fail:
+    PyMem_Free(met);
     Py_XDECREF(out);
-    Py_XDECREF(words);
     Py_XDECREF(missing);
     return NULL;
 }
+
+static PyMethodDef table_methods[] = {
+    {"terms", (PyCFunction)table_terms, METH_VARARGS, "An ASCII text's terms from the analyzer's cache, or None."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject WordTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "bot.search._words.WordTable",
+    .tp_basicsize = sizeof(WordTable),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The analyzer's cached words' terms, kept under their bytes.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)table_init,
+    .tp_dealloc = (destructor)table_dealloc,
+    .tp_methods = table_methods,
+};
 
 /* term_ids(documents) -> (terms, ids): the distinct terms of a list of term lists in first-seen order, and
  * every occurrence's number among them (int64, native byte order): BM25Index.build's vocabulary, found in one
@@ -160,11 +291,21 @@ fail:
 }
 
 static PyMethodDef methods[] = {
-    {"ascii_terms", ascii_terms, METH_VARARGS, "An ASCII text's terms from the analyzer's cache, or None."},
     {"term_ids", term_ids, METH_VARARGS, "Distinct terms in first-seen order, and each occurrence's number."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_words", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__words(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__words(void) {
+    if (PyType_Ready(&WordTableType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    Py_INCREF(&WordTableType);
+    if (PyModule_AddObject(m, "WordTable", (PyObject *)&WordTableType) < 0) {
+        Py_DECREF(&WordTableType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

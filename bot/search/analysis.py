@@ -19,9 +19,9 @@ from bot.text import normal, slang, yamlfile
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
 
 try:  # compiled by pip install (setup.py); without a C compiler, the same terms the Python way
-    from bot.search._words import ascii_terms as _c_ascii_terms
+    from bot.search._words import WordTable as _CWordTable
 except ImportError:  # pragma: no cover (the test suite runs both ways)
-    _c_ascii_terms = None
+    _CWordTable = None
 from nltk.stem.porter import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
 
@@ -127,6 +127,11 @@ class Analyzer:
         import regex
 
         return regex.compile(_WORD_PATTERN)
+
+    @cached_property
+    def _c_table(self):
+        """The compiled lookup of the cached words' terms (bot/search/_words.c), over the cache's dict and set."""
+        return _CWordTable(self._word_terms, self._phrase_words)
 
     @cached_property
     def fingerprint(self) -> dict:
@@ -258,12 +263,13 @@ class Analyzer:
         tokens() on real and on generated text.
         """
         ascii = text.isascii()
-        if ascii and _c_ascii_terms is not None:  # bot/search/_words.c: the words found and looked up in C
-            out, words = _c_ascii_terms(text, self._word_terms, self._phrase_words)
+        if ascii and _CWordTable is not None:  # bot/search/_words.c: the words found and looked up in C
+            table = self._c_table
+            out, words = table.terms(text)
             if out is None:  # words not seen before: analysed (and kept), then looked up again
                 for word in words:
                     self._known(word)
-                out, words = _c_ascii_terms(text, self._word_terms, self._phrase_words)
+                out, words = table.terms(text)
             if out is not None:
                 return out if words is None else self._with_phrases(out, words)
         words = _ascii_words(text) if ascii else self._word_re.findall(text)
