@@ -8,15 +8,16 @@
  * does (bot/search/analysis.py; tests/test_analysis.py holds the two equal). Words not in the cache make it
  * answer (None, those words): the Python path analyses them, and asks again.
  *
- * A WordTable keeps, for the words of the analyzer's cache it has met, their terms and whether they hold a
- * part that starts a synonym phrase, under their bytes: a word already met is found without making a str of
- * it or hashing it as Python does (most of the time this took). It reads the analyzer's dict and set for a
- * word it has not met; their entries are only ever added, never changed, so what it keeps stays true.
+ * A WordTable keeps, for the words of the analyzer's cache it has met, their terms, their parts and which of
+ * those start a synonym phrase, under their bytes: a word already met is found without making a str of it or
+ * hashing it as Python does (most of the time this took). It reads the analyzer's dict for a word it has not
+ * met; its entries are only ever added, never changed, so what it keeps stays true.
  *
- * Python: WordTable(word_terms, phrase_words).terms(text) -> (terms, words | None) | (None, missing words)
- *   word_terms: dict of word -> tuple of terms; phrase_words: set of the words with a part that starts a
- *   synonym phrase; when the text holds one, its words are given too (the Python path then looks for the
- *   phrases), else None. text: str (ASCII; anything else is refused).
+ * Python: WordTable(word_cache, phrases).terms(text) -> (terms, found | None) | (None, missing words)
+ *   word_cache: dict of word -> (terms, parts), both tuples (Analyzer._known's); phrases: dict whose keys are
+ *   the parts that start a phrase. When the text holds such a part, found is (parts, numbers, starts): every
+ *   word's parts in order, each part's word number, and where the parts that start a phrase are (the Python
+ *   path then compares the phrases there); else None. text: str (ASCII; anything else is refused).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -31,12 +32,13 @@ typedef struct {
     uint64_t hash;
     PyObject *word;  /* owned; NULL: an empty slot. Its bytes are the key. */
     PyObject *terms; /* owned tuple */
+    PyObject *parts; /* owned tuple */
+    PyObject *starts; /* owned tuple of the parts' positions that start a phrase; NULL: none */
     Py_ssize_t length;
-    int phrase;
 } Slot;
 
 typedef struct {
-    PyObject_HEAD PyObject *word_terms, *phrase_words;
+    PyObject_HEAD PyObject *word_cache, *phrases;
     Slot *slots;
     size_t mask, used;
 } WordTable;
@@ -48,25 +50,21 @@ static inline uint64_t fnv1a(const Py_UCS1 *c, Py_ssize_t n) {
 }
 
 static int table_init(WordTable *self, PyObject *args, PyObject *kwargs) {
-    PyObject *word_terms, *phrase_words;
-    if (!PyArg_ParseTuple(args, "O!O", &PyDict_Type, &word_terms, &phrase_words)) return -1;
-    if (!PyAnySet_Check(phrase_words)) {
-        PyErr_SetString(PyExc_TypeError, "phrase_words must be a set");
-        return -1;
-    }
+    PyObject *word_cache, *phrases;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyDict_Type, &word_cache, &PyDict_Type, &phrases)) return -1;
     if (self->slots != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "a WordTable is made once");
         return -1;
     }
-    self->slots = PyMem_Calloc(1 << 16, sizeof(Slot));
+    self->slots = PyMem_Calloc(1 << 12, sizeof(Slot));
     if (self->slots == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    self->mask = (1 << 16) - 1, self->used = 0;
-    Py_INCREF(word_terms);
-    Py_INCREF(phrase_words);
-    self->word_terms = word_terms, self->phrase_words = phrase_words;
+    self->mask = (1 << 12) - 1, self->used = 0;
+    Py_INCREF(word_cache);
+    Py_INCREF(phrases);
+    self->word_cache = word_cache, self->phrases = phrases;
     return 0;
 }
 
@@ -75,11 +73,13 @@ static void table_dealloc(WordTable *self) {
         for (size_t i = 0; i <= self->mask; i++) {
             Py_XDECREF(self->slots[i].word);
             Py_XDECREF(self->slots[i].terms);
+            Py_XDECREF(self->slots[i].parts);
+            Py_XDECREF(self->slots[i].starts);
         }
         PyMem_Free(self->slots);
     }
-    Py_XDECREF(self->word_terms);
-    Py_XDECREF(self->phrase_words);
+    Py_XDECREF(self->word_cache);
+    Py_XDECREF(self->phrases);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -110,23 +110,47 @@ static Slot *table_find(WordTable *self, const Py_UCS1 *c, Py_ssize_t n, PyObjec
     }
     PyObject *word = PyUnicode_FromStringAndSize((const char *)c, n);
     if (word == NULL) return NULL;
-    PyObject *terms = PyDict_GetItemWithError(self->word_terms, word); /* borrowed */
-    if (terms == NULL) {
+    PyObject *known = PyDict_GetItemWithError(self->word_cache, word); /* borrowed */
+    if (known == NULL) {
+        if (PyErr_Occurred()) {
+            Py_DECREF(word);
+            return NULL;
+        }
         *made = word; /* the caller's: a word to analyse */
         return NULL;
     }
-    if (!PyTuple_Check(terms)) {
+    PyObject *terms, *parts;
+    if (!PyTuple_Check(known) || PyTuple_GET_SIZE(known) != 2 || !PyTuple_Check(terms = PyTuple_GET_ITEM(known, 0)) ||
+        !PyTuple_Check(parts = PyTuple_GET_ITEM(known, 1))) {
         Py_DECREF(word);
-        PyErr_SetString(PyExc_TypeError, "word_terms must map words to tuples");
+        PyErr_SetString(PyExc_TypeError, "word_cache must map words to (terms, parts) tuples");
         return NULL;
     }
-    int phrase = PySet_Contains(self->phrase_words, word);
-    if (phrase < 0) {
-        Py_DECREF(word);
-        return NULL;
+    PyObject *starts = NULL;
+    for (Py_ssize_t k = 0, np = PyTuple_GET_SIZE(parts); k < np; k++) {
+        int held = PyDict_Contains(self->phrases, PyTuple_GET_ITEM(parts, k));
+        PyObject *position = held > 0 ? PyLong_FromSsize_t(k) : NULL;
+        if (held < 0 || (held > 0 && (position == NULL || (starts == NULL && (starts = PyList_New(0)) == NULL) ||
+                                      PyList_Append(starts, position) < 0))) {
+            Py_XDECREF(position);
+            Py_XDECREF(starts);
+            Py_DECREF(word);
+            return NULL;
+        }
+        Py_XDECREF(position);
+    }
+    if (starts != NULL) {
+        PyObject *kept = PyList_AsTuple(starts);
+        Py_DECREF(starts);
+        if (kept == NULL) {
+            Py_DECREF(word);
+            return NULL;
+        }
+        starts = kept;
     }
     if ((self->used + 1) * 2 > self->mask + 1) {
         if (table_grow(self) < 0) {
+            Py_XDECREF(starts);
             Py_DECREF(word);
             return NULL;
         }
@@ -134,8 +158,9 @@ static Slot *table_find(WordTable *self, const Py_UCS1 *c, Py_ssize_t n, PyObjec
         while (self->slots[i].word != NULL) i = (i + 1) & self->mask;
     }
     Py_INCREF(terms);
+    Py_INCREF(parts);
     Slot *s = &self->slots[i];
-    s->hash = h, s->word = word, s->terms = terms, s->length = n, s->phrase = phrase;
+    s->hash = h, s->word = word, s->terms = terms, s->parts = parts, s->starts = starts, s->length = n;
     self->used++;
     return s;
 }
@@ -150,7 +175,7 @@ static PyObject *table_terms(WordTable *self, PyObject *args) {
     const Py_UCS1 *c = PyUnicode_1BYTE_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0, count = 0, room = 64;
     int phrase = 0;
-    PyObject **met = PyMem_Malloc(room * sizeof(PyObject *)); /* the words, borrowed from the table */
+    Slot *met = PyMem_Malloc(room * sizeof(Slot)); /* the words' slots, copied (the table may grow) */
     PyObject *out = PyList_New(0), *missing = NULL;
     if (met == NULL || out == NULL) {
         if (met == NULL) PyErr_NoMemory();
@@ -183,16 +208,16 @@ static PyObject *table_terms(WordTable *self, PyObject *args) {
             continue;
         }
         if (missing != NULL) continue;
-        phrase |= s->phrase;
+        phrase |= s->starts != NULL;
         if (count == room) {
-            PyObject **more = PyMem_Realloc(met, 2 * room * sizeof(PyObject *));
+            Slot *more = PyMem_Realloc(met, 2 * room * sizeof(Slot));
             if (more == NULL) {
                 PyErr_NoMemory();
                 goto fail;
             }
             met = more, room *= 2;
         }
-        met[count++] = s->word;
+        met[count++] = *s; /* its objects are the table's, never removed: borrowed */
         Py_ssize_t k = PyTuple_GET_SIZE(s->terms);
         for (Py_ssize_t j = 0; j < k; j++) {
             if (PyList_Append(out, PyTuple_GET_ITEM(s->terms, j)) < 0) goto fail;
@@ -207,14 +232,36 @@ static PyObject *table_terms(WordTable *self, PyObject *args) {
         PyMem_Free(met);
         return Py_BuildValue("(NO)", out, Py_None);
     }
-    PyObject *words = PyList_New(count);
-    if (words == NULL) goto fail;
+    /* the parts of every word, each part's word number, and where the parts that start a phrase are */
+    PyObject *parts = PyList_New(0), *numbers = PyList_New(0), *starts = PyList_New(0);
+    if (parts == NULL || numbers == NULL || starts == NULL) goto fail_found;
     for (Py_ssize_t j = 0; j < count; j++) {
-        Py_INCREF(met[j]);
-        PyList_SET_ITEM(words, j, met[j]);
+        Py_ssize_t base = PyList_GET_SIZE(parts), np = PyTuple_GET_SIZE(met[j].parts);
+        PyObject *number = PyLong_FromSsize_t(j);
+        if (number == NULL) goto fail_found;
+        for (Py_ssize_t k = 0; k < np; k++) {
+            if (PyList_Append(parts, PyTuple_GET_ITEM(met[j].parts, k)) < 0 || PyList_Append(numbers, number) < 0) {
+                Py_DECREF(number);
+                goto fail_found;
+            }
+        }
+        Py_DECREF(number);
+        if (met[j].starts == NULL) continue;
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(met[j].starts); k++) {
+            PyObject *at = PyLong_FromSsize_t(base + PyLong_AsSsize_t(PyTuple_GET_ITEM(met[j].starts, k)));
+            if (at == NULL || PyList_Append(starts, at) < 0) {
+                Py_XDECREF(at);
+                goto fail_found;
+            }
+            Py_DECREF(at);
+        }
     }
     PyMem_Free(met);
-    return Py_BuildValue("(NN)", out, words);
+    return Py_BuildValue("(N(NNN))", out, parts, numbers, starts);
+fail_found:
+    Py_XDECREF(parts);
+    Py_XDECREF(numbers);
+    Py_XDECREF(starts);
 fail:
     PyMem_Free(met);
     Py_XDECREF(out);
