@@ -1,9 +1,9 @@
-"""The compiled BM25 kernel (bot/search/_kernel.c) and the analyzer's word lookup (bot/search/_words.c):
-built at install time, optional.
+"""The compiled BM25 kernel (bot/search/_kernel.c), the analyzer's word lookup (bot/search/_words.c) and the
+sentence splitter's loops (bot/search/_punkt.c): built at install time, optional.
 
 Everything else is in pyproject.toml. A machine without a C compiler still installs: the search then uses
-its numpy path and the analyzer its Python one, which give the same results (tests/test_kernel.py and
-tests/test_analysis.py hold them equal), only slower.
+its numpy path and the analyzer and splitter their Python ones, which give the same results (tests/test_kernel.py and
+tests/test_analysis.py and tests/test_chunking.py hold them equal), only slower.
 """
 
 from setuptools import Extension, setup
@@ -30,6 +30,7 @@ setup(
     ext_modules=[
         Extension("bot.search._kernel", ["bot/search/_kernel.c"], extra_compile_args=["-O3"]),
         Extension("bot.search._words", ["bot/search/_words.c"], extra_compile_args=["-O3"]),
+        Extension("bot.search._punkt", ["bot/search/_punkt.c"], extra_compile_args=["-O3"]),
     ],
     cmdclass={"build_ext": OptionalBuildExt},
 )

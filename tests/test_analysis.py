@@ -113,7 +113,8 @@ def test_the_fast_terms_path_equals_the_token_path(analyzer):
 
 def test_the_compiled_word_lookup_gives_the_python_paths_terms(monkeypatch):
     """bot/search/_words.c (compiled by pip install) and the Python path it stands in for: the same terms in
-    the same order (the index's term ids follow it), on real text, text full of joiners, and phrases."""
+    the same order (the index's term ids follow it), on real text, text full of joiners, and phrases; the
+    words met kept in its table give what they gave the first time."""
     import json
     import random
     import itertools
@@ -121,7 +122,7 @@ def test_the_compiled_word_lookup_gives_the_python_paths_terms(monkeypatch):
     from bot.search import analysis
     from tests.conftest import SAMPLE_CORPUS, SHARED_DATA
 
-    if analysis._c_ascii_terms is None:
+    if analysis._CWordTable is None:
         pytest.skip("the word lookup is not compiled here (no C compiler at install)")
     texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLE_CORPUS.rglob("*.md"))]
     with open(SHARED_DATA / "medquad" / "articles.jsonl", encoding="utf-8") as f:
@@ -132,12 +133,13 @@ def test_the_compiled_word_lookup_gives_the_python_paths_terms(monkeypatch):
     texts += ["twelve step programs and narcotics anonymous", "opioid use disorder, medication-assisted"]
     compiled = Analyzer()
     with monkeypatch.context() as m:
-        m.setattr(analysis, "_c_ascii_terms", None)
+        m.setattr(analysis, "_CWordTable", None)
         python = Analyzer()
         expected = [python.terms(t) for t in texts]
         again = [python.terms(t) for t in texts]  # and from its caches
     assert expected == again
     assert [compiled.terms(t) for t in texts] == expected  # the compiled path, learning the words as it goes
+    assert [compiled.terms(t) for t in texts] == expected  # and from its table of the words met
     assert [compiled.terms(t) for t in texts] == expected  # and with every word known
 
 

@@ -384,71 +384,70 @@ def test_the_fast_punkt_splits_real_pages_as_nltk_does():
         assert sentence_spans(text) == expected
 
 
-PUNKT_WORDS = st.sampled_from(
-    [
-        "Dr.",
-        "J.",
-        "e.g.",
-        "etc.",
-        "U.S.",
-        "12.",
-        "3.5",
-        "mg.",
-        "no.",
-        "Fig.",
-        "vs.",
-        "...",
-        "..",
-        ".",
-        "?",
-        "!",
-        "?!",
-        '"',
-        ")",
-        "(",
-        "a.",
-        "A.",
-        "cells.",
-        "Most",
-        "most",
-        "the",
-        "drug",
-        "1990.",
-        "-",
-        ",",
-        ";",
-        ":",
-        "It",
-        "it",
-        "II.",
-        "x.y.",
-        "naltrexone.",
-        "Call",
-        "911.",
-        "e.",
-        "St.",
-        "st.",
-        "p.m.",
-        "'",
-        "—",
-        "\n",
-        "\n\n",
-        # what the fast path reads otherwise than by its main road: other whitespace before a candidate,
-        # "\x1c" (whitespace to one regex engine, not to the other), closing quotes and brackets to realign
-        "\t",
-        "\x0c",
-        "\x1c",
-        "\u00a0",
-        "\u2019",
-        "\u201d",
-        "\u00bb",
-        "]",
-        "word.)",
-        'it."',
-        "go!)",
-        "x.--",
-    ]
-)
+PUNKT_PIECES = [
+    "Dr.",
+    "J.",
+    "e.g.",
+    "etc.",
+    "U.S.",
+    "12.",
+    "3.5",
+    "mg.",
+    "no.",
+    "Fig.",
+    "vs.",
+    "...",
+    "..",
+    ".",
+    "?",
+    "!",
+    "?!",
+    '"',
+    ")",
+    "(",
+    "a.",
+    "A.",
+    "cells.",
+    "Most",
+    "most",
+    "the",
+    "drug",
+    "1990.",
+    "-",
+    ",",
+    ";",
+    ":",
+    "It",
+    "it",
+    "II.",
+    "x.y.",
+    "naltrexone.",
+    "Call",
+    "911.",
+    "e.",
+    "St.",
+    "st.",
+    "p.m.",
+    "'",
+    "—",
+    "\n",
+    "\n\n",
+    # what the fast path reads otherwise than by its main road: other whitespace before a candidate,
+    # "\x1c" (whitespace to one regex engine, not to the other), closing quotes and brackets to realign
+    "\t",
+    "\x0c",
+    "\x1c",
+    "\u00a0",
+    "\u2019",
+    "\u201d",
+    "\u00bb",
+    "]",
+    "word.)",
+    'it."',
+    "go!)",
+    "x.--",
+]
+PUNKT_WORDS = st.sampled_from(PUNKT_PIECES)
 
 
 @pytest.mark.slow  # 2-3.5 s of generated text through both splitters
@@ -459,3 +458,51 @@ def test_the_fast_punkt_splits_generated_text_as_nltk_does(words, spaces):
 
     text = "".join(w + (spaces[i] if i < len(spaces) else " ") for i, w in enumerate(words))
     assert list(_punkt().span_tokenize(text)) == list(_nltk_punkt().span_tokenize(text)), text
+
+
+# --- the compiled splitter against the Python path ------------------------------------------------------------
+
+
+def _both_ways(monkeypatch, texts: list[str], ranges: bool = False) -> None:
+    """bot/search/_punkt.c and the Python loops it stands in for: the same spans, whole texts and parts."""
+    from bot.search import chunking
+
+    if chunking._c_sentence_spans is None:
+        pytest.skip("the sentence splitter is not compiled here (no C compiler at install)")
+    cuts = [(0, None)] + ([(1, -1), (3, 40)] if ranges else [])
+    compiled = [[sentence_spans(t, a, len(t) + b if b is not None and b < 0 else b) for a, b in cuts] for t in texts]
+    with monkeypatch.context() as m:
+        m.setattr(chunking, "_c_sentence_spans", None)
+        python = [[sentence_spans(t, a, len(t) + b if b is not None and b < 0 else b) for a, b in cuts] for t in texts]
+    for text, got, expected in zip(texts, compiled, python):
+        assert got == expected, text
+
+
+def test_the_compiled_splitter_splits_real_pages_as_the_python_path_does(monkeypatch):
+    """MedQuAD's first 300 pages and the sample articles: every sentence where the Python path has it."""
+    import itertools
+
+    from tests.conftest import SHARED_DATA
+
+    texts = [a.text for a in load_corpus(SAMPLE_CORPUS).articles]
+    with open(SHARED_DATA / "medquad" / "articles.jsonl", encoding="utf-8") as f:
+        texts += [json.loads(line)["text"] for line in itertools.islice(f, 300)]
+    _both_ways(monkeypatch, texts)
+
+
+def test_the_compiled_splitter_splits_generated_text_as_the_python_path_does(monkeypatch):
+    """Text made of punkt's hard cases (abbreviations, initials, numbers, ellipses, closing quotes to realign,
+    other whitespace, characters beyond ASCII and "\\x1c", which it leaves to the Python path), whole and in
+    parts, and a line past the long-line limit."""
+    import random
+
+    from bot.search import punkt_fast
+
+    rng = random.Random(11)
+    pieces = PUNKT_PIECES + ["--", "\r", "\x0b", "\u3000", "\U0001f600", "\u2028", "«", "x"]
+    texts = [
+        "".join(rng.choice(pieces) + rng.choice(["", " ", "  "]) for _ in range(rng.randint(0, 40)))
+        for _ in range(2000)
+    ]
+    _both_ways(monkeypatch, texts, ranges=True)
+    _both_ways(monkeypatch, ["It works. " * (punkt_fast.LONG_LINE // 10 + 1) + "\nShort line. Two."])

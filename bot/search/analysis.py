@@ -19,9 +19,9 @@ from bot.text import normal, slang, yamlfile
 from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and scikit-learn)
 
 try:  # compiled by pip install (setup.py); without a C compiler, the same terms the Python way
-    from bot.search._words import ascii_terms as _c_ascii_terms
+    from bot.search._words import WordTable as _CWordTable
 except ImportError:  # pragma: no cover (the test suite runs both ways)
-    _c_ascii_terms = None
+    _CWordTable = None
 from nltk.stem.porter import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
 
@@ -127,6 +127,11 @@ class Analyzer:
         import regex
 
         return regex.compile(_WORD_PATTERN)
+
+    @cached_property
+    def _c_table(self):
+        """The compiled lookup of the cached words' terms (bot/search/_words.c), over the cache's dict and set."""
+        return _CWordTable(self._word_cache, self._phrases)
 
     @cached_property
     def fingerprint(self) -> dict:
@@ -258,14 +263,15 @@ class Analyzer:
         tokens() on real and on generated text.
         """
         ascii = text.isascii()
-        if ascii and _c_ascii_terms is not None:  # bot/search/_words.c: the words found and looked up in C
-            out, words = _c_ascii_terms(text, self._word_terms, self._phrase_words)
+        if ascii and _CWordTable is not None:  # bot/search/_words.c: the words found and looked up in C
+            table = self._c_table
+            out, found = table.terms(text)
             if out is None:  # words not seen before: analysed (and kept), then looked up again
-                for word in words:
+                for word in found:
                     self._known(word)
-                out, words = _c_ascii_terms(text, self._word_terms, self._phrase_words)
-            if out is not None:
-                return out if words is None else self._with_phrases(out, words)
+                out, found = table.terms(text)
+            if out is not None:  # found: the parts, their word numbers and where a phrase may start
+                return out if found is None else self._phrases_at(out, *found)
         words = _ascii_words(text) if ascii else self._word_re.findall(text)
         known_terms = list(map(self._word_terms.get, words))  # each word's terms, looked up in C
         if None in known_terms:  # words not seen before: analysed (and kept), then looked up again
@@ -290,6 +296,17 @@ class Analyzer:
             if not self._phrases.keys().isdisjoint(parts):
                 numbers = lambda: [n for n, p in enumerate(parts_of_words) for _ in p]  # noqa: E731
                 out.extend(term for _, _, term in self._phrase_matches(parts, numbers))
+        return out
+
+    def _phrases_at(self, out: list[str], parts: list[str], numbers: list[int], starts: list[int]) -> list[str]:
+        """_with_phrases's end, from what the compiled lookup found: _phrase_matches at the parts that start a
+        phrase, which it has listed."""
+        phrases = self._phrases
+        for i in starts:
+            for phrase, term in phrases[parts[i]]:
+                last = i + len(phrase) - 1
+                if tuple(parts[i : last + 1]) == phrase and numbers[last] != numbers[i]:
+                    out.append(term)
         return out
 
     def document_terms(

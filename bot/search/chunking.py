@@ -15,6 +15,11 @@ from bot.search import nltk_lean  # noqa: F401  (first: nltk without SciPy and s
 
 from bot.corpus.articles import HEADING, Article
 
+try:  # compiled by pip install (setup.py); without a C compiler, the same spans the Python way
+    from bot.search._punkt import sentence_spans as _c_sentence_spans
+except ImportError:  # pragma: no cover (the test suite runs both ways)
+    _c_sentence_spans = None
+
 
 @dataclass(frozen=True)
 class ChunkSettings:
@@ -56,8 +61,12 @@ def abbreviations() -> set[str]:
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Sentences of text[start:end] as absolute spans; a line break always ends a sentence (lists, captions)."""
     end = len(text) if end is None else end
-    spans = []
     punkt = _punkt()
+    if _c_sentence_spans is not None:  # bot/search/_punkt.c: these loops in C (None: a text it leaves to these)
+        found = _c_sentence_spans(text, start, end, punkt.decided, punkt.decide, punkt.kept, punkt.long_line)
+        if found is not None:
+            return found
+    spans = []
     offset = start
     while offset < end:  # each line: a run of characters other than "\n"
         stop = text.find("\n", offset, end)

@@ -53,6 +53,11 @@ def tokenizer(abbreviations: set[str]):
             self._realign_re = _plain(lang.re_boundary_realignment)
             self._words = _plain(lang._word_tokenizer_re()).findall
             self._decided: dict[str, bool] = {}
+            # what bot/search/_punkt.c, the same loops in C, is given: the decisions kept, shared with these
+            self.decided, self.kept, self.long_line = self._decided, _DECISIONS_KEPT, LONG_LINE
+
+        def decide(self, context: str) -> bool:
+            return self._contains_break(context, self._words)
 
         def span_tokenize(self, text: str, realign_boundaries: bool = True):
             # "\x1c" to "\x1f": whitespace to the standard library's \s, not to the regex module's
