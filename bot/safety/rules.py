@@ -274,6 +274,10 @@ class SafetyRules:
                         found.append(m.group())
         return found
 
+    def _said(self, pattern: _Lazy, text: str) -> bool:
+        """Whether the pattern is found somewhere not denied right before it."""
+        return any(not self._negated(text, m.start()) for m in pattern.finditer(text))
+
     def _ends_asking(self, clauses: list[str]) -> bool:
         """The message ends on "is that normal": asked of what it told ("... is that bad im alone" is not)."""
         if not clauses or not self.asking_end.possible(clauses[-1]):
@@ -338,7 +342,7 @@ class SafetyRules:
         # "not going to do anything stupid, just want to know if 60 mg and the gin will stop my breathing. i have
         # both here": beside a death wish and the means at hand, a denial denies nothing and a laugh is no joke
         # ... the means said, not denied ("i dont have a plan" holds "have a plan")
-        means_said = death_wish and any(not self._negated(whole, m.start()) for m in self.at_hand.finditer(whole))
+        means_said = death_wish and self._said(self.at_hand, whole)
         denied = any(p.search(whole) for p in _possible(self.denials, whole)) and not means_said
         # "... hes drinking way too much. what signs should i watch for" asks ahead, in any clause
         asking = not urgent and (
@@ -376,7 +380,7 @@ class SafetyRules:
             bool(self.purpose.search(whole)),
             len(message.split()),
             bool(self.coping.search(whole)) and not means_said,
-            any(not self._negated(whole, m.start()) for m in self.reported.finditer(whole)),
+            self._said(self.reported, whole),
             bool(self.precipitated.search(whole)),
             tuple(evidence),
         )

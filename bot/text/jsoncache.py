@@ -6,8 +6,8 @@ the crisis phrases into patterns (2,500 phrases spelled), every time, from files
 value is kept under the sha256 of everything it is made from (the caller's `key`: the source texts, and
 the code and Python that read them), in a file that carries the sha256 of its own contents: a file that
 is missing, damaged or made by other inputs is not used (the value is worked out as before and written
-again). JSON only, never pickle; a folder that cannot be written costs only the saving. Without a folder
-(cache_in(None), the default), nothing is kept and nothing is read.
+again). Plain JSON only, so nothing read back can run code; a folder that cannot be written costs only the
+saving. Without a folder (cache_in(None), the default), nothing is kept and nothing is read.
 """
 
 from __future__ import annotations
