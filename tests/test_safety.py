@@ -64,7 +64,7 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("i think i took to much fent", OVERDOSE),
         ("she shot up and now shes nodding out and i cant get her to respond", OVERDOSE),
         ("i dont want to be alive anymore", SUICIDE),
-        ("everyone would be better off without me", SUICIDE),
+        ("everyone would be better off without me and i have the pills right here", SUICIDE),
         ("taking all my pills at once tonight", SUICIDE),
         ("im not ok i want to die", SUICIDE),
         ("my mom is having a seizure she stopped drinking 3 days ago", WITHDRAWAL),
@@ -373,7 +373,9 @@ def test_text_without_a_risk_cue_is_never_raised_by_the_model(rules):
 def test_thoughts_of_death_with_intent_denied_are_concern(rules):
     triage = rules.triage("sometimes i think everyone would be better off without me but i wouldnt do anything")
     assert triage.level == CONCERN and SUICIDE in triage.kinds
-    assert rules.triage("everyone would be better off without me, i wont do anything, help me").crisis  # urgent
+    # passive thoughts of death are concern (issue 9), whatever their urgency, when intent is denied
+    assert rules.triage("everyone would be better off without me, i wont do anything, help me").level == CONCERN
+    assert rules.triage("everyone would be better off without me, help me right now").crisis  # urgent
 
 
 def test_asking_ahead_is_not_an_emergency_but_asking_now_is(rules):
@@ -647,3 +649,31 @@ def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
 )
 def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
     assert rules.triage(message).lost_tolerance
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "i dont want to kill myself",  # a sign denied: the model's emergency alone is concern
+        "i dont wanna kill myself i just wish i could sleep and never wake up",
+        "nobody would even notice if i wasnt here",  # passive thoughts of death (issue 9: concern)
+        "they would be better off if i was gone",
+        "every weekend I black out and wake up not knowing what I did",  # a habit told, not tonight
+        "doc said im killing myself slowly with the drinking",  # an idiom
+        "two years sober and I decided I'm going to get high once this weekend",  # deciding to use is no suicide plan
+    ],
+)
+def test_passive_thoughts_denials_habits_and_idioms_are_concern_not_an_emergency(rules, message):
+    triage = rules.triage(message)
+    assert triage.level != EMERGENCY, triage.evidence
+
+
+def test_passive_thoughts_with_a_means_or_intent_stay_emergencies(rules):
+    for message in (
+        "i want to go to sleep and never wake up, i have the pills here",
+        "what amount of fent would make sure i never wake up",
+        "keep driving out to the cliffs at night to get used to the edge. tonight im not turning around",
+        "im in withdrawal from alprazolam, my whole body is spasming, i hear things",
+    ):
+        assert rules.triage(message).level == EMERGENCY, message
+    assert rules.triage("i dont wanna kill myself i just wish i could sleep and never wake up").level == CONCERN

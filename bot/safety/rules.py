@@ -18,6 +18,8 @@ from bot.text import english, fuzzy, normal, slang
 OVERDOSE, SUICIDE, WITHDRAWAL = "overdose", "suicide", "withdrawal"
 EMERGENCIES = (OVERDOSE, SUICIDE, WITHDRAWAL)
 TOLERANCE = "lost_tolerance"
+_GET = frozenset({"get", "getting", "got", "gotten", "am", "im", "is", "are", "was", "be"})  # "get used to": no denial
+SUICIDE_DENIED = f"{SUICIDE}: denied "  # how _sign() notes a denied suicide sign in the evidence
 # words whose "'s" people write joined as often ("whats", "thats", "its"): read as one word, as phrases are
 _JOINED_S = re.compile(r"\b(that|what|it|there|here|who|where|let|how|when|everything|nothing|something)'s\b")
 LONG_MESSAGE_WORDS = 60
@@ -94,7 +96,8 @@ class SafetyRules:
         self.purpose = self._compile_any(data.get("purpose") or [])
         self.idioms = _Patterns(self._compile(p) for p in data.get("idioms") or [])
         self.laughing = self._compile_any(data.get("laughing") or [])
-        self.coping = self._compile_any(data.get("coping") or [])
+        # a habit told is read as coping is: neither is an emergency by the model alone
+        self.coping = self._compile_any([*(data.get("coping") or []), *(data.get("habitual") or [])])
         self.reported = self._compile_any(data.get("reported") or [])
         self.precipitated = self._compile_any(data.get("precipitated") or [])
         self.denials = _Patterns(self._compile(p) for p in data.get("denials") or [])
@@ -224,7 +227,10 @@ class SafetyRules:
         for negation in self.negations:
             n = len(negation)
             # the denial ends right before the sign, or one word before it ("not really suicidal")
-            if before[-n:] == negation or (len(before) > n and before[-n - 1 : -1] == negation):
+            at = len(before) - n if before[-n:] == negation else len(before) - n - 1
+            if (before[-n:] == negation or (len(before) > n and before[-n - 1 : -1] == negation)) and not (
+                negation[0] == "used" and at > 0 and before[at - 1] in _GET  # "to get used to the edge"
+            ):
                 return True
         return False
 
@@ -361,6 +367,7 @@ class SafetyRules:
         if asking:  # "how long does it take to die from tylenol. i have the bottle open in front of me"
             asking = not (len(clauses) > 1 and self.at_hand.search(" ".join(clauses[1:])))
         stimulant = bool(self.stimulants.search(whole)) and not self.stopped.search(whole)
+        evidence_text = " ".join(evidence)
         return RuleReading(
             whole,
             tuple(emergencies),
@@ -379,7 +386,9 @@ class SafetyRules:
             asked_after,
             bool(self.purpose.search(whole)),
             len(message.split()),
-            bool(self.coping.search(whole)) and not means_said,
+            # "i dont want to kill myself": a suicide sign denied, and none said, is read as coping is
+            (bool(self.coping.search(whole)) or (SUICIDE_DENIED in evidence_text and SUICIDE not in emergencies))
+            and not means_said,
             self._said(self.reported, whole),
             bool(self.precipitated.search(whole)),
             tuple(evidence),
