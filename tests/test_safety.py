@@ -677,3 +677,28 @@ def test_passive_thoughts_with_a_means_or_intent_stay_emergencies(rules):
     ):
         assert rules.triage(message).level == EMERGENCY, message
     assert rules.triage("i dont wanna kill myself i just wish i could sleep and never wake up").level == CONCERN
+
+
+@pytest.mark.parametrize(
+    "message, kind",
+    [
+        ("mijn vriend ademt niet meer, wat moet ik doen", OVERDOSE),  # Dutch
+        ("tatal meu a facut convulsii, s-a lasat de bautura acum doua zile", WITHDRAWAL),  # Romanian
+        ("aku akan bunuh diri malam ini", SUICIDE),  # Indonesian
+        ("kuya ko di humihinga, di ko siya magising", OVERDOSE),  # Tagalog
+        ("mio padre ha avuto le convulsioni, ha smesso di bere", WITHDRAWAL),  # Italian
+    ],
+)
+def test_crisis_phrases_in_other_languages_are_read_through_the_translations(rules, message, kind):
+    triage = rules.triage(message)
+    assert triage.level == EMERGENCY and kind in triage.kinds, triage.evidence
+
+
+def test_translations_never_make_an_english_word_a_sign(rules):
+    """A translation that is also a form a phrase holds would turn that phrase into its English ("una sobredosis"
+    into "overdose", a sign alone): the table leaves such forms out, and English questions stay questions."""
+    from bot.text import slang
+
+    assert len(slang.translations()) > 1000
+    for message in ("overdose symptoms opioids", "long term effects after surviving an overdose?"):
+        assert rules.triage(message).level != EMERGENCY, message

@@ -53,6 +53,7 @@ def rules_from(text: str) -> SafetyRules:
     key = jsoncache.key_of(
         text,
         slang.shipped_text(),
+        slang.translations_text(),
         yamlfile._installed(),
         jsoncache.source_of(rules, patterns, slang, normal, jsoncache, sys.modules[__name__]),
     )

@@ -46,6 +46,7 @@ class SafetyRules:
         # operator's own
         shipped = slang.shipped()
         spelled = {
+            **slang.translations(),  # other languages' crisis phrases; slang.yaml's own entries win
             **shipped["slang"],
             **shipped["triage_only"],
             **shipped["languages"],

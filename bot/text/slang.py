@@ -42,6 +42,30 @@ def shipped() -> dict[str, dict[str, str]]:
     return parse(shipped_text())
 
 
+@lru_cache(maxsize=1)
+def translations_text() -> str:
+    return resources.files("bot.data").joinpath("translations.yaml").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def translations() -> dict[str, str]:
+    """bot/data/translations.yaml: crisis phrases in other languages -> English, for the triage alone."""
+    source = "bot/data/translations.yaml"
+    try:
+        data = yamlfile.safe_load(translations_text()) or {}
+    except yamlfile.error() as e:
+        raise ValueError(f"{source}: not valid YAML ({e})") from None
+    out: dict[str, str] = {}
+    for language, entries in data.items():
+        if not isinstance(entries, dict):
+            raise ValueError(f"{source}: {language} must hold 'how people write it: english' lines")
+        for written, meant in entries.items():
+            if not isinstance(written, str) or not isinstance(meant, str):
+                raise ValueError(f"{source}: {language}: {written!r}: {meant!r} must both be words in quotes")
+            out[written] = meant
+    return out
+
+
 _TOKEN = re.compile(r"[\w']+")  # what a replacement's edges, (?<![\w']) and (?![\w']), set apart
 # scripts written without spaces between words (Chinese, Japanese, Thai) or with endings joined to them (Korean,
 # read as jamo once folded): a written form there is found inside a run of letters, its meaning set apart by spaces
