@@ -702,3 +702,9 @@ def test_translations_never_make_an_english_word_a_sign(rules):
     assert len(slang.translations()) > 1000
     for message in ("overdose symptoms opioids", "long term effects after surviving an overdose?"):
         assert rules.triage(message).level != EMERGENCY, message
+
+
+def test_someone_joking_about_killing_himself_is_concern_unless_a_means_is_there(rules):
+    triage = rules.triage("my best friend keeps joking about killing himself, should i take it seriously")
+    assert triage.level == CONCERN and SUICIDE in triage.kinds
+    assert rules.triage("he keeps joking about killing himself and tonight he bought a gun").crisis
