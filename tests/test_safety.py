@@ -687,6 +687,11 @@ def test_passive_thoughts_with_a_means_or_intent_stay_emergencies(rules):
         ("aku akan bunuh diri malam ini", SUICIDE),  # Indonesian
         ("kuya ko di humihinga, di ko siya magising", OVERDOSE),  # Tagalog
         ("mio padre ha avuto le convulsioni, ha smesso di bere", WITHDRAWAL),  # Italian
+        ("arkadasim cok fazla hap icti, nefesi cok yavas", OVERDOSE),  # Turkish
+        ("mój brat wziął za dużo tabletek, nie da się go obudzić", OVERDOSE),  # Polish
+        ("我朋友吃了太多药片，叫不醒", OVERDOSE),  # Chinese, written without spaces
+        ("친구가 약을 너무 많이 먹었어요 숨을 안 쉬어요", OVERDOSE),  # Korean
+        ("mera bhai saans nahi le raha", OVERDOSE),  # Hindi as typed in Latin letters
     ],
 )
 def test_crisis_phrases_in_other_languages_are_read_through_the_translations(rules, message, kind):
@@ -702,6 +707,8 @@ def test_translations_never_make_an_english_word_a_sign(rules):
     assert len(slang.translations()) > 1000
     for message in ("overdose symptoms opioids", "long term effects after surviving an overdose?"):
         assert rules.triage(message).level != EMERGENCY, message
+    # "life has no meaning" is despair, not the sign "dont want to live"
+    assert rules.triage("жизнь не имеет смысла, просто очень тяжело").level == CONCERN
 
 
 def test_someone_joking_about_killing_himself_is_concern_unless_a_means_is_there(rules):

@@ -75,6 +75,7 @@ def state(r: SafetyRules) -> dict:
     """Everything SafetyRules.__init__ set, as JSON values."""
     return {
         "replacements": [list(pair) for pair in r.replacements],
+        "replacer": r._replacer.index(),
         "words": r._words,
         "lists": [[name, depth, built] for (name, depth), built in r._lists.items()],
         "negations": r.negations,
@@ -101,7 +102,7 @@ def from_state(s: dict) -> SafetyRules:
     """The SafetyRules that state() was taken of."""
     r = SafetyRules.__new__(SafetyRules)
     r.replacements = [(written, plain) for written, plain in s["replacements"]]
-    r._replacer = slang.Replacements(r.replacements)
+    r._replacer = slang.Replacements(r.replacements, s["replacer"])
     r._words = s["words"]
     r._lists = {(name, depth): built for name, depth, built in s["lists"]}
     r.negations = s["negations"]

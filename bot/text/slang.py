@@ -89,9 +89,13 @@ class Replacements:
     the first time it can match.
     """
 
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+    def __init__(self, pairs: list[tuple[str, str]], index: dict | None = None) -> None:
         self.pairs = pairs
         self._patterns: list[re.Pattern | None] = [None] * len(pairs)
+        if index is not None:  # what index() gave for these pairs (bot/safety/prepared.py keeps it)
+            self._by_word, self._by_run = index["by_word"], index["by_run"]
+            self._others, self._ascii_others, self._unspaced = index["others"], index["ascii_others"], index["unspaced"]
+            return
         self._by_word: dict[str, list[int]] = {}  # a written form made of [\w'] alone -> its places in pairs
         # The others ("me quiero matar"): their pattern stands between non-[\w'] edges, so each run of [\w'] in
         # one is a whole run of the text wherever it matches: the longest run of each is looked up like a word
@@ -108,6 +112,16 @@ class Replacements:
                 self._others.append(i)
                 if written.isascii():
                     self._ascii_others.append(i)
+
+    def index(self) -> dict:
+        """Where each pair is looked for, as JSON values: Replacements(pairs, index) skips finding it again."""
+        return {
+            "by_word": self._by_word,
+            "by_run": self._by_run,
+            "others": self._others,
+            "ascii_others": self._ascii_others,
+            "unspaced": self._unspaced,
+        }
 
     def apply(self, text: str) -> str:
         candidates = self._candidates(text, 0)
