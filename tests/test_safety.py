@@ -715,3 +715,22 @@ def test_someone_joking_about_killing_himself_is_concern_unless_a_means_is_there
     triage = rules.triage("my best friend keeps joking about killing himself, should i take it seriously")
     assert triage.level == CONCERN and SUICIDE in triage.kinds
     assert rules.triage("he keeps joking about killing himself and tonight he bought a gun").crisis
+
+
+@pytest.mark.parametrize(
+    "message, kind",
+    [
+        ("sitting in my car with a hose and duct tape. just want to talk to someone before", SUICIDE),
+        ("there's no point anymore. i have the car running in the closed garage", SUICIDE),
+        ("my dad is talking about shooting himself and he's drunk and has the shotgun out", SUICIDE),
+        ("quit xanax cold turkey 4 days ago, muscle jerks all day and seeing shadows", WITHDRAWAL),
+    ],
+)
+def test_means_at_hand_and_withdrawal_jerks_said_plainly_are_emergencies(rules, message, kind):
+    triage = rules.triage(message)
+    assert triage.level == EMERGENCY and kind in triage.kinds, triage.evidence
+
+
+def test_shooting_yourself_in_the_foot_is_an_idiom(rules):
+    assert not rules.triage("stop shooting yourself in the foot").crisis
+    assert not rules.triage("need duct tape for the move").crisis
