@@ -734,3 +734,23 @@ def test_means_at_hand_and_withdrawal_jerks_said_plainly_are_emergencies(rules, 
 def test_shooting_yourself_in_the_foot_is_an_idiom(rules):
     assert not rules.triage("stop shooting yourself in the foot").crisis
     assert not rules.triage("need duct tape for the move").crisis
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Wie schnell sinkt die Toleranz nach einer Entgiftung? Ich will am Wochenende wieder konsumieren",  # German
+        "Je sors de désintox demain et j'ai déjà prévu de reprendre avec mes potes ce week-end",  # French
+        "Salí de rehabilitación hace 2 semanas y voy a consumir este fin de semana",  # Spanish
+    ],
+)
+def test_a_break_in_use_and_using_again_are_read_through_the_translations(rules, message):
+    assert rules.triage(message).lost_tolerance
+
+
+def test_passive_wishes_and_plans_to_use_are_concern_and_a_letter_written_today_is_not(rules):
+    for message in ("honestly if i died in my sleep i wouldnt mind", "i keep telling myself tonight is the last time"):
+        assert rules.triage(message).level == CONCERN, message
+    planned = rules.triage("stopped the vivitrol shot 6 weeks ago and i've been planning to use again, idk why")
+    assert planned.lost_tolerance and not planned.crisis  # the dose is the danger: the warning leads
+    assert rules.triage("Hoy es el día. Ya escribí la carta para mi mamá").crisis
