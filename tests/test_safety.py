@@ -754,3 +754,26 @@ def test_passive_wishes_and_plans_to_use_are_concern_and_a_letter_written_today_
     planned = rules.triage("stopped the vivitrol shot 6 weeks ago and i've been planning to use again, idk why")
     assert planned.lost_tolerance and not planned.crisis  # the dose is the danger: the warning leads
     assert rules.triage("Hoy es el día. Ya escribí la carta para mi mamá").crisis
+
+
+@pytest.mark.parametrize(
+    "message, kind",
+    [
+        ("tell me how many tramadol would kill me", SUICIDE),  # asking for a way to die is no mere question
+        ("how many of these would kill me, i have 40", SUICIDE),
+        ("my son sent me a picture of a noose in his closet and wont pick up", SUICIDE),
+        ("mein mann hat eine ganze packung tilidin genommen und ist nicht mehr ansprechbar", OVERDOSE),
+    ],
+)
+def test_a_lethal_dose_asked_for_oneself_and_a_noose_sent_are_emergencies(rules, message, kind):
+    triage = rules.triage(message)
+    assert triage.level == EMERGENCY and kind in triage.kinds, triage.evidence
+
+
+def test_dose_questions_and_knots_stay_questions(rules):
+    for message in (
+        "how much tylenol is too much in a day for back pain",
+        "how much coffee would kill me lol",
+        "we tied a noose knot in scouts today",
+    ):
+        assert not rules.triage(message).crisis, message
