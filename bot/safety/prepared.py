@@ -1,7 +1,7 @@
 """The crisis phrases as SafetyRules prepares them, kept as plain JSON in the cache folder between starts.
 
-Preparing them (2,500 slang pairs and 1,200 phrases spelled as messages are, their word lists expanded into
-patterns) took 0.1 to 0.13 s of every cold `ask`, from files that change only with a release or an
+Preparing them (10,000 slang and translated pairs and 1,200 phrases spelled as messages are, their word lists
+expanded into patterns) took 0.1 to 0.5 s of every cold `ask`, from files that change only with a release or an
 operator's edit. What it makes is strings and lists only: every pattern's source and the words it needs,
 the spelled replacements, the word lists, the typo vocabulary. Kept under the sha256 of the phrases' text,
 the shipped slang, the installed PyYAML and the source of the code that prepares them
