@@ -4,7 +4,7 @@ Preparing them (10,000 slang and translated pairs and 1,200 phrases spelled as m
 expanded into patterns) took 0.1 to 0.5 s of every cold `ask`, from files that change only with a release or an
 operator's edit. What it makes is strings and lists only: every pattern's source and the words it needs,
 the spelled replacements, the word lists, the typo vocabulary. Kept under the sha256 of the phrases' text,
-the shipped slang, the installed PyYAML and the source of the code that prepares them
+the shipped slang and translations, the installed PyYAML and the source of the code that prepares them
 (bot/text/jsoncache.py), it is read back into the same SafetyRules; tests/test_jsoncache.py holds the
 two equal, attribute by attribute and reading by reading. A pattern is still compiled the first time a text
 could match it.
