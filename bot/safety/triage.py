@@ -99,7 +99,9 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
         elif rules.weak and risk >= thresholds["weak"]:
             # "heart rate 120 after my addy, is that normal": asked of what it told, a state is concern; a laugh
             # lowers it as it lowers the model's own guess ("drove to the bridge for the fireworks lol")
-            lowered = rules.asked_after or (rules.laughing and risk < SURE_EMERGENCY)
+            # ... and coping, as it lowers the model's own guess ("i dont wanna kill myself i just wish i could
+            # sleep and never wake up": a sign denied, a wish told)
+            lowered = rules.asked_after or rules.coping or (rules.laughing and risk < SURE_EMERGENCY)
             (concern if lowered else kinds).update(rules.weak)
             evidence.append(f"{'+'.join(rules.weak)}: phrases and model {risk:.2f}{', concern' * lowered}")
         elif risk + model.probabilities["concern"] >= (ASKED_CONCERN if rules.asking else thresholds["concern"]):
