@@ -777,3 +777,17 @@ def test_dose_questions_and_knots_stay_questions(rules):
         "we tied a noose knot in scouts today",
     ):
         assert not rules.triage(message).crisis, message
+
+
+@pytest.mark.parametrize(
+    "message, kind",
+    [
+        ("mijn moeder is gestopt met drinken en heeft nu een epileptische aanval", WITHDRAWAL),
+        ("mam pisze mi że już po wszystkim i połknęła całe opakowanie, nie odbiera telefonu", SUICIDE),
+        ("Il m'a écrit qu'il allait se pendre ce soir, il est complètement défoncé", SUICIDE),
+        ("alcohol withdrawal seizure just happened to my neighbor, he's awake now but confused", WITHDRAWAL),
+    ],
+)
+def test_blind25s_misses_are_read_now(rules, message, kind):
+    triage = rules.triage(message)
+    assert triage.level == EMERGENCY and kind in triage.kinds, triage.evidence
