@@ -20,6 +20,7 @@ from bot.corpus.articles import corpus_fingerprint
 from bot.search.index import BuildReport, IndexLoadError, SearchIndex, build_index, current_build_name, stale_reason
 from bot.safety import SafetyRules, Triager, read_rules, shipped_model
 from bot.search import semantic
+from bot.search import encoder
 from bot.search.encoder import shipped_encoder
 from bot.text import english, jsoncache, yamlfile
 
@@ -67,6 +68,7 @@ def open_answerer(
     jsoncache.cache_in(config.cache_dir)  # the word lists' values and the crisis phrases' patterns, kept there
     analyzer = make_analyzer(config)
     english.cache_in(config.cache_dir)  # wordfreq's words kept sorted there: a start need not read the list
+    encoder.cache_in(config.cache_dir)  # the sentence encoder's matrices, transposed once, kept there
 
     def answerer(search_index: SearchIndex, before_check: Callable[[], None] = lambda: None) -> Answerer:
         # the crisis triage is built while the index's sha256 are checked on a second thread; no Answerer

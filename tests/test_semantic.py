@@ -207,3 +207,23 @@ def test_a_topic_without_the_answer_has_no_sentence_near_it_and_slang_is_read_by
     assert not answerer._says_it(meant("where is the cheapest parking near the stadium"), [1])
     # slang the encoder never saw is read with the articles' name for it
     assert answerer._meant("what are the DTs", answerer.understand("what are the DTs")).endswith("(delirium tremens)")
+
+
+def test_the_matrices_kept_in_the_cache_give_the_same_vectors_and_a_damaged_copy_is_made_again(tmp_path, encoder):
+    """The transposed matrices are kept as plain .npy in the cache folder (no pickle): mapped back, they give the
+    vectors the copied-out ones give, bit for bit; a file cut short is written again, never trusted."""
+    from bot.search import encoder as encoding
+
+    texts = ["can i take vivitrol while on subs", "naltrexone blocks the effects of opioids", "word " * 300]
+    want = encoder.encode(texts)
+    encoding.cache_in(tmp_path)
+    try:
+        written = SentenceEncoder.load()
+        kept = list((tmp_path / "encoder").glob("*.npy"))
+        assert len(kept) == 1 and np.array_equal(written.encode(texts), want)
+        assert np.array_equal(SentenceEncoder.load().encode(texts), want)  # mapped from the kept file
+        kept[0].write_bytes(kept[0].read_bytes()[:1000])  # cut short
+        assert np.array_equal(SentenceEncoder.load().encode(texts), want)
+        assert kept[0].stat().st_size > 1_000_000  # written again, whole
+    finally:
+        encoding.cache_in(None)

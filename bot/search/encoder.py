@@ -9,7 +9,9 @@ use); they are read from its safetensors file as plain float32 arrays (no torch,
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import struct
 import unicodedata
 from functools import lru_cache
@@ -140,10 +142,78 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + np.tanh(np.float32(0.7978845608) * (x + np.float32(0.044715) * x * x * x)))
 
 
+_MATRICES = ("qkv", "attention.output.dense.weight", "intermediate.dense.weight", "output.dense.weight")
+_ALIGN = 16  # floats: each matrix of the kept file starts on a 64-byte boundary, as BLAS wants
+_cache_folder: Path | None = None
+
+
+def cache_in(folder: Path | None) -> None:
+    """Where the multiplied matrices, transposed once, are kept between starts (BOT_CACHE_DIR; None: nowhere)."""
+    global _cache_folder
+    _cache_folder = folder
+
+
+def _kept_path(model: Path) -> Path | None:
+    """The kept matrices of this model file, named for its path, size and time: a new model is a new file."""
+    if _cache_folder is None:
+        return None
+    try:
+        stat = model.stat()
+    except OSError:
+        return None
+    key = hashlib.sha256(f"{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|1".encode()).hexdigest()[:16]
+    return _cache_folder / "encoder" / f"{key}.npy"
+
+
+def _layout(shapes: list[tuple[int, int]]) -> tuple[list[int], int]:
+    offsets, at = [], 0
+    for rows, cols in shapes:
+        offsets.append(at)
+        at += -(-(rows * cols) // _ALIGN) * _ALIGN
+    return offsets, at
+
+
+def _shape(m) -> tuple[int, int]:
+    """A matrix's shape, transposed; a list of matrices is their rows stacked (query, key and value as one)."""
+    if isinstance(m, list):
+        return m[0].shape[1], sum(part.shape[0] for part in m)
+    return m.shape[1], m.shape[0]
+
+
+def _transposed(layers: list[list], kept: Path | None) -> list[list[np.ndarray]]:
+    """Each layer's matrices transposed into aligned, contiguous arrays: copied out of the model file (about
+    0.06 s), or mapped from the copy kept in the cache folder (the same numbers, read as they are needed)."""
+    shapes = [_shape(m) for layer in layers for m in layer]
+    offsets, total = _layout(shapes)
+    flat: np.ndarray | None = None
+    if kept is not None and kept.exists():
+        try:
+            mapped = np.load(kept, mmap_mode="r", allow_pickle=False)
+            if mapped.dtype == np.float32 and mapped.shape == (total,):
+                flat = np.asarray(mapped)
+        except (OSError, ValueError):
+            flat = None  # damaged or cut short: made again below
+    if flat is None:
+        flat = np.zeros(total, dtype=np.float32)
+        for (rows, cols), at, m in zip(shapes, offsets, (m for layer in layers for m in layer)):
+            flat[at : at + rows * cols].reshape(rows, cols)[...] = (np.concatenate(m) if isinstance(m, list) else m).T
+        if kept is not None:
+            try:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                partial = kept.with_suffix(f".{os.getpid()}.part")
+                with open(partial, "wb") as f:
+                    np.save(f, flat, allow_pickle=False)
+                os.replace(partial, kept)
+            except OSError:
+                pass  # a read-only cache folder: the copy is made again at the next start
+    views = iter(flat[at : at + rows * cols].reshape(rows, cols) for (rows, cols), at in zip(shapes, offsets))
+    return [[next(views) for _ in layer] for layer in layers]
+
+
 class SentenceEncoder:
     """Mean-pooled, unit-length 384-number vectors, as sentence-transformers computes them."""
 
-    def __init__(self, tensors: dict[str, np.ndarray], vocabulary: list[str]) -> None:
+    def __init__(self, tensors: dict[str, np.ndarray], vocabulary: list[str], kept: Path | None = None) -> None:
         def t(name: str) -> np.ndarray:
             try:
                 return tensors[name]
@@ -156,21 +226,27 @@ class SentenceEncoder:
         self.type0 = t("embeddings.token_type_embeddings.weight")[0]
         self.embed_norm = (t("embeddings.LayerNorm.weight"), t("embeddings.LayerNorm.bias"))
         self.layers = []
+        multiplied = []
         for i in range(LAYERS):
             p = f"encoder.layer.{i}."
-            qkv = np.concatenate([t(p + f"attention.self.{n}.weight") for n in ("query", "key", "value")])
+            qkv = [t(p + f"attention.self.{n}.weight") for n in ("query", "key", "value")]
+            multiplied.append([qkv, *(t(p + name) for name in _MATRICES[1:])])
+        matrices = _transposed(multiplied, kept)
+        for i in range(LAYERS):
+            p = f"encoder.layer.{i}."
             qkv_bias = np.concatenate([t(p + f"attention.self.{n}.bias") for n in ("query", "key", "value")])
+            qkv_t, out_t, up_t, down_t = matrices[i]
             self.layers.append(
                 (
-                    np.ascontiguousarray(qkv.T),
+                    qkv_t,
                     qkv_bias,
-                    np.ascontiguousarray(t(p + "attention.output.dense.weight").T),
+                    out_t,
                     t(p + "attention.output.dense.bias"),
                     t(p + "attention.output.LayerNorm.weight"),
                     t(p + "attention.output.LayerNorm.bias"),
-                    np.ascontiguousarray(t(p + "intermediate.dense.weight").T),
+                    up_t,
                     t(p + "intermediate.dense.bias"),
-                    np.ascontiguousarray(t(p + "output.dense.weight").T),
+                    down_t,
                     t(p + "output.dense.bias"),
                     t(p + "output.LayerNorm.weight"),
                     t(p + "output.LayerNorm.bias"),
@@ -185,7 +261,7 @@ class SentenceEncoder:
             tensors = read_safetensors(folder / "model.safetensors")
         except OSError as e:
             raise EncoderError(f"cannot read the sentence encoder in {folder}: {e.strerror or e}") from None
-        return cls(tensors, vocabulary)
+        return cls(tensors, vocabulary, _kept_path(folder / "model.safetensors"))
 
     def encode(self, texts: list[str], batch: int = 16) -> np.ndarray:
         """One unit-length float32 row per text; texts of like length are batched together."""
@@ -224,5 +300,6 @@ class SentenceEncoder:
 
 @lru_cache(maxsize=1)
 def shipped_encoder() -> SentenceEncoder:
-    """Mapped once per process (the matrices copied out: about 0.07 s), and only when semantic reranking is on."""
+    """Mapped once per process, and only when semantic reranking is on; its matrices are copied out once and
+    kept in the cache folder (cache_in())."""
     return SentenceEncoder.load()
