@@ -762,6 +762,7 @@ def test_passive_wishes_and_plans_to_use_are_concern_and_a_letter_written_today_
         ("tell me how many tramadol would kill me", SUICIDE),  # asking for a way to die is no mere question
         ("how many of these would kill me, i have 40", SUICIDE),
         ("my son sent me a picture of a noose in his closet and wont pick up", SUICIDE),
+        ("i tied a noose and its on the closet door", SUICIDE),
         ("mein mann hat eine ganze packung tilidin genommen und ist nicht mehr ansprechbar", OVERDOSE),
     ],
 )
