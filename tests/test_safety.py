@@ -792,3 +792,17 @@ def test_dose_questions_and_knots_stay_questions(rules):
 def test_blind25s_misses_are_read_now(rules, message, kind):
     triage = rules.triage(message)
     assert triage.level == EMERGENCY and kind in triage.kinds, triage.evidence
+
+
+@pytest.mark.parametrize(
+    "message, kind",
+    [
+        ("I'm in my car with a hose hooked up to the exhaust. Why am I even typing this", SUICIDE),
+        ("Mi papá dice que se va a colgar, está en el granero con una soga", SUICIDE),
+        ("Hab gerade meiner Schwester geschrieben, dass ich mich verabschiede. Die Klinge liegt neben mir.", SUICIDE),
+        ("صديقي أخذ جرعة زائدة من الهيروين ولا يتنفس تقريباً، ماذا أفعل", OVERDOSE),
+    ],
+)
+def test_blind26s_misses_are_read_now(rules, message, kind):
+    triage = rules.triage(message)
+    assert triage.level == EMERGENCY and kind in triage.kinds, triage.evidence
