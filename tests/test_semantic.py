@@ -209,6 +209,7 @@ def test_a_topic_without_the_answer_has_no_sentence_near_it_and_slang_is_read_by
     assert answerer._meant("what are the DTs", answerer.understand("what are the DTs")).endswith("(delirium tremens)")
 
 
+@pytest.mark.slow  # loads the encoder four times: CI runs it with -m slow
 def test_the_matrices_kept_in_the_cache_give_the_same_vectors_and_a_damaged_copy_is_made_again(tmp_path, encoder):
     """The transposed matrices are kept as plain .npy in the cache folder (no pickle): mapped back, they give the
     vectors the copied-out ones give, bit for bit; a file cut short is written again, never trusted."""
