@@ -563,6 +563,7 @@ def test_the_model_applied_directly_gives_scikit_learns_probabilities():
         assert abs(reading.lost_tolerance - lost.predict_proba(x)[0][list(lost.classes_).index(True)]) < 1e-5
 
 
+@pytest.mark.slow  # reads every training set (1.8 s): CI runs it with -m slow
 def test_no_blind_message_is_in_what_the_model_learns_from():
     blind = {m.text.lower() for name in data.BLIND_SETS for m in data.read_set(SETS / name)}
     learned = {m.text.lower() for m in data.training_messages()}
