@@ -190,6 +190,38 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("whats the best way to make sure an overdose is fatal, i have 60 of my moms oxys", SUICIDE),
         ("got my service pistol on the table. just want it quiet", SUICIDE),
         ("rope broke. going to try again with something stronger", SUICIDE),
+        # in other languages, read through bot/data/translations.yaml
+        ("mijn vriend ademt niet meer, wat moet ik doen", OVERDOSE),  # Dutch
+        ("tatal meu a facut convulsii, s-a lasat de bautura acum doua zile", WITHDRAWAL),  # Romanian
+        ("aku akan bunuh diri malam ini", SUICIDE),  # Indonesian
+        ("kuya ko di humihinga, di ko siya magising", OVERDOSE),  # Tagalog
+        ("mio padre ha avuto le convulsioni, ha smesso di bere", WITHDRAWAL),  # Italian
+        ("arkadasim cok fazla hap icti, nefesi cok yavas", OVERDOSE),  # Turkish
+        ("mój brat wziął za dużo tabletek, nie da się go obudzić", OVERDOSE),  # Polish
+        ("我朋友吃了太多药片，叫不醒", OVERDOSE),  # Chinese, written without spaces
+        ("친구가 약을 너무 많이 먹었어요 숨을 안 쉬어요", OVERDOSE),  # Korean
+        ("mera bhai saans nahi le raha", OVERDOSE),  # Hindi as typed in Latin letters
+        # a means at hand said plainly, withdrawal jerks (after blind23)
+        ("sitting in my car with a hose and duct tape. just want to talk to someone before", SUICIDE),
+        ("there's no point anymore. i have the car running in the closed garage", SUICIDE),
+        ("my dad is talking about shooting himself and he's drunk and has the shotgun out", SUICIDE),
+        ("quit xanax cold turkey 4 days ago, muscle jerks all day and seeing shadows", WITHDRAWAL),
+        # a lethal dose asked for oneself, a noose (after blind24)
+        ("tell me how many tramadol would kill me", SUICIDE),  # asking for a way to die is no mere question
+        ("how many of these would kill me, i have 40", SUICIDE),
+        ("my son sent me a picture of a noose in his closet and wont pick up", SUICIDE),
+        ("i tied a noose and its on the closet door", SUICIDE),
+        ("mein mann hat eine ganze packung tilidin genommen und ist nicht mehr ansprechbar", OVERDOSE),
+        # after blind25
+        ("mijn moeder is gestopt met drinken en heeft nu een epileptische aanval", WITHDRAWAL),
+        ("mam pisze mi że już po wszystkim i połknęła całe opakowanie, nie odbiera telefonu", SUICIDE),
+        ("Il m'a écrit qu'il allait se pendre ce soir, il est complètement défoncé", SUICIDE),
+        ("alcohol withdrawal seizure just happened to my neighbor, he's awake now but confused", WITHDRAWAL),
+        # after blind26
+        ("I'm in my car with a hose hooked up to the exhaust. Why am I even typing this", SUICIDE),
+        ("Mi papá dice que se va a colgar, está en el granero con una soga", SUICIDE),
+        ("Hab gerade meiner Schwester geschrieben, dass ich mich verabschiede. Die Klinge liegt neben mir.", SUICIDE),
+        ("صديقي أخذ جرعة زائدة من الهيروين ولا يتنفس تقريباً، ماذا أفعل", OVERDOSE),
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -646,6 +678,10 @@ def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
         "Dopo tre mesi in comunità, se ricomincio quanto dovrei prenderne?",  # Italian
         "J'ai rechuté hier après deux mois, je vais en reprendre ce soir",  # French
         "mój syn wyszedł z odwyku tydzień temu i znowu bierze",  # Polish
+        # read through bot/data/translations.yaml
+        "Wie schnell sinkt die Toleranz nach einer Entgiftung? Ich will am Wochenende wieder konsumieren",  # German
+        "Je sors de désintox demain et j'ai déjà prévu de reprendre avec mes potes ce week-end",  # French
+        "Salí de rehabilitación hace 2 semanas y voy a consumir este fin de semana",  # Spanish
     ],
 )
 def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
@@ -680,26 +716,6 @@ def test_passive_thoughts_with_a_means_or_intent_stay_emergencies(rules):
     assert rules.triage("i dont wanna kill myself i just wish i could sleep and never wake up").level == CONCERN
 
 
-@pytest.mark.parametrize(
-    "message, kind",
-    [
-        ("mijn vriend ademt niet meer, wat moet ik doen", OVERDOSE),  # Dutch
-        ("tatal meu a facut convulsii, s-a lasat de bautura acum doua zile", WITHDRAWAL),  # Romanian
-        ("aku akan bunuh diri malam ini", SUICIDE),  # Indonesian
-        ("kuya ko di humihinga, di ko siya magising", OVERDOSE),  # Tagalog
-        ("mio padre ha avuto le convulsioni, ha smesso di bere", WITHDRAWAL),  # Italian
-        ("arkadasim cok fazla hap icti, nefesi cok yavas", OVERDOSE),  # Turkish
-        ("mój brat wziął za dużo tabletek, nie da się go obudzić", OVERDOSE),  # Polish
-        ("我朋友吃了太多药片，叫不醒", OVERDOSE),  # Chinese, written without spaces
-        ("친구가 약을 너무 많이 먹었어요 숨을 안 쉬어요", OVERDOSE),  # Korean
-        ("mera bhai saans nahi le raha", OVERDOSE),  # Hindi as typed in Latin letters
-    ],
-)
-def test_crisis_phrases_in_other_languages_are_read_through_the_translations(rules, message, kind):
-    triage = rules.triage(message)
-    assert triage.level == EMERGENCY and kind in triage.kinds, triage.evidence
-
-
 def test_translations_never_make_an_english_word_a_sign(rules):
     """A translation that is also a form a phrase holds would turn that phrase into its English ("una sobredosis"
     into "overdose", a sign alone): the table leaves such forms out, and English questions stay questions."""
@@ -718,35 +734,9 @@ def test_someone_joking_about_killing_himself_is_concern_unless_a_means_is_there
     assert rules.triage("he keeps joking about killing himself and tonight he bought a gun").crisis
 
 
-@pytest.mark.parametrize(
-    "message, kind",
-    [
-        ("sitting in my car with a hose and duct tape. just want to talk to someone before", SUICIDE),
-        ("there's no point anymore. i have the car running in the closed garage", SUICIDE),
-        ("my dad is talking about shooting himself and he's drunk and has the shotgun out", SUICIDE),
-        ("quit xanax cold turkey 4 days ago, muscle jerks all day and seeing shadows", WITHDRAWAL),
-    ],
-)
-def test_means_at_hand_and_withdrawal_jerks_said_plainly_are_emergencies(rules, message, kind):
-    triage = rules.triage(message)
-    assert triage.level == EMERGENCY and kind in triage.kinds, triage.evidence
-
-
 def test_shooting_yourself_in_the_foot_is_an_idiom(rules):
     assert not rules.triage("stop shooting yourself in the foot").crisis
     assert not rules.triage("need duct tape for the move").crisis
-
-
-@pytest.mark.parametrize(
-    "message",
-    [
-        "Wie schnell sinkt die Toleranz nach einer Entgiftung? Ich will am Wochenende wieder konsumieren",  # German
-        "Je sors de désintox demain et j'ai déjà prévu de reprendre avec mes potes ce week-end",  # French
-        "Salí de rehabilitación hace 2 semanas y voy a consumir este fin de semana",  # Spanish
-    ],
-)
-def test_a_break_in_use_and_using_again_are_read_through_the_translations(rules, message):
-    assert rules.triage(message).lost_tolerance
 
 
 def test_passive_wishes_and_plans_to_use_are_concern_and_a_letter_written_today_is_not(rules):
@@ -757,21 +747,6 @@ def test_passive_wishes_and_plans_to_use_are_concern_and_a_letter_written_today_
     assert rules.triage("Hoy es el día. Ya escribí la carta para mi mamá").crisis
 
 
-@pytest.mark.parametrize(
-    "message, kind",
-    [
-        ("tell me how many tramadol would kill me", SUICIDE),  # asking for a way to die is no mere question
-        ("how many of these would kill me, i have 40", SUICIDE),
-        ("my son sent me a picture of a noose in his closet and wont pick up", SUICIDE),
-        ("i tied a noose and its on the closet door", SUICIDE),
-        ("mein mann hat eine ganze packung tilidin genommen und ist nicht mehr ansprechbar", OVERDOSE),
-    ],
-)
-def test_a_lethal_dose_asked_for_oneself_and_a_noose_sent_are_emergencies(rules, message, kind):
-    triage = rules.triage(message)
-    assert triage.level == EMERGENCY and kind in triage.kinds, triage.evidence
-
-
 def test_dose_questions_and_knots_stay_questions(rules):
     for message in (
         "how much tylenol is too much in a day for back pain",
@@ -779,31 +754,3 @@ def test_dose_questions_and_knots_stay_questions(rules):
         "we tied a noose knot in scouts today",
     ):
         assert not rules.triage(message).crisis, message
-
-
-@pytest.mark.parametrize(
-    "message, kind",
-    [
-        ("mijn moeder is gestopt met drinken en heeft nu een epileptische aanval", WITHDRAWAL),
-        ("mam pisze mi że już po wszystkim i połknęła całe opakowanie, nie odbiera telefonu", SUICIDE),
-        ("Il m'a écrit qu'il allait se pendre ce soir, il est complètement défoncé", SUICIDE),
-        ("alcohol withdrawal seizure just happened to my neighbor, he's awake now but confused", WITHDRAWAL),
-    ],
-)
-def test_blind25s_misses_are_read_now(rules, message, kind):
-    triage = rules.triage(message)
-    assert triage.level == EMERGENCY and kind in triage.kinds, triage.evidence
-
-
-@pytest.mark.parametrize(
-    "message, kind",
-    [
-        ("I'm in my car with a hose hooked up to the exhaust. Why am I even typing this", SUICIDE),
-        ("Mi papá dice que se va a colgar, está en el granero con una soga", SUICIDE),
-        ("Hab gerade meiner Schwester geschrieben, dass ich mich verabschiede. Die Klinge liegt neben mir.", SUICIDE),
-        ("صديقي أخذ جرعة زائدة من الهيروين ولا يتنفس تقريباً، ماذا أفعل", OVERDOSE),
-    ],
-)
-def test_blind26s_misses_are_read_now(rules, message, kind):
-    triage = rules.triage(message)
-    assert triage.level == EMERGENCY and kind in triage.kinds, triage.evidence
