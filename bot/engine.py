@@ -19,8 +19,7 @@ from bot.config import Config, ConfigError
 from bot.corpus.articles import corpus_fingerprint
 from bot.search.index import BuildReport, IndexLoadError, SearchIndex, build_index, current_build_name, stale_reason
 from bot.safety import SafetyRules, Triager, read_rules, shipped_model
-from bot.search import semantic
-from bot.search import encoder
+from bot.search import encoder, semantic
 from bot.search.encoder import shipped_encoder
 from bot.text import english, jsoncache, yamlfile
 

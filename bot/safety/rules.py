@@ -19,7 +19,7 @@ OVERDOSE, SUICIDE, WITHDRAWAL = "overdose", "suicide", "withdrawal"
 EMERGENCIES = (OVERDOSE, SUICIDE, WITHDRAWAL)
 TOLERANCE = "lost_tolerance"
 _GET = frozenset({"get", "getting", "got", "gotten", "am", "im", "is", "are", "was", "be"})  # "get used to": no denial
-SUICIDE_DENIED = f"{SUICIDE}: denied "  # how _sign() notes a denied suicide sign in the evidence
+DENIED = ": denied "  # how _first_sign() notes a denied sign in the evidence, after its kind
 # words whose "'s" people write joined as often ("whats", "thats", "its"): read as one word, as phrases are
 _JOINED_S = re.compile(r"\b(that|what|it|there|here|who|where|let|how|when|everything|nothing|something)'s\b")
 LONG_MESSAGE_WORDS = 60
@@ -228,11 +228,11 @@ class SafetyRules:
         for negation in self.negations:
             n = len(negation)
             # the denial ends right before the sign, or one word before it ("not really suicidal")
-            at = len(before) - n if before[-n:] == negation else len(before) - n - 1
-            if (before[-n:] == negation or (len(before) > n and before[-n - 1 : -1] == negation)) and not (
-                negation[0] == "used" and at > 0 and before[at - 1] in _GET  # "to get used to the edge"
-            ):
-                return True
+            at = next(
+                (a for a in (len(before) - n, len(before) - n - 1) if a >= 0 and before[a : a + n] == negation), None
+            )
+            if at is not None and not (negation[0] == "used" and at > 0 and before[at - 1] in _GET):
+                return True  # ... but "to get used to the edge" denies nothing
         return False
 
     def _first_sign(
@@ -254,7 +254,7 @@ class SafetyRules:
             for sign in signs:
                 for m in sign.finditer(clause):
                     if self._negated(clause, m.start()):
-                        evidence.append(f"{name}: denied '{m.group()}'")
+                        evidence.append(f"{name}{DENIED}'{m.group()}'")
                     elif (
                         not urgent
                         # "is it bad if someone is blue" asks of what is happening: the sign counts
@@ -368,7 +368,7 @@ class SafetyRules:
         if asking:  # "how long does it take to die from tylenol. i have the bottle open in front of me"
             asking = not (len(clauses) > 1 and self.at_hand.search(" ".join(clauses[1:])))
         stimulant = bool(self.stimulants.search(whole)) and not self.stopped.search(whole)
-        evidence_text = " ".join(evidence)
+        sign_denied = any(e.startswith(SUICIDE + DENIED) for e in evidence)
         return RuleReading(
             whole,
             tuple(emergencies),
@@ -388,8 +388,7 @@ class SafetyRules:
             bool(self.purpose.search(whole)),
             len(message.split()),
             # "i dont want to kill myself": a suicide sign denied, and none said, is read as coping is
-            (bool(self.coping.search(whole)) or (SUICIDE_DENIED in evidence_text and SUICIDE not in emergencies))
-            and not means_said,
+            (bool(self.coping.search(whole)) or (sign_denied and SUICIDE not in emergencies)) and not means_said,
             self._said(self.reported, whole),
             bool(self.precipitated.search(whole)),
             tuple(evidence),

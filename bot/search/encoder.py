@@ -47,8 +47,9 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
 
     The tensors are views of the file, memory-mapped (read-only): nothing is read until used, and the word
     embeddings (half of the 90 MB) are read only for the words a text has. SentenceEncoder copies the
-    matrices it multiplies by into aligned arrays, as before (a view at an odd offset is unaligned, and BLAS
-    is many times slower on it); the rest is only added or gathered, which gives the same numbers either way.
+    matrices it multiplies by into aligned arrays (a view at an odd offset is unaligned, and BLAS is many times
+    slower on it; _transposed() keeps the copy in the cache folder); the rest is only added or gathered, which
+    gives the same numbers either way.
     """
     with open(path, "rb") as f:
         size = f.seek(0, 2)
@@ -142,7 +143,7 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + np.tanh(np.float32(0.7978845608) * (x + np.float32(0.044715) * x * x * x)))
 
 
-_MATRICES = ("qkv", "attention.output.dense.weight", "intermediate.dense.weight", "output.dense.weight")
+_MATRICES = ("attention.output.dense.weight", "intermediate.dense.weight", "output.dense.weight")  # after q, k, v
 _ALIGN = 16  # floats: each matrix of the kept file starts on a 64-byte boundary, as BLAS wants
 _cache_folder: Path | None = None
 
@@ -182,7 +183,9 @@ def _shape(m) -> tuple[int, int]:
 
 def _transposed(layers: list[list], kept: Path | None) -> list[list[np.ndarray]]:
     """Each layer's matrices transposed into aligned, contiguous arrays: copied out of the model file (about
-    0.06 s), or mapped from the copy kept in the cache folder (the same numbers, read as they are needed)."""
+    0.06 s), or mapped from the copy kept in the cache folder (the same numbers, read as they are needed). The
+    kept file is checked by its size, not hashed (hashing 42 MB would cost half of what keeping it saves); it is
+    written whole or not at all (a temporary file, then renamed)."""
     shapes = [_shape(m) for layer in layers for m in layer]
     offsets, total = _layout(shapes)
     flat: np.ndarray | None = None
@@ -226,12 +229,14 @@ class SentenceEncoder:
         self.type0 = t("embeddings.token_type_embeddings.weight")[0]
         self.embed_norm = (t("embeddings.LayerNorm.weight"), t("embeddings.LayerNorm.bias"))
         self.layers = []
-        multiplied = []
-        for i in range(LAYERS):
-            p = f"encoder.layer.{i}."
-            qkv = [t(p + f"attention.self.{n}.weight") for n in ("query", "key", "value")]
-            multiplied.append([qkv, *(t(p + name) for name in _MATRICES[1:])])
-        matrices = _transposed(multiplied, kept)
+        matrices = _transposed(
+            [
+                [[t(f"encoder.layer.{i}.attention.self.{n}.weight") for n in ("query", "key", "value")]]
+                + [t(f"encoder.layer.{i}.{name}") for name in _MATRICES]
+                for i in range(LAYERS)
+            ],
+            kept,
+        )
         for i in range(LAYERS):
             p = f"encoder.layer.{i}."
             qkv_bias = np.concatenate([t(p + f"attention.self.{n}.bias") for n in ("query", "key", "value")])

@@ -12,13 +12,14 @@ from bot.text import yamlfile
 SECTIONS = ("slang", "triage_only", "languages")
 
 
-def parse(text: str, source: str = "bot/data/slang.yaml") -> dict[str, dict[str, str]]:
+def _read(text: str, source: str, sections: tuple[str, ...] | None = None) -> dict[str, dict[str, str]]:
+    """The sections (all of them when None) of a file of "how people write it: plain words" lines."""
     try:
         data = yamlfile.safe_load(text) or {}
     except yamlfile.error() as e:
         raise ValueError(f"{source}: not valid YAML ({e})") from None
     out: dict[str, dict[str, str]] = {}
-    for section in SECTIONS:
+    for section in tuple(data) if sections is None else sections:
         entries = data.get(section) or {}
         if not isinstance(entries, dict):
             raise ValueError(f"{source}: {section} must hold 'how people write it: plain words' lines")
@@ -30,6 +31,10 @@ def parse(text: str, source: str = "bot/data/slang.yaml") -> dict[str, dict[str,
                 )
         out[section] = {str(k): str(v) for k, v in entries.items()}
     return out
+
+
+def parse(text: str, source: str = "bot/data/slang.yaml") -> dict[str, dict[str, str]]:
+    return _read(text, source, SECTIONS)
 
 
 @lru_cache(maxsize=1)
@@ -49,21 +54,9 @@ def translations_text() -> str:
 
 @lru_cache(maxsize=1)
 def translations() -> dict[str, str]:
-    """bot/data/translations.yaml: crisis phrases in other languages -> English, for the triage alone."""
-    source = "bot/data/translations.yaml"
-    try:
-        data = yamlfile.safe_load(translations_text()) or {}
-    except yamlfile.error() as e:
-        raise ValueError(f"{source}: not valid YAML ({e})") from None
-    out: dict[str, str] = {}
-    for language, entries in data.items():
-        if not isinstance(entries, dict):
-            raise ValueError(f"{source}: {language} must hold 'how people write it: english' lines")
-        for written, meant in entries.items():
-            if not isinstance(written, str) or not isinstance(meant, str):
-                raise ValueError(f"{source}: {language}: {written!r}: {meant!r} must both be words in quotes")
-            out[written] = meant
-    return out
+    """bot/data/translations.yaml (one section per language): crisis phrases -> English, for the triage alone."""
+    languages = _read(translations_text(), "bot/data/translations.yaml")
+    return {written: meant for entries in languages.values() for written, meant in entries.items()}
 
 
 _TOKEN = re.compile(r"[\w']+")  # what a replacement's edges, (?<![\w']) and (?![\w']), set apart
