@@ -222,6 +222,21 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("Mi papá dice que se va a colgar, está en el granero con una soga", SUICIDE),
         ("Hab gerade meiner Schwester geschrieben, dass ich mich verabschiede. Die Klinge liegt neben mir.", SUICIDE),
         ("صديقي أخذ جرعة زائدة من الهيروين ولا يتنفس تقريباً، ماذا أفعل", OVERDOSE),
+        # after blind27: a medicine taken whole, the means readied, a time; fits; a child in the stash
+        ("hey so i took all my lithium an hour ago, i feel sick", SUICIDE),
+        ("ok so im doing it. the pills are crushed and in the drink", SUICIDE),
+        ("i dont want to be here by morning", SUICIDE),
+        ("hes an alcoholic and they wont listen to me, hes started fitting", WITHDRAWAL),
+        ("kid ate a gummy from my stash, hes 4 and cant hold his head up", OVERDOSE),
+        ("drank way past my limit, keep puking lying down", OVERDOSE),
+        ("เพื่อนกินยาเยอะมากแล้วไม่ตื่นเลย หายใจช้ามาก ทำไงดี", OVERDOSE),  # Thai
+        ("ma mère a arrêté le Xanax d'un coup et elle vient de faire une crise convulsive", WITHDRAWAL),
+        ("bro ne 3 din pehle sharaab chhodi, ab usko daure pad rahe hain", WITHDRAWAL),  # Hinglish
+        ("mera dost keh raha hai aaj raat woh khud ko maar dega, uske paas rassi hai", SUICIDE),
+        ("אני לא רוצה לחיות יותר, הכדורים מולי עכשיו", SUICIDE),  # Hebrew
+        ("من دیگه نمی‌خوام زنده باشم، امشب همه قرص‌ها رو می‌خورم", SUICIDE),  # Persian
+        ("я сегодня это сделаю. у меня есть таблетки и водка", SUICIDE),
+        ("i swear bro im doing it tonight, hawak ko na yung kutsilyo", SUICIDE),  # Taglish
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -386,6 +401,11 @@ def test_a_story_that_ends_asking_if_it_is_normal_is_concern_at_most_on_the_mode
 def test_jokes_about_overdosing_on_food_and_an_all_good_are_no_emergency(rules, message):
     assert rules.triage(message).level == NONE
     assert rules.triage("i overdosed on my xanax").crisis  # a drug is no treat
+
+
+def test_a_laugh_or_a_question_in_another_language_gets_no_emergency_reply(rules):
+    assert not rules.triage("hey qué tal, my sobriety date is tomorrow y estoy bien nervioso jaja").crisis
+    assert rules.triage("apakah berhenti obat benzodiazepin bisa menyebabkan kejang?").level == NONE  # Indonesian
 
 
 def test_help_alone_asks_what_the_bot_does_and_a_treatment_not_responding_is_no_overdose(rules):
@@ -682,6 +702,11 @@ def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
         "Wie schnell sinkt die Toleranz nach einer Entgiftung? Ich will am Wochenende wieder konsumieren",  # German
         "Je sors de désintox demain et j'ai déjà prévu de reprendre avec mes potes ce week-end",  # French
         "Salí de rehabilitación hace 2 semanas y voy a consumir este fin de semana",  # Spanish
+        # after blind27
+        "brat wychodzi z więzienia za miesiąc i na pewno znowu weźmie",  # Polish
+        "sono pulito da 8 mesi e stasera ho voglia di farmi una volta sola",  # Italian
+        "been off the drink for lent, having a pint with the lads easter sunday",
+        "finished my 6 month naltrexone course, doc says i can try a drink over the holidays",
     ],
 )
 def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
