@@ -237,6 +237,16 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("من دیگه نمی‌خوام زنده باشم، امشب همه قرص‌ها رو می‌خورم", SUICIDE),  # Persian
         ("я сегодня это сделаю. у меня есть таблетки и водка", SUICIDE),
         ("i swear bro im doing it tonight, hawak ko na yung kutsilyo", SUICIDE),  # Taglish
+        # read through translations.yaml's second round of languages (none of these is from a blind set)
+        ("jag vill ta livet av mig ikväll", SUICIDE),  # Swedish
+        ("θέλω να αυτοκτονήσω απόψε", SUICIDE),  # Greek
+        ("nataka kujiua leo usiku", SUICIDE),  # Swahili
+        ("ฉันอยากฆ่าตัวตายคืนนี้", SUICIDE),  # Thai, written without spaces
+        ("chci se zabít, mám prášky", SUICIDE),  # Czech
+        ("אני רוצה להתאבד הלילה", SUICIDE),  # Hebrew
+        ("kamratens pojke tog heroin och han andas inte", OVERDOSE),  # Swedish
+        ("a barátom túladagolta magát és nem lélegzik", OVERDOSE),  # Hungarian
+        ("আমার বন্ধু শ্বাস নিচ্ছে না", OVERDOSE),  # Bengali
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
