@@ -237,6 +237,25 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("من دیگه نمی‌خوام زنده باشم، امشب همه قرص‌ها رو می‌خورم", SUICIDE),  # Persian
         ("я сегодня это сделаю. у меня есть таблетки и водка", SUICIDE),
         ("i swear bro im doing it tonight, hawak ko na yung kutsilyo", SUICIDE),  # Taglish
+        # after blind28: an overdose with dying denied, a count of pills, a stimulant's heart, a dose meant to kill
+        (
+            "took 6 xanax bars and drank half a fifth, starting to black out, i dont want to die i just wanted to sleep",
+            OVERDOSE,
+        ),
+        ("i just ate like 40 tylenol pm, not trying to die just couldnt sleep", OVERDOSE),
+        ("did another line and another and now my left arm is numb and my chest hurts", OVERDOSE),
+        ("said just once for my bday and did what i used to do and now i cant keep my head up", OVERDOSE),
+        ("6 months clean, tonight im going back to the dope and doing enough that i dont come back", SUICIDE),
+        ("tonight. its decided", SUICIDE),
+        ("finger's on the trigger. give me one reason", SUICIDE),
+        (
+            "he decided to quit cold on saturday, sweating, shaking, asking me who the kids in the corner are",
+            WITHDRAWAL,
+        ),
+        ("我爸戒酒第三天，浑身发抖，说胡话，看到不存在的东西", WITHDRAWAL),  # Chinese
+        ("Baba yangu ameacha pombe siku tatu, sasa anatetemeka na anaona vitu visivyokuwepo", WITHDRAWAL),  # Swahili
+        ("Kakak saya minum obat tidur satu strip sama alkohol, sekarang susah dibangunin", OVERDOSE),  # Indonesian
+        ("Meu namorado cheirou muito e tá tendo convulsão, o coração dele tá disparado", OVERDOSE),  # Portuguese
         # read through translations.yaml's second round of languages (none of these is from a blind set)
         ("jag vill ta livet av mig ikväll", SUICIDE),  # Swedish
         ("θέλω να αυτοκτονήσω απόψε", SUICIDE),  # Greek
@@ -283,6 +302,8 @@ def test_passive_ideation_is_concern_not_an_emergency(rules, message):
         "I'm not suicidal, I just want to know how 988 works",
         "what does nodding out mean",
         "can alcohol withdrawal cause seizures",
+        # a count of pills told of a case (a real consumer question): no "took 5 to 10" is "took 10"
+        "Eight-year-old boy on Ritalin took 5 to 10 pills, so a moderate overdose. When is it not effective to induce vomiting?",
         "my brother overdosed last year, how do i cope",
         "this withdrawal is killing me lol",
         "im so confused about suboxone dosing",

@@ -387,8 +387,10 @@ class SafetyRules:
             asked_after,
             bool(self.purpose.search(whole)),
             len(message.split()),
-            # "i dont want to kill myself": a suicide sign denied, and none said, is read as coping is
-            (bool(self.coping.search(whole)) or (sign_denied and SUICIDE not in emergencies)) and not means_said,
+            # "i dont want to kill myself": a suicide sign denied, and none said, is read as coping is; it denies
+            # no overdose ("starting to black out, i dont want to die i just wanted to sleep")
+            (bool(self.coping.search(whole)) or (sign_denied and SUICIDE not in emergencies and OVERDOSE not in weak))
+            and not means_said,
             self._said(self.reported, whole),
             bool(self.precipitated.search(whole)),
             tuple(evidence),
