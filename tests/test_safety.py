@@ -256,6 +256,22 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("Baba yangu ameacha pombe siku tatu, sasa anatetemeka na anaona vitu visivyokuwepo", WITHDRAWAL),  # Swahili
         ("Kakak saya minum obat tidur satu strip sama alkohol, sekarang susah dibangunin", OVERDOSE),  # Indonesian
         ("Meu namorado cheirou muito e tá tendo convulsão, o coração dele tá disparado", OVERDOSE),  # Portuguese
+        # after blind29
+        ("took 30 of my lithium about an hour ago. starting to regret it. feel sick", OVERDOSE),
+        ("just drank a bottle of antifreeze. what happens next", SUICIDE),
+        (
+            "my roommate keeps stopping breathing for like 10 seconds at a time, i have narcan, should i use it now",
+            OVERDOSE,
+        ),
+        (
+            "bought enough fent to go out after 14 months clean. if this is logged somewhere tell my daughter i loved her",
+            SUICIDE,
+        ),
+        ("Aku sudah minum semua obat tidur di rumah. Aku mau pergi saja. Maaf", SUICIDE),  # Indonesian
+        ("Tatay ko tumigil uminom 3 days na, ngayon nanginginig siya at may nakikita daw na hindi totoo", WITHDRAWAL),
+        ("Mój tata wypił dwie butelki wódki i leży nieprzytomny, zwymiotował i się krztusi", OVERDOSE),  # Polish
+        ("Mi mamá dejó una nota, se llevó todas sus pastillas de la casa. no contesta el cel", SUICIDE),
+        ("Я больше не могу. Выпил все таблетки которые были дома, лежу и жду", SUICIDE),  # Russian
         # read through translations.yaml's second round of languages (none of these is from a blind set)
         ("jag vill ta livet av mig ikväll", SUICIDE),  # Swedish
         ("θέλω να αυτοκτονήσω απόψε", SUICIDE),  # Greek
@@ -435,6 +451,17 @@ def test_jokes_about_overdosing_on_food_and_an_all_good_are_no_emergency(rules, 
 
 
 def test_a_laugh_or_a_question_in_another_language_gets_no_emergency_reply(rules):
+    assert not rules.triage(
+        "kya alcohol withdrawal mein daure pad sakte hain? mere chacha ne kal se peena chhoda hai"
+    ).crisis
+    # someone at risk, nothing said of harm; thoughts of an old habit, the means put away (after blind29)
+    assert (
+        rules.triage(
+            "my dad has a gun in the house and hes been drinking heavy. he hasnt said anything about hurting himself"
+        ).level
+        == CONCERN
+    )
+    assert rules.triage("i keep having thoughts about cutting again. i havent done it in 8 months").level == CONCERN
     assert not rules.triage("hey qué tal, my sobriety date is tomorrow y estoy bien nervioso jaja").crisis
     assert rules.triage("apakah berhenti obat benzodiazepin bisa menyebabkan kejang?").level == NONE  # Indonesian
 
