@@ -454,13 +454,7 @@ def test_a_laugh_or_a_question_in_another_language_gets_no_emergency_reply(rules
     assert not rules.triage(
         "kya alcohol withdrawal mein daure pad sakte hain? mere chacha ne kal se peena chhoda hai"
     ).crisis
-    # someone at risk, nothing said of harm; thoughts of an old habit, the means put away (after blind29)
-    assert (
-        rules.triage(
-            "my dad has a gun in the house and hes been drinking heavy. he hasnt said anything about hurting himself"
-        ).level
-        == CONCERN
-    )
+    # thoughts of an old habit (after blind29)
     assert rules.triage("i keep having thoughts about cutting again. i havent done it in 8 months").level == CONCERN
     assert not rules.triage("hey qué tal, my sobriety date is tomorrow y estoy bien nervioso jaja").crisis
     assert rules.triage("apakah berhenti obat benzodiazepin bisa menyebabkan kejang?").level == NONE  # Indonesian
