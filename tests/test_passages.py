@@ -85,7 +85,7 @@ def test_a_short_sentence_takes_what_follows_it_even_past_a_paragraph():
     text = (
         "Quitting smoking is important for your health.\n\nSoon after you quit, your circulation begins to "
         "improve, and your blood pressure starts to return to normal. Your senses of smell and taste come back, and "
-        "breathing gets easier within weeks.\n\n"
+        "breathing gets easier within weeks. Your lungs start to clear, and the cough fades over the first months.\n\n"
         "Long after that, the risk of cancer falls."
     )
     weights = {"quit": 2.0, "smoke": 2.0}
