@@ -94,3 +94,22 @@ def test_a_short_sentence_takes_what_follows_it_even_past_a_paragraph():
     quoted = text[start:end]
     assert quoted.startswith("Quitting smoking") and "circulation begins to improve" in quoted
     assert len(quoted) >= passages.SHORT_CHARS and "cancer" not in quoted  # grown to the length, no further
+
+
+def test_a_short_passage_takes_the_next_sentence_of_its_paragraph_only_when_it_holds_what_was_asked():
+    from bot.search.analysis import Analyzer
+
+    opening = (
+        "Moderate drinking is probably safe for many people and may even have some benefits for the heart, "
+        "although the evidence on that point is mixed and still debated by researchers in the field, who keep "
+        "publishing studies that point in different directions. "
+    )  # longer than SHORT_CHARS: only what the next sentence holds decides
+    answering = "For men under 65, moderate drinking is no more than four drinks a day."
+    elsewhere = "Pregnant women are advised to avoid alcohol entirely."
+    analyzer = Analyzer()
+    weights = {t: 1.0 for t in analyzer.terms("how many drinks a day for men")}
+    for follow, taken in ((answering, True), (elsewhere, False)):
+        text = opening + follow + "\n\nA new section starts here about men and drinks."
+        start, end, _ = passages.scored_passage(text, 0, len(opening), weights, analyzer, max_sentences=1)
+        assert (follow in text[start:end]) is taken
+        assert "new section" not in text[start:end]

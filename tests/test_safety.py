@@ -201,6 +201,16 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("我朋友吃了太多药片，叫不醒", OVERDOSE),  # Chinese, written without spaces
         ("친구가 약을 너무 많이 먹었어요 숨을 안 쉬어요", OVERDOSE),  # Korean
         ("mera bhai saans nahi le raha", OVERDOSE),  # Hindi as typed in Latin letters
+        # ... and its second round of languages (none of these is from a blind set)
+        ("jag vill ta livet av mig ikväll", SUICIDE),  # Swedish
+        ("θέλω να αυτοκτονήσω απόψε", SUICIDE),  # Greek
+        ("nataka kujiua leo usiku", SUICIDE),  # Swahili
+        ("ฉันอยากฆ่าตัวตายคืนนี้", SUICIDE),  # Thai, written without spaces
+        ("chci se zabít, mám prášky", SUICIDE),  # Czech
+        ("אני רוצה להתאבד הלילה", SUICIDE),  # Hebrew
+        ("kamratens pojke tog heroin och han andas inte", OVERDOSE),  # Swedish
+        ("a barátom túladagolta magát és nem lélegzik", OVERDOSE),  # Hungarian
+        ("আমার বন্ধু শ্বাস নিচ্ছে না", OVERDOSE),  # Bengali
         # a means at hand said plainly, withdrawal jerks (after blind23)
         ("sitting in my car with a hose and duct tape. just want to talk to someone before", SUICIDE),
         ("there's no point anymore. i have the car running in the closed garage", SUICIDE),
@@ -272,16 +282,6 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("Mój tata wypił dwie butelki wódki i leży nieprzytomny, zwymiotował i się krztusi", OVERDOSE),  # Polish
         ("Mi mamá dejó una nota, se llevó todas sus pastillas de la casa. no contesta el cel", SUICIDE),
         ("Я больше не могу. Выпил все таблетки которые были дома, лежу и жду", SUICIDE),  # Russian
-        # read through translations.yaml's second round of languages (none of these is from a blind set)
-        ("jag vill ta livet av mig ikväll", SUICIDE),  # Swedish
-        ("θέλω να αυτοκτονήσω απόψε", SUICIDE),  # Greek
-        ("nataka kujiua leo usiku", SUICIDE),  # Swahili
-        ("ฉันอยากฆ่าตัวตายคืนนี้", SUICIDE),  # Thai, written without spaces
-        ("chci se zabít, mám prášky", SUICIDE),  # Czech
-        ("אני רוצה להתאבד הלילה", SUICIDE),  # Hebrew
-        ("kamratens pojke tog heroin och han andas inte", OVERDOSE),  # Swedish
-        ("a barátom túladagolta magát és nem lélegzik", OVERDOSE),  # Hungarian
-        ("আমার বন্ধু শ্বাস নিচ্ছে না", OVERDOSE),  # Bengali
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):

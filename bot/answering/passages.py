@@ -28,6 +28,10 @@ CONTEXT_SHARE = 0.3  # a question word only in the heading or title counts this 
 # question's words can outweigh one that holds them, which no user would understand)
 MEANING_SHARE = 3.0
 CUE_BONUS = 0.4  # a sentence of the kind of answer wanted counts as this share of the question's rarest word
+# a passage this short takes the next sentence of its paragraph when that holds a question's word or the kind of
+# answer wanted (sixteen spent sets, 1,135 questions: the phrase in the top passage 688 -> 726 with SHORT_CHARS 250;
+# the top passage's median 235 -> 293 characters; blind16, measured once after: 75.7%)
+ASKED_NEXT_CHARS = 500
 
 # A sentence that opens like this leans on the one before it ("It cannot be taken while...").
 _LEANS_BACK = re.compile(
@@ -205,22 +209,30 @@ def best_run(
     return best, best_span
 
 
-# a passage this short takes the next sentence of its paragraph when that holds a question's word or the kind of
-# answer wanted (sixteen spent sets, 1,135 questions: the phrase in the top passage 688 -> 726 with SHORT_CHARS 250;
-# the top passage's median 235 -> 293 characters)
-ASKED_NEXT_CHARS = 500
-
-
-def _carry_on(text, spans, terms, asked, cued_at, first, last):
-    """The next sentence too, while the passage is short and it holds a question's word or the kind of answer."""
+def _carry_on(
+    text: str,
+    spans: list[tuple[int, int]],
+    terms: list[frozenset[str]],
+    asked: set[str],
+    cued_at: list[bool],
+    first: int,
+    last: int,
+) -> int:
+    """The next sentences of the paragraph too, while the passage stays short and each holds a question's word or
+    the kind of answer wanted: the answer is often the sentence after the one that repeats the question."""
     while (
         last + 1 < len(spans)
         and spans[last + 1][1] - spans[first][0] <= ASKED_NEXT_CHARS
-        and "\n\n" not in text[spans[last][1] : spans[last + 1][0]]
+        and _same_block(text, spans, last + 1)
         and (terms[last + 1] & asked or cued_at[last + 1])
     ):
         last += 1
     return last
+
+
+def _same_block(text: str, spans: list[tuple[int, int]], i: int) -> bool:
+    """No blank line (a new paragraph or section) between sentence i-1 and sentence i."""
+    return "\n\n" not in text[spans[i - 1][1] : spans[i][0]]
 
 
 def _grow(
@@ -233,9 +245,6 @@ def _grow(
 
     def size(upto: int) -> int:
         return spans[upto][1] - spans[first][0]
-
-    def same_block(i: int) -> bool:  # no blank line (a new paragraph or section) between i-1 and i
-        return "\n\n" not in text[spans[i - 1][1] : spans[i][0]]
 
     if last + 1 >= len(spans):
         return last
@@ -253,12 +262,16 @@ def _grow(
             while i < len(spans) and _ITEM.match(sentence(i)) and items < LIST_ITEMS and size(i) <= MAX_CHARS:
                 last, i, items = i, i + 1, items + 1
             return last
-        if size(i) <= MAX_CHARS and same_block(i):
+        if size(i) <= MAX_CHARS and _same_block(text, spans, i):
             return i
         return last
     if last == first:
         new = terms[last] - asked
         # a short sentence that only restates the question ("Another common problem is binge drinking.")
-        if (len(new) <= 3 or len(sentence(last)) < 70) and same_block(last + 1) and size(last + 1) <= MAX_CHARS:
+        if (
+            (len(new) <= 3 or len(sentence(last)) < 70)
+            and _same_block(text, spans, last + 1)
+            and size(last + 1) <= MAX_CHARS
+        ):
             return last + 1
     return last
