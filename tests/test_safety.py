@@ -282,6 +282,19 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("Mój tata wypił dwie butelki wódki i leży nieprzytomny, zwymiotował i się krztusi", OVERDOSE),  # Polish
         ("Mi mamá dejó una nota, se llevó todas sus pastillas de la casa. no contesta el cel", SUICIDE),
         ("Я больше не могу. Выпил все таблетки которые были дома, лежу и жду", SUICIDE),  # Russian
+        # after blind30
+        ("i turned on the car in the garage", SUICIDE),
+        ("cant breath", OVERDOSE),  # a misspelling, alone
+        ("swallowed like 30 of my gabapentin on top of my methadone to get high not die, now im scared", OVERDOSE),
+        ("my librium wasnt tapered right, having seizures and im so out of it", WITHDRAWAL),
+        ("hes having seizures", WITHDRAWAL),
+        ("もう死にます。薬を全部飲みました。ごめんなさい", SUICIDE),  # Japanese
+        ("έκοψα το αλκοόλ μετά το νοσοκομείο και τώρα τρέμω, βλέπω πράγματα", WITHDRAWAL),  # Greek
+        ("il mio amico ha fumato troppo crack, adesso ha il petto che gli fa male e trema tutto", OVERDOSE),  # Italian
+        ("Ik kom net uit de kliniek en ga vanavond expres mijn oude dosis nemen zodat het klaar is", SUICIDE),  # Dutch
+        ("ich hab mir gerade die arme aufgeschnitten und es hört nicht auf zu bluten", SUICIDE),  # German
+        ("พ่อเลิกเหล้ามาสามวัน ตอนนี้ชักกระตุกและเห็นภาพหลอน ทำไงดี", WITHDRAWAL),  # Thai
+        ("mein sohn hat die ganzen tabletten von oma geschluckt, er ist ganz schläfrig", OVERDOSE),  # German
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -759,6 +772,10 @@ def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
         "sono pulito da 8 mesi e stasera ho voglia di farmi una volta sola",  # Italian
         "been off the drink for lent, having a pint with the lads easter sunday",
         "finished my 6 month naltrexone course, doc says i can try a drink over the holidays",
+        # after blind30
+        "saio da cadeia semana que vem e já tô pensando em usar de novo",  # Portuguese
+        "vừa ra trại cai nghiện được 2 tuần, bạn bè cũ rủ chơi lại",  # Vietnamese
+        "mijn vader gaat na een jaar weer zijn oude pijnstillers gebruiken, moet hij lager beginnen?",  # Dutch
     ],
 )
 def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
@@ -775,6 +792,9 @@ def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
         "every weekend I black out and wake up not knowing what I did",  # a habit told, not tonight
         "doc said im killing myself slowly with the drinking",  # an idiom
         "two years sober and I decided I'm going to get high once this weekend",  # deciding to use is no suicide plan
+        # a fear for some day, not tonight (after blind30)
+        "my gf started mixing her benzos with alcohol on weekends and im scared shell not wake up one day",
+        "i have epilepsy and keep having seizures at night, does naltrexone interact",
     ],
 )
 def test_passive_thoughts_denials_habits_and_idioms_are_concern_not_an_emergency(rules, message):
