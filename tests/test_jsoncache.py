@@ -106,7 +106,9 @@ def _view(r: SafetyRules) -> dict:
     """Every attribute of a SafetyRules, its patterns by their source and needs, the pairs' sharing kept."""
     out = {}
     for name, value in vars(r).items():
-        if name == "_replacer":
+        if name == "_loose":
+            value = value.state()
+        elif name == "_replacer":
             value = (value.pairs, value._by_word, value._by_run, value._others, value._ascii_others, value._unspaced)
         elif name == "kinds":
             value = {

@@ -724,7 +724,7 @@ def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
 
     def plain_clauses(message):
         out = []
-        for clause in _CLAUSE_BREAK.split(f" {rules._spelled(message)} "):
+        for clause in _CLAUSE_BREAK.split(f" {rules._loose.apply(rules._spelled(message), message)} "):
             tokens = []
             for t in _WORDS.findall(clause):
                 if len(t) < 5 or t in rules._keep or t.isdigit() or english.zipf(t) >= COMMON_WORD:

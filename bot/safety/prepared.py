@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import sys
 
-from bot.safety import patterns, rules
+from bot.safety import loose, patterns, rules
+from bot.safety.loose import LooseForms
 from bot.safety.patterns import Lazy, Patterns
 from bot.safety.rules import SafetyRules, _Kind
 from bot.text import jsoncache, normal, slang, yamlfile
@@ -55,7 +56,7 @@ def rules_from(text: str) -> SafetyRules:
         slang.shipped_text(),
         slang.translations_text(),
         yamlfile._installed(),
-        jsoncache.source_of(rules, patterns, slang, normal, jsoncache, sys.modules[__name__]),
+        jsoncache.source_of(rules, loose, patterns, slang, normal, jsoncache, sys.modules[__name__]),
     )
     return jsoncache.cached("safety-rules", key, make, encode=state, decode=from_state)
 
@@ -95,6 +96,7 @@ def state(r: SafetyRules) -> dict:
         **{name: _lazy(getattr(r, name)) for name in _LAZY_ONES},
         "vocabulary": r._vocabulary,
         "keep": sorted(r._keep),
+        "loose": r._loose.state(),
     }
 
 
@@ -121,5 +123,6 @@ def from_state(s: dict) -> SafetyRules:
         setattr(r, name, _unlazy(s[name]))
     r._vocabulary = s["vocabulary"]
     r._keep = set(s["keep"])
+    r._loose = LooseForms.from_state(s["loose"])
     r._mended = {}
     return r

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.safety.patterns import Lazy as _Lazy, Patterns as _Patterns, possible as _possible
+from bot.safety.loose import LooseForms
 from bot.safety.reading import RuleReading
 from bot.text import english, fuzzy, normal, slang
 
@@ -56,6 +57,7 @@ class SafetyRules:
             ((self._fold(k), self._fold(v)) for k, v in spelled.items()), key=lambda kv: -len(kv[0])
         )
         self._replacer = slang.Replacements(self.replacements)  # each pattern compiled when it can first match
+        self._loose = LooseForms.of({self._fold(k): self._fold(v) for k, v in slang.translations().items()})
         words = {name: [self._phrase(w) for w in values] for name, values in (data.get("words") or {}).items()}
         # a kind's concern phrases are a word list too: despair said with a means or a time is more than concern
         for kind, phrases in (data.get("concern") or {}).items():
@@ -194,7 +196,7 @@ class SafetyRules:
 
     def clauses(self, message: str) -> list[str]:
         """The message as plain clauses: slang replaced, apostrophes and punctuation gone, typos mended."""
-        text = self._spelled(message)
+        text = self._loose.apply(self._spelled(message), message)
         out = []
         for clause in _CLAUSE_BREAK.split(f" {text} "):
             tokens = [self._mend(t) for t in _WORDS.findall(clause)]
