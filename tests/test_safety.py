@@ -295,6 +295,16 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("ich hab mir gerade die arme aufgeschnitten und es hört nicht auf zu bluten", SUICIDE),  # German
         ("พ่อเลิกเหล้ามาสามวัน ตอนนี้ชักกระตุกและเห็นภาพหลอน ทำไงดี", WITHDRAWAL),  # Thai
         ("mein sohn hat die ganzen tabletten von oma geschluckt, er ist ganz schläfrig", OVERDOSE),  # German
+        # after blind31
+        ("yo my boy is turning colors, we were just smoking percs off foil", OVERDOSE),
+        ("did my old amount after detox and my whole body is going numb", OVERDOSE),
+        ("set my affairs in order today. passwords written down for my wife. its time", SUICIDE),
+        ("please tell my daughter her dad loved her. i cant do this anymore", SUICIDE),
+        ("我已经写好遗书了,今晚就结束", SUICIDE),  # Chinese
+        ("aaj raat main khud ko khatam kar dunga, sab kuch tay hai", SUICIDE),  # Hinglish
+        ("صاحبي أخذ جرعة كبيرة وما عم يرد علي ولونه صار أزرق", OVERDOSE),  # Arabic
+        ("Hoje eu vou acabar com tudo, já escrevi a carta pra minha mãe", SUICIDE),  # Portuguese
+        ("Bố em bỏ rượu hai ngày nay, giờ run rẩy, nói lảm nhảm và co giật", WITHDRAWAL),  # Vietnamese
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -795,6 +805,7 @@ def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
         # a fear for some day, not tonight (after blind30)
         "my gf started mixing her benzos with alcohol on weekends and im scared shell not wake up one day",
         "i have epilepsy and keep having seizures at night, does naltrexone interact",
+        "my wife drinks every night until she passes out and im scared one day she wont wake up",
     ],
 )
 def test_passive_thoughts_denials_habits_and_idioms_are_concern_not_an_emergency(rules, message):
