@@ -510,6 +510,14 @@ def test_asking_ahead_is_not_an_emergency_but_asking_now_is(rules):
     assert rules.triage("hes unresponsive what do i do").crisis
 
 
+def test_naltrexone_asked_about_while_on_opioids_is_no_lost_tolerance(rules):
+    assert not rules.triage("can i take vivitrol while on subs").lost_tolerance
+    assert not rules.triage(
+        "getting my first vivitrol shot tomorrow, how long does the appointment usually take"
+    ).lost_tolerance
+    assert rules.triage("my vivitrol shot wore off last month and im going to use my old amount tonight").lost_tolerance
+
+
 def test_about_to_use_after_a_break_leads_with_the_dose_not_a_suicide_reply(rules):
     triage = rules.triage("been off the bupe 10 days and ive got a bag in my pocket")
     assert triage.lost_tolerance and not triage.crisis

@@ -109,7 +109,15 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
             evidence.append(f"concern: model {risk + model.probabilities['concern']:.2f}")
     words = len(rules.text.split())
     # "naltrexone detox" names topics; saying one is about to use after a break takes a few more words
-    if model is not None and not tolerance and rules.tolerance_cue and words >= TOLERANCE_MIN_WORDS:
+    # naltrexone while on opioids ("can i take vivitrol while on subs") is a precipitated withdrawal asked about,
+    # not a use after a break: the model alone does not warn of tolerance there
+    if (
+        model is not None
+        and not tolerance
+        and rules.tolerance_cue
+        and words >= TOLERANCE_MIN_WORDS
+        and not (rules.precipitated and rules.asking)
+    ):
         tolerance = model.lost_tolerance >= thresholds["lost_tolerance"]
         if tolerance:
             evidence.append(f"lost tolerance: model {model.lost_tolerance:.2f}")
