@@ -305,6 +305,17 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("صاحبي أخذ جرعة كبيرة وما عم يرد علي ولونه صار أزرق", OVERDOSE),  # Arabic
         ("Hoje eu vou acabar com tudo, já escrevi a carta pra minha mãe", SUICIDE),  # Portuguese
         ("Bố em bỏ rượu hai ngày nay, giờ run rẩy, nói lảm nhảm và co giật", WITHDRAWAL),  # Vietnamese
+        # after blind32
+        ("theres no point living sober or using, so im choosing neither. tonight.", SUICIDE),
+        ("took 2 percs then another 2 then another, like 8 total, really hard to stay awake", OVERDOSE),
+        ("soțul meu s-a lăsat de băut de 2 zile, tremură tot și vorbește cu oameni care nu sunt acolo", WITHDRAWAL),
+        ("j'ai décidé, ce soir je saute. merci pour tout", SUICIDE),  # French
+        ("אני עומד על הגג עכשיו, נמאס לי מהכל", SUICIDE),  # Hebrew
+        ("صاحبي أخذ جرعة زيادة ومش قادر يصحى وبيشخر بطريقة غريبة", OVERDOSE),  # Arabic
+        ("বাবা মদ খাওয়া ছেড়ে দিয়েছে দুই দিন হলো, এখন কাঁপছে আর উল্টোপাল্টা দেখছে", WITHDRAWAL),  # Bengali
+        ("můj táta přestal pít a teď má záchvat, celý se třese a nereaguje", WITHDRAWAL),  # Czech
+        ("escrevi uma carta pra minha mãe, amanhã eu não vou estar mais aqui", SUICIDE),  # Portuguese
+        ("моя донька проковтнула мамині таблетки, скільки не знаю, вона дуже сонна", OVERDOSE),  # Ukrainian
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -794,6 +805,10 @@ def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
         "saio da cadeia semana que vem e já tô pensando em usar de novo",  # Portuguese
         "vừa ra trại cai nghiện được 2 tuần, bạn bè cũ rủ chơi lại",  # Vietnamese
         "mijn vader gaat na een jaar weer zijn oude pijnstillers gebruiken, moet hij lager beginnen?",  # Dutch
+        # after blind32
+        "leaving the halfway house tomorrow and tbh the first thing im gonna do is get a bag",
+        "anh tôi mới ra tù hôm qua, chích lại rồi giờ nằm bất tỉnh không thở được",  # Vietnamese
+        "war 3 monate in therapie und will wieder mit subutex anfangen, geht das mit meiner alten dosis?",  # German
     ],
 )
 def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
