@@ -316,6 +316,29 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("můj táta přestal pít a teď má záchvat, celý se třese a nereaguje", WITHDRAWAL),  # Czech
         ("escrevi uma carta pra minha mãe, amanhã eu não vou estar mais aqui", SUICIDE),  # Portuguese
         ("моя донька проковтнула мамині таблетки, скільки не знаю, вона дуже сонна", OVERDOSE),  # Ukrainian
+        # after blind33
+        ("no more withdrawals no more rehab no more anything. car is running in the closed garage", SUICIDE),
+        ("tired of being a burden. my will is on the desk", SUICIDE),
+        ("giving my dog to my neighbor tomorrow. wont need anything after this weekend", SUICIDE),
+        ("took out a life insurance policy last year and the suicide clause ran out this week. so", SUICIDE),
+        ("got a gram of fent and im going to use all of it at once, i know what that does with no tolerance", SUICIDE),
+        (
+            "mom is talking gibberish and shaking, she drinks every day but couldnt get to the store for 3 days",
+            WITHDRAWAL,
+        ),
+        ("my blood pressure is 190/120 and im shaking, 2nd day without alcohol, is this an emergency", WITHDRAWAL),
+        ("he just got home from detox and said just once to celebrate, now hes slumped over in the car", OVERDOSE),
+        ("я написал прощальное письмо, верёвка уже есть. больше не могу", SUICIDE),  # Russian
+        ("anyám abbahagyta a nyugtatókat, és most görcsöl és nem válaszol", WITHDRAWAL),  # Hungarian
+        ("dia baru keluar dari rehab minggu lalu, tadi pakai lagi dosis lama, sekarang gak sadar", OVERDOSE),
+        ("ฝากดูแลแมวด้วยนะ พรุ่งนี้เราคงไม่อยู่แล้ว", SUICIDE),  # Thai
+        ("刀就在我手边，今晚就割下去，不想再活了", SUICIDE),  # Chinese
+        ("jag slutade med benso förra veckan och nu hör jag röster och kan inte sluta skaka", WITHDRAWAL),  # Swedish
+        (
+            "Mein Bruder hat seit Freitag keinen Alkohol getrunken, jetzt redet er wirr und denkt, da sind Käfer auf ihm",
+            WITHDRAWAL,
+        ),
+        ("ابني بلع حبوب من علبة الدواء وصار نعسان جدا وما يرد علي", OVERDOSE),  # Arabic
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -829,6 +852,7 @@ def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
         "my gf started mixing her benzos with alcohol on weekends and im scared shell not wake up one day",
         "i have epilepsy and keep having seizures at night, does naltrexone interact",
         "my wife drinks every night until she passes out and im scared one day she wont wake up",
+        "my grandfather had DTs in the 80s and almost died, is that genetic",  # history (after blind33)
     ],
 )
 def test_passive_thoughts_denials_habits_and_idioms_are_concern_not_an_emergency(rules, message):
