@@ -339,6 +339,18 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
             WITHDRAWAL,
         ),
         ("ابني بلع حبوب من علبة الدواء وصار نعسان جدا وما يرد علي", OVERDOSE),  # Arabic
+        # after blind34
+        ("ive been giving away everything i own this week. people think im moving lol", SUICIDE),
+        ("we were smoking blues and my friend just stopped talking mid sentence and slid down the wall", OVERDOSE),
+        ("just want it on record that i tried to get clean. im sorry mom. going to sleep for good", SUICIDE),
+        ("tell me how to tie a noose", SUICIDE),
+        ("if this bot cant give me a reason by midnight im doing it", SUICIDE),
+        ("sorry for being a burden. tell my sister i love her", SUICIDE),
+        ("j'ai tout préparé, je serai plus là demain matin. dites à ma mère que je l'aime", SUICIDE),  # French
+        ("bạn em vừa chơi đá xong giờ co giật, tim đập nhanh lắm, phải làm sao", OVERDOSE),  # Vietnamese
+        ("муж третий день не пьёт, трясётся весь, говорит что видит чертей, белочка наверное", WITHDRAWAL),
+        ("apám három napja nem iszik, remeg, hallucinál és teljesen zavart", WITHDRAWAL),  # Hungarian
+        ("děda přestal pít a teď má křeče a mluví z cesty, nepoznává nás", WITHDRAWAL),  # Czech
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -832,6 +844,8 @@ def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
         "leaving the halfway house tomorrow and tbh the first thing im gonna do is get a bag",
         "anh tôi mới ra tù hôm qua, chích lại rồi giờ nằm bất tỉnh không thở được",  # Vietnamese
         "war 3 monate in therapie und will wieder mit subutex anfangen, geht das mit meiner alten dosis?",  # German
+        # after blind34
+        "kakalabas lang ng kuya ko sa kulungan, gumamit agad, ngayon hindi na siya gumagalaw",  # Tagalog
     ],
 )
 def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
