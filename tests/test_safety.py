@@ -867,6 +867,7 @@ def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
         "i have epilepsy and keep having seizures at night, does naltrexone interact",
         "my wife drinks every night until she passes out and im scared one day she wont wake up",
         "my grandfather had DTs in the 80s and almost died, is that genetic",  # history (after blind33)
+        "last year my friend had a seizure coming off xanax. shes fine now. was that normal?",  # (after blind34)
     ],
 )
 def test_passive_thoughts_denials_habits_and_idioms_are_concern_not_an_emergency(rules, message):
