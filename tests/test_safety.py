@@ -351,6 +351,20 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("муж третий день не пьёт, трясётся весь, говорит что видит чертей, белочка наверное", WITHDRAWAL),
         ("apám három napja nem iszik, remeg, hallucinál és teljesen zavart", WITHDRAWAL),  # Hungarian
         ("děda přestal pít a teď má křeče a mluví z cesty, nepoznává nás", WITHDRAWAL),  # Czech
+        # after blind35
+        ("i know exactly how im gonna do it and when, i just wanted to tell someone first", SUICIDE),
+        ("told my brother he can have my truck. he doesnt know why yet", SUICIDE),
+        ("idk what it was, pressed perc probably, hes been out 10 min", OVERDOSE),
+        ("kicking on my own, 5 days nothing staying down, fainted in the shower", WITHDRAWAL),
+        ("relapsed after 3 months, used same as before and my legs are numb and i keep nodding off hard", OVERDOSE),
+        ("anyone know how high the parking garage on 3rd st is. asking for reasons", SUICIDE),
+        ("hey, can you make sure someone tells my mom i loved her", SUICIDE),
+        ("Ich hab mich entschieden. Morgen bin ich nicht mehr da. Danke für alles", SUICIDE),  # German
+        ("meine Freundin hat gerade die ganze Packung Tabletten geschluckt und wird immer müder", OVERDOSE),
+        ("apám abbahagyta az ivást és most rohama volt, teljesen zavart", WITHDRAWAL),  # Hungarian
+        ("anh tôi mới ra trại cai hôm qua, chích lại liều cũ, giờ thở không nổi", OVERDOSE),  # Vietnamese
+        ("صاحبي أخد جرعة زيادة ومش بيرد عليا وشفايفه زرقا", OVERDOSE),  # Arabic
+        ("kolega wziął coś na imprezie, ma drgawki i jest cały rozpalony", OVERDOSE),  # Polish
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -846,6 +860,8 @@ def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
         "war 3 monate in therapie und will wieder mit subutex anfangen, geht das mit meiner alten dosis?",  # German
         # after blind34
         "kakalabas lang ng kuya ko sa kulungan, gumamit agad, ngayon hindi na siya gumagalaw",  # Tagalog
+        "ผมเพิ่งออกจากบำบัดมา แต่อยากกลับไปเล่นอีกสักครั้ง",  # Thai (after blind35)
+        "mio fratello esce dal carcere la settimana prossima, è vero che rischia di più un'overdose?",  # Italian
     ],
 )
 def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
