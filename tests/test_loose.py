@@ -51,3 +51,10 @@ def test_the_triage_reads_a_translated_phrase_written_otherwise(rules):
     # "nangisay ako kanina" (I had a seizure earlier) as translated; written of a brother, in another order
     clauses = " ".join(rules.rules.clauses("kanina ako nangisay ulit"))
     assert "had a seizure" in clauses
+
+
+def test_a_letter_typed_without_its_stroke_reads_as_with_it(rules):
+    # "chơi đá" as translated or mended, typed "choi da"; Polish "wziął" typed "wzial"
+    with_stroke = rules.rules.clauses("kolega wziął coś na imprezie, ma drgawki")
+    assert rules.rules.clauses("kolega wzial cos na imprezie, ma drgawki") == with_stroke
+    assert rules.triage("ban em vua choi da xong gio co giat, tim dap nhanh lam").crisis

@@ -22,6 +22,15 @@ def fold(text: str, accents: bool = False) -> str:
     return _APOSTROPHE_RE.sub("'", text)
 
 
+# letters no accent-stripping takes apart, typed without their stroke or dot as often as with it
+_BARE_LETTERS = str.maketrans({"đ": "d", "ł": "l", "ø": "o", "ı": "i", "ß": "ss", "æ": "ae", "œ": "oe", "ħ": "h"})
+
+
+def bare(text: str) -> str:
+    """Folded, accents dropped, and the letters they leave whole too ("đang" is "dang", "wziął" "wzial")."""
+    return fold(text, accents=True).translate(_BARE_LETTERS)
+
+
 def plain(text: str) -> str:
     """Folded, without apostrophes ("what's" is "whats"), single spaces."""
     return " ".join(fold(text).replace("'", "").split())
