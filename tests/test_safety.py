@@ -365,6 +365,7 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("anh tôi mới ra trại cai hôm qua, chích lại liều cũ, giờ thở không nổi", OVERDOSE),  # Vietnamese
         ("صاحبي أخد جرعة زيادة ومش بيرد عليا وشفايفه زرقا", OVERDOSE),  # Arabic
         ("kolega wziął coś na imprezie, ma drgawki i jest cały rozpalony", OVERDOSE),  # Polish
+        ("hes seizing", WITHDRAWAL),  # after blind36
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -884,6 +885,7 @@ def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
         "my wife drinks every night until she passes out and im scared one day she wont wake up",
         "my grandfather had DTs in the 80s and almost died, is that genetic",  # history (after blind33)
         "last year my friend had a seizure coming off xanax. shes fine now. was that normal?",  # (after blind34)
+        "bugün 100 gün temiz! 🎉",  # Turkish: 100 days clean ("gün" folds to "gun"; after blind36)
     ],
 )
 def test_passive_thoughts_denials_habits_and_idioms_are_concern_not_an_emergency(rules, message):
