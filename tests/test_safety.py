@@ -366,6 +366,9 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("صاحبي أخد جرعة زيادة ومش بيرد عليا وشفايفه زرقا", OVERDOSE),  # Arabic
         ("kolega wziął coś na imprezie, ma drgawki i jest cały rozpalony", OVERDOSE),  # Polish
         ("hes seizing", WITHDRAWAL),  # after blind36
+        ("ive tied it to the closet rail. just wanted to tell someone", SUICIDE),
+        ("got out of jail friday, gonna shoot everything i have at once, nobody will miss me", SUICIDE),
+        ("what's the amount of methadone that would kill someone my size, asking for me", SUICIDE),
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
