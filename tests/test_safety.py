@@ -369,6 +369,12 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("ive tied it to the closet rail. just wanted to tell someone", SUICIDE),
         ("got out of jail friday, gonna shoot everything i have at once, nobody will miss me", SUICIDE),
         ("what's the amount of methadone that would kill someone my size, asking for me", SUICIDE),
+        # after blind37
+        ("i loaded it. just sitting here with it", SUICIDE),
+        ("tôi vừa ra trại cai, tối nay sẽ chích thật nhiều cho xong đời", SUICIDE),  # Vietnamese: to end my life
+        ("hindi siya gumigising at ang bagal ng hininga niya, tulungan niyo ako", OVERDOSE),  # Tagalog
+        ("σταμάτησα τη μεθαδόνη πριν μια εβδομάδα, κάνω εμετό όλη μέρα", WITHDRAWAL),  # Greek: vomiting all day
+        ("havent kept fluids in for 3 days since i stopped drinking", WITHDRAWAL),
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -889,6 +895,7 @@ def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
         "my grandfather had DTs in the 80s and almost died, is that genetic",  # history (after blind33)
         "last year my friend had a seizure coming off xanax. shes fine now. was that normal?",  # (after blind34)
         "bugün 100 gün temiz! 🎉",  # Turkish: 100 days clean ("gün" folds to "gun"; after blind36)
+        "he's blue because his team lost lol",  # blue as sad (after blind37)
     ],
 )
 def test_passive_thoughts_denials_habits_and_idioms_are_concern_not_an_emergency(rules, message):
