@@ -264,6 +264,18 @@ def test_slang_questions_over_the_sample_get_the_article_that_answers(answerer, 
     assert answer.answered and article in [c.article_id for c in answer.citations], answer.citations
 
 
+def test_asked_whether_two_may_be_taken_together_the_sentence_that_says_they_may_not_comes_first(answerer):
+    """Issue 10's case: the answer is that naltrexone triggers withdrawal in anyone dependent on opioids, a
+    sentence naming neither medicine the question names; the passage naming both in another relation is not it."""
+    first = answerer.answer("can i take vivitrol while on subs").citations[0].passage
+    assert "cannot be taken while" in first and "dependent on opioids" in first, first
+    # the cue is of questions about two at once: asked how it works, the same article's other passages may lead
+    from bot.answering.passages import TOGETHER_BONUS, cues_for
+
+    assert [c.bonus for c in cues_for("can i take vivitrol while on subs")] == [TOGETHER_BONUS]
+    assert TOGETHER_BONUS not in [c.bonus for c in cues_for("how does vivitrol work")]
+
+
 @pytest.mark.slow  # builds and answers twice over: CI runs it with -m slow
 def test_eval_measures_what_ask_returns(tmp_path, capsys):
     """`bot eval` and the articles of `ask --json` citations give the same figures."""

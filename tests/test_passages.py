@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from bot.answering import passages
-from bot.answering.passages import CONTEXT_SHARE, CUE_BONUS, best_run
+from bot.answering.passages import CONTEXT_SHARE, CUE_BONUS, TOGETHER_BONUS, best_run
 
 
 def _every_run(asked_in, cued_at, inside, weights, context_asked, max_sentences):
@@ -13,14 +13,14 @@ def _every_run(asked_in, cued_at, inside, weights, context_asked, max_sentences)
     top = max(weights.values(), default=0.0)
     best, best_span = (-1.0, 0, 0), (0, 0)
     for first in range(inside):
-        covered, cued = set(), False
+        covered, cued = set(), 0.0
         for last in range(first, min(first + max_sentences, len(asked_in))):
             covered |= asked_in[last]
-            cued = cued or cued_at[last]
+            cued = max(cued, cued_at[last])
             weight = (
                 sum(weights[t] for t in covered)
                 + CONTEXT_SHARE * sum(weights[t] for t in context_asked - covered)
-                + CUE_BONUS * top * cued
+                + cued * top
             )
             key = (round(weight, 9), -(last - first), -first)
             if key > best:
@@ -36,7 +36,7 @@ def test_best_run_is_the_plain_search_over_every_run_on_generated_sentences_full
         weights = {t: rng.choice([0.5, 1.0, 1.0, 2.25, 3.0]) for t in terms}
         n = rng.randrange(1, 9)
         asked_in = [frozenset(t for t in terms if rng.random() < 0.3) for _ in range(n)]
-        cued_at = [rng.random() < 0.2 for _ in range(n)]
+        cued_at = [rng.choice([CUE_BONUS, TOGETHER_BONUS]) if rng.random() < 0.2 else 0.0 for _ in range(n)]
         context = frozenset(t for t in terms if rng.random() < 0.3)
         inside = rng.randrange(1, n + 1)
         for max_sentences in (1, 2, 3, 5):
@@ -73,8 +73,8 @@ def test_scored_passage_gives_the_same_span_with_the_answerers_caches_and_withou
 def test_with_meaning_the_sentence_closest_to_the_question_wins_where_the_words_tie():
     words = [frozenset({"withdraw"}), frozenset({"withdraw"}), frozenset()]
     weights = {"withdraw": 2.0}
-    _, lexical = best_run(words, [False] * 3, 3, weights, frozenset(), 1)
-    _, meant = best_run(words, [False] * 3, 3, weights, frozenset(), 1, near_at=[0.1, 0.6, 0.9])
+    _, lexical = best_run(words, [0.0] * 3, 3, weights, frozenset(), 1)
+    _, meant = best_run(words, [0.0] * 3, 3, weights, frozenset(), 1, near_at=[0.1, 0.6, 0.9])
     assert lexical == (0, 0)  # a tie goes to the earlier sentence
     assert meant == (1, 1)  # the closer of the two that hold the word; the closest holds none and loses
 

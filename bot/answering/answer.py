@@ -370,5 +370,5 @@ def _terms_of_span(index: SearchIndex, article_no: int, start: int, end: int) ->
     return frozenset(index.analyzer.terms(index.articles[article_no].text[start:end]))
 
 
-def _cued_span(index: SearchIndex, article_no: int, start: int, end: int, cues) -> bool:
+def _cued_span(index: SearchIndex, article_no: int, start: int, end: int, cues) -> float:
     return holds_cue(index.articles[article_no].text[start:end], cues)

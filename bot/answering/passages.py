@@ -28,6 +28,11 @@ CONTEXT_SHARE = 0.3  # a question word only in the heading or title counts this 
 # question's words can outweigh one that holds them, which no user would understand)
 MEANING_SHARE = 3.0
 CUE_BONUS = 0.4  # a sentence of the kind of answer wanted counts as this share of the question's rarest word
+# ... and a sentence saying two things may not be taken together, asked whether they may ("can i take vivitrol while
+# on subs": "It cannot be taken while a person is still in detoxification..."), outweighs the rarest word itself:
+# a passage naming both medicines in another relation ("not as well tolerated as methadone or buprenorphine")
+# answers nothing of what was asked
+TOGETHER_BONUS = 2.0
 # a passage this short takes the next sentence of its paragraph when that holds a question's word or the kind of
 # answer wanted (sixteen spent sets, 1,135 questions: the phrase in the top passage 688 -> 726 with SHORT_CHARS 250;
 # the top passage's median 235 -> 293 characters; blind16, measured once after: 75.7%)
@@ -55,6 +60,7 @@ class Cue:
 
     asks: re.Pattern[str]
     holds: re.Pattern[str]
+    bonus: float = CUE_BONUS  # its share of the question's rarest word
 
 
 CUES = (
@@ -86,6 +92,20 @@ CUES = (
         re.compile(r"\b(signs?|symptoms?|side effects?|effects|risks?|dangers?|types?|kinds?|warning signs)\b", re.I),
         re.compile(r"\b(include|includes|including|such as|signs?|symptoms?)\b|:\s*$", re.I),
     ),
+    Cue(
+        re.compile(
+            r"\b(while (on|taking|using|still on|im on|i'?m on|i am on|he'?s on|she'?s on)|at the same time|together|"
+            r"mix|mixing|combine|combining|on top of|interact\w*)\b",
+            re.I,
+        ),
+        re.compile(
+            r"\b(cannot|can ?not|can'?t|should not|shouldn'?t|must not|mustn'?t|never|not) (be )?"
+            r"(taken|take|used|use|combined|mixed|started|given)\b|\binteract\w*|\bprecipitat\w*|"
+            r"\btriggers? (a |an )?withdrawal",
+            re.I,
+        ),
+        TOGETHER_BONUS,
+    ),
 )
 
 
@@ -93,9 +113,9 @@ def cues_for(question: str) -> tuple[Cue, ...]:
     return tuple(c for c in CUES if c.asks.search(question))
 
 
-def holds_cue(sentence: str, cues: tuple[Cue, ...]) -> bool:
-    """Whether a sentence is of the kind of answer one of the cues wants."""
-    return any(c.holds.search(sentence) for c in cues)
+def holds_cue(sentence: str, cues: tuple[Cue, ...]) -> float:
+    """How much a sentence is of the kind of answer the cues want: the largest bonus of those it holds, else 0."""
+    return max((c.bonus for c in cues if c.holds.search(sentence)), default=0.0)
 
 
 def scored_passage(
@@ -110,7 +130,7 @@ def scored_passage(
     context: frozenset[str] = frozenset(),
     sentences: Callable[[int, int], list[tuple[int, int]]] | None = None,
     terms_of: Callable[[int, int], frozenset[str]] | None = None,
-    cued: Callable[[int, int], bool] | None = None,
+    cued: Callable[[int, int], float] | None = None,
     near: Callable[[int, int], float] | None = None,
 ) -> tuple[int, int, float]:
     """Span of the sentences that answer best, and how well: the question's weight covered (`context`: the
@@ -131,7 +151,7 @@ def scored_passage(
         else [frozenset(analyzer.terms(text[s:e])) for s, e in spans]
     )
     if not cues:
-        cued_at = [False] * len(spans)
+        cued_at = [0.0] * len(spans)
     elif cued is not None:
         cued_at = [cued(s, e) for s, e in spans]
     else:
@@ -168,7 +188,7 @@ def scored_passage(
 
 def best_run(
     asked_in: list[frozenset[str]],
-    cued_at: list[bool],
+    cued_at: list[float],
     inside: int,
     query_weights: dict[str, float],
     context_asked: frozenset[str],
@@ -176,7 +196,8 @@ def best_run(
     near_at: list[float] | None = None,
 ) -> tuple[tuple[float, int, int], tuple[int, int]]:
     """The run of up to max_sentences sentences, starting among the first `inside`, that weighs most: the
-    question's terms it holds (`asked_in`, per sentence), those only in the heading or title over it, a cue.
+    question's terms it holds (`asked_in`, per sentence), those only in the heading or title over it, the largest
+    cue bonus among its sentences (`cued_at`: each sentence's, 0 for none).
     With `near_at` (each sentence's cosine with the question), the run's closest sentence adds MEANING_SHARE of
     the question's rarest word per unit of cosine. Ties go to fewer sentences, then the earlier. Returns
     ((weight, -extra sentences, -first), (first, last))."""
@@ -186,23 +207,21 @@ def best_run(
     weigh = query_weights.__getitem__  # sums below add in the same order as sum(query_weights[t] for t in ...)
     for first in range(inside):
         covered: set[str] = set()
-        with_cue = False
+        cue = 0.0  # the largest cue bonus in the run
         closest = -1.0
         for last in range(first, min(first + max_sentences, len(asked_in))):
             had = len(covered)
             covered |= asked_in[last]
             nearer = near_at is not None and near_at[last] > closest
-            if last > first and len(covered) == had and (with_cue or not cued_at[last]) and not nearer:
+            if last > first and len(covered) == had and cued_at[last] <= cue and not nearer:
                 continue  # the same weight as one sentence fewer, which wins the tie: it cannot be the best
-            with_cue = with_cue or cued_at[last]
+            cue = max(cue, cued_at[last])
             if near_at is not None:
                 closest = max(closest, near_at[last])
             weight = sum(map(weigh, covered))
             if context_asked:  # else that share adds 0.0, which leaves a sum of weights as it is
                 weight += CONTEXT_SHARE * sum(map(weigh, context_asked - covered))
-            weight = (
-                weight + CUE_BONUS * top * with_cue + (MEANING_SHARE * top * closest if near_at is not None else 0.0)
-            )
+            weight = weight + cue * top + (MEANING_SHARE * top * closest if near_at is not None else 0.0)
             key = (round(weight, 9), -(last - first), -first)
             if key > best:
                 best, best_span = key, (first, last)
