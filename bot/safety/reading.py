@@ -32,4 +32,5 @@ class RuleReading:
     coping: bool = False  # "but hanging in there": what the model alone reads as an emergency is concern
     reported: bool = False  # "she keeps texting me she wants to die": someone else's wish to die, at least concern
     precipitated: bool = False  # "took the sub too early": a blocker or a sub set off withdrawal
+    question_mark: bool = False  # "tonight?": written as a question, whatever its words
     evidence: tuple[str, ...] = field(default=(), compare=False, repr=False)

@@ -395,5 +395,6 @@ class SafetyRules:
             and not means_said,
             self._said(self.reported, whole),
             bool(self.precipitated.search(whole)),
+            "?" in message or "\uff1f" in message,  # and the full-width one (Chinese, Japanese)
             tuple(evidence),
         )

@@ -73,8 +73,13 @@ def decide(rules: RuleReading, model: Reading | None, thresholds: dict[str, floa
             )
         ):
             # "lol im gonna kill my brother": a laugh makes the model's guess concern, unless it is all but sure;
-            # three words or fewer that no phrase reads ("tonight?", "all done") always: too little to be sure of
-            short = rules.written_words <= SHORT_WORDS and not (rules.emergencies or rules.weak)
+            # three words or fewer that no phrase reads ("all done") too: too little to be sure of, unless the model
+            # is all but sure of them and they ask nothing ("already swallowed them", "hes gone limp"; "tonight?")
+            short = (
+                rules.written_words <= SHORT_WORDS
+                and not (rules.emergencies or rules.weak)
+                and (risk < SURE_EMERGENCY or rules.question_mark)
+            )
             # "... but hanging in there": coping said, the model's guess is concern
             lowered = short or rules.coping or (rules.laughing and risk < SURE_EMERGENCY)
             (concern if lowered else kinds).add(model.kind)
