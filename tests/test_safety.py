@@ -911,6 +911,8 @@ def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
         "last year my friend had a seizure coming off xanax. shes fine now. was that normal?",  # (after blind34)
         "bugün 100 gün temiz! 🎉",  # Turkish: 100 days clean ("gün" folds to "gun"; after blind36)
         "he's blue because his team lost lol",  # blue as sad (after blind37)
+        "cant sleep, cant eat, everything feels gray since i stopped drinking",  # gray as low (after blind38)
+        "my girlfriend just got out of the hospital after her overdose and shes already talking about scoring again",
     ],
 )
 def test_passive_thoughts_denials_habits_and_idioms_are_concern_not_an_emergency(rules, message):
