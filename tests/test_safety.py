@@ -389,6 +389,18 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("저 오늘 죽으려고요. 약 다 모아놨어요", SUICIDE),  # Korean: going to die today, saved up all the pills
         ("nimechoka na maisha haya, nimeshameza vidonge vyote", SUICIDE),  # Swahili: swallowed all the pills
         ("mam już linę, dzisiaj to zrobię", SUICIDE),  # Polish: i have the rope, today i do it
+        # after blind39
+        ("i put the charcoal in the bathroom and sealed the door", SUICIDE),
+        ("my brother just got out of prison, he said he's gonna do a hot shot tonight and \"go out on his terms\"", SUICIDE),
+        ("i rubbed his chest hard and he didnt even flinch", OVERDOSE),
+        ("there's no reason to be here, i've made my decision. just want someone to know", SUICIDE),
+        ("baru keluar dari rehab, malam ini aku mau pakai semuanya sekaligus biar selesai", SUICIDE),  # Indonesian
+        ("mi-am tăiat venele, curge mult sânge, nu mai vreau", SUICIDE),  # Romanian: cut my veins, bleeding a lot
+        ("seit drei tagen kein alkohol, ich zittere, sehe dinge und hab das gefühl ich sterbe", WITHDRAWAL),
+        ("daaru chhode 2 din hue aur haath kaanp rahe hai, dimaag kaam nahi kar raha, cheezein dikh rahi hai", WITHDRAWAL),
+        ("ich habe den strick schon aufgehängt, es ist vorbei", SUICIDE),  # German: the rope is hung
+        ("bhai rehab se aaya tha aur aaj phir se le liya, ab utth hi nahi raha, saans bahut slow hai", OVERDOSE),
+        ("meu namorado saiu da clínica semana passada e usou hoje, ele tá desacordado e roxo", OVERDOSE),
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -912,6 +924,10 @@ def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
         "bugün 100 gün temiz! 🎉",  # Turkish: 100 days clean ("gün" folds to "gun"; after blind36)
         "he's blue because his team lost lol",  # blue as sad (after blind37)
         "cant sleep, cant eat, everything feels gray since i stopped drinking",  # gray as low (after blind38)
+        "i literally can't breathe i'm laughing so hard",  # (after blind39)
+        "i'm blue da ba dee da ba die",
+        "jumped my neighbor's car this morning, felt like a hero",
+        "he didnt even flinch when i told him the news",
         "my girlfriend just got out of the hospital after her overdose and shes already talking about scoring again",
     ],
 )
