@@ -65,7 +65,7 @@ def test_scored_passage_gives_the_same_span_with_the_answerers_caches_and_withou
                 analyzer,
                 cues=cues,
                 terms_of=lambda s, e: frozenset(analyzer.terms(text[s:e])),
-                cued=lambda s, e, cues=cues: passages.holds_cue(text[s:e], cues),
+                cued=lambda s, e, cues=cues: passages.cue_bonus(text[s:e], cues),
             )
             assert plain == kept
 

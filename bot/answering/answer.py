@@ -13,7 +13,7 @@ from bot.answering import coverage, intents, subjects
 from bot.answering import wording as texts
 from bot.answering.records import Answer, AnswerSettings, Citation, View  # noqa: F401 (imported from here too)
 from bot.answering.links import passage_link
-from bot.answering.passages import cues_for, holds_cue, scored_passage
+from bot.answering.passages import cues_for, cue_bonus, scored_passage
 from bot.answering.unknown import unknown_names
 from bot.rendering.plain import plain_message
 from bot.search.index import SearchIndex
@@ -371,4 +371,4 @@ def _terms_of_span(index: SearchIndex, article_no: int, start: int, end: int) ->
 
 
 def _cued_span(index: SearchIndex, article_no: int, start: int, end: int, cues) -> float:
-    return holds_cue(index.articles[article_no].text[start:end], cues)
+    return cue_bonus(index.articles[article_no].text[start:end], cues)

@@ -113,7 +113,7 @@ def cues_for(question: str) -> tuple[Cue, ...]:
     return tuple(c for c in CUES if c.asks.search(question))
 
 
-def holds_cue(sentence: str, cues: tuple[Cue, ...]) -> float:
+def cue_bonus(sentence: str, cues: tuple[Cue, ...]) -> float:
     """How much a sentence is of the kind of answer the cues want: the largest bonus of those it holds, else 0."""
     return max((c.bonus for c in cues if c.holds.search(sentence)), default=0.0)
 
@@ -155,7 +155,7 @@ def scored_passage(
     elif cued is not None:
         cued_at = [cued(s, e) for s, e in spans]
     else:
-        cued_at = [holds_cue(text[s:e], cues) for s, e in spans]
+        cued_at = [cue_bonus(text[s:e], cues) for s, e in spans]
     # only the question's terms weigh anything: the sums run over those few, not every word of the sentences
     asked = frozenset(query_weights)
     near_at = [near(s, e) for s, e in spans] if near is not None else None
