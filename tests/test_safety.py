@@ -391,13 +391,19 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("mam już linę, dzisiaj to zrobię", SUICIDE),  # Polish: i have the rope, today i do it
         # after blind39
         ("i put the charcoal in the bathroom and sealed the door", SUICIDE),
-        ("my brother just got out of prison, he said he's gonna do a hot shot tonight and \"go out on his terms\"", SUICIDE),
+        (
+            'my brother just got out of prison, he said he\'s gonna do a hot shot tonight and "go out on his terms"',
+            SUICIDE,
+        ),
         ("i rubbed his chest hard and he didnt even flinch", OVERDOSE),
         ("there's no reason to be here, i've made my decision. just want someone to know", SUICIDE),
         ("baru keluar dari rehab, malam ini aku mau pakai semuanya sekaligus biar selesai", SUICIDE),  # Indonesian
         ("mi-am tăiat venele, curge mult sânge, nu mai vreau", SUICIDE),  # Romanian: cut my veins, bleeding a lot
         ("seit drei tagen kein alkohol, ich zittere, sehe dinge und hab das gefühl ich sterbe", WITHDRAWAL),
-        ("daaru chhode 2 din hue aur haath kaanp rahe hai, dimaag kaam nahi kar raha, cheezein dikh rahi hai", WITHDRAWAL),
+        (
+            "daaru chhode 2 din hue aur haath kaanp rahe hai, dimaag kaam nahi kar raha, cheezein dikh rahi hai",
+            WITHDRAWAL,
+        ),
         ("ich habe den strick schon aufgehängt, es ist vorbei", SUICIDE),  # German: the rope is hung
         ("bhai rehab se aaya tha aur aaj phir se le liya, ab utth hi nahi raha, saans bahut slow hai", OVERDOSE),
         ("meu namorado saiu da clínica semana passada e usou hoje, ele tá desacordado e roxo", OVERDOSE),
