@@ -407,6 +407,9 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("ich habe den strick schon aufgehängt, es ist vorbei", SUICIDE),  # German: the rope is hung
         ("bhai rehab se aaya tha aur aaj phir se le liya, ab utth hi nahi raha, saans bahut slow hai", OVERDOSE),
         ("meu namorado saiu da clínica semana passada e usou hoje, ele tá desacordado e roxo", OVERDOSE),
+        # after blind40
+        ("i already took them. i dont want help i just didnt want to be alone", SUICIDE),
+        ("found my partner with a bag over his head and a tank, he's alive but says he'll do it again", SUICIDE),
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
@@ -934,6 +937,7 @@ def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
         "i'm blue da ba dee da ba die",
         "jumped my neighbor's car this morning, felt like a hero",
         "he didnt even flinch when i told him the news",
+        "she's so hot i'm gonna pass out",  # (after blind40)
         "my girlfriend just got out of the hospital after her overdose and shes already talking about scoring again",
     ],
 )
