@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"
 # written by people who saw neither phrases nor model; never trained on
-BLIND_SETS = ("blind40.jsonl",)
+BLIND_SETS = ("blind41.jsonl",)
 WRITTEN_SETS = (
     "written_train.jsonl",
     "written_train_a.jsonl",
@@ -74,6 +74,7 @@ WRITTEN_SETS = (
     "blind37.jsonl",
     "blind38.jsonl",
     "blind39.jsonl",
+    "blind40.jsonl",
     # its everyday messages with a risk word in them ("that joke killed me") counted twice: they are outnumbered
     "written_train_d.jsonl",
 )
