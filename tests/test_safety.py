@@ -410,6 +410,16 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         # after blind40
         ("i already took them. i dont want help i just didnt want to be alone", SUICIDE),
         ("found my partner with a bag over his head and a tank, he's alive but says he'll do it again", SUICIDE),
+        # after blind41
+        ("my vivitrol shot ran out and i'm going to use as much as i can get tonight so it finally ends", SUICIDE),
+        ("2 lines of what we thought was coke and now both of us feel like our chests are closing up", OVERDOSE),
+        ("how do i know if hes dead or just really high he wont respond to his name or me shaking him", OVERDOSE),
+        ("he took his whole weeks worth of methadone carries at once", OVERDOSE),
+        ("ik heb alle pillen van mijn moeder gepakt en ga ze vannacht innemen", SUICIDE),  # Dutch
+        ("od trzech tygodni bez metadonu, cały się trzęsę, rzygam i chcę wziąć tyle co kiedyś", WITHDRAWAL),  # Polish
+        ("aku sudah siapkan talinya, malam ini aku mau mengakhiri semuanya", SUICIDE),  # Indonesian: the rope ready
+        ("papa ne sharab chhodi 3 din pehle, ab kaanp rahe hain aur ajeeb cheezein dekh rahe hain", WITHDRAWAL),
+        ("tata s-a lăsat de băut de 3 zile și acum tremură și vede lucruri care nu sunt", WITHDRAWAL),  # Romanian
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
