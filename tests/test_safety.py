@@ -948,6 +948,7 @@ def test_a_break_in_use_is_read_in_other_languages_too(rules, message):
         "jumped my neighbor's car this morning, felt like a hero",
         "he didnt even flinch when i told him the news",
         "she's so hot i'm gonna pass out",  # (after blind40)
+        "i'm dying laughing at my cat rn",  # a laugh, read as one, not an idiom taken out (after blind41)
         "my girlfriend just got out of the hospital after her overdose and shes already talking about scoring again",
     ],
 )
