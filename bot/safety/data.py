@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"
 # written by people who saw neither phrases nor model; never trained on
-BLIND_SETS = ("blind41.jsonl",)
+BLIND_SETS = ("blind42.jsonl",)
 WRITTEN_SETS = (
     "written_train.jsonl",
     "written_train_a.jsonl",
@@ -75,6 +75,7 @@ WRITTEN_SETS = (
     "blind38.jsonl",
     "blind39.jsonl",
     "blind40.jsonl",
+    "blind41.jsonl",
     # its everyday messages with a risk word in them ("that joke killed me") counted twice: they are outnumbered
     "written_train_d.jsonl",
 )
