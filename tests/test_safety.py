@@ -420,6 +420,16 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("aku sudah siapkan talinya, malam ini aku mau mengakhiri semuanya", SUICIDE),  # Indonesian: the rope ready
         ("papa ne sharab chhodi 3 din pehle, ab kaanp rahe hain aur ajeeb cheezein dekh rahe hain", WITHDRAWAL),
         ("tata s-a lăsat de băut de 3 zile și acum tremură și vede lucruri care nu sunt", WITHDRAWAL),  # Romanian
+        # after blind42
+        ("jumping off my balcony as soon as this vodka kicks in", SUICIDE),
+        ("我已经把安眠药都吃了，不想再醒来了", SUICIDE),  # Chinese: took all the sleeping pills, not waking again
+        ("přestal jsem brát benzáky a mám záchvaty, nevím co dělat", WITHDRAWAL),  # Czech: seizures off benzos
+        ("yung kapatid ko hindi na magising, ang dami nyang ininom na gamot", OVERDOSE),  # Tagalog
+        ("tôi đang cầm dao cắt tay, không dừng lại được", SUICIDE),  # Vietnamese: cutting, cannot stop
+        (
+            "після реабілітації в мене нуль толерантності, я вколю стільки, скільки колись, і нехай серце зупиниться",
+            SUICIDE,
+        ),
     ],
 )
 def test_emergencies_as_people_write_them(rules, message, kind):
