@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.config import MAX_TOP_K, Config, ConfigError
 from bot.engine import open_answerer
 
-DEFAULT_SAFETY_SET = Path("evalsets/safety/blind42.jsonl")
+DEFAULT_SAFETY_SET = Path("evalsets/safety/blind43.jsonl")
 ABLATIONS = ("stemming", "stopwords", "synonyms", "spelling", "titles", "meaning")
 
 

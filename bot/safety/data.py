@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVALSETS = ROOT / "evalsets" / "safety"
 SHARED = ROOT.parent / "shared" / "data"
 # written by people who saw neither phrases nor model; never trained on
-BLIND_SETS = ("blind42.jsonl",)
+BLIND_SETS = ("blind43.jsonl",)
 WRITTEN_SETS = (
     "written_train.jsonl",
     "written_train_a.jsonl",
@@ -76,6 +76,7 @@ WRITTEN_SETS = (
     "blind39.jsonl",
     "blind40.jsonl",
     "blind41.jsonl",
+    "blind42.jsonl",
     # its everyday messages with a risk word in them ("that joke killed me") counted twice: they are outnumbered
     "written_train_d.jsonl",
 )
