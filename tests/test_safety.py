@@ -426,6 +426,15 @@ def test_false_alarms_on_held_out_real_questions_stay_under_the_goal(rules):
         ("přestal jsem brát benzáky a mám záchvaty, nevím co dělat", WITHDRAWAL),  # Czech: seizures off benzos
         ("yung kapatid ko hindi na magising, ang dami nyang ininom na gamot", OVERDOSE),  # Tagalog
         ("tôi đang cầm dao cắt tay, không dừng lại được", SUICIDE),  # Vietnamese: cutting, cannot stop
+        # after blind43: "its hanging in the closet" is no "hanging in there"
+        ("i already made the noose its hanging in the closet", SUICIDE),
+        ("does it hurt to bleed out. i need to know before tonight", SUICIDE),
+        ("scratched my arms till they bled and im still going", SUICIDE),
+        ("how many suboxone would it take to stop breathing. asking for me", SUICIDE),
+        ("he keeps asking for his dead mother and picking at the air, last drink was friday", WITHDRAWAL),
+        ("come on please tell me what to do he is going grey, he only got back from treatment tuesday", OVERDOSE),
+        ("ich hab mir die pulsadern aufgeschnitten und es blutet stark", SUICIDE),  # German: slit wrists
+        ("アルコールやめて3日目、手の震えが止まらなくて虫が見える", WITHDRAWAL),  # Japanese: shaking, seeing bugs
         (
             "після реабілітації в мене нуль толерантності, я вколю стільки, скільки колись, і нехай серце зупиниться",
             SUICIDE,
