@@ -870,7 +870,7 @@ def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
     import re as re_
 
     from bot.safety import read_rules
-    from bot.safety.rules import _CLAUSE_BREAK, _WORDS, COMMON_WORD
+    from bot.safety.rules import _CLAUSE_BREAK, _WORDS
     from bot.text import english, fuzzy
 
     rules = read_rules(None)
@@ -880,7 +880,7 @@ def test_clauses_read_as_with_every_idiom_tried_and_every_word_mended_afresh():
         for clause in _CLAUSE_BREAK.split(f" {rules._loose.apply(rules._spelled(message), message)} "):
             tokens = []
             for t in _WORDS.findall(clause):
-                if len(t) < 5 or t in rules._keep or t.isdigit() or english.zipf(t) >= COMMON_WORD:
+                if len(t) < 5 or t in rules._keep or t.isdigit() or english.common(t):
                     tokens.append(t)
                 else:
                     n = 1 if len(t) < 8 else 2

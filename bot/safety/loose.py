@@ -29,7 +29,6 @@ ENDING = 3  # how many letters at the end of either may differ
 ALONE_STEM, ALONE_ENDING = 8, 2
 SLACK = 3  # other words allowed among a form's own
 ENGLISH_SHARE = 0.5  # a message at least this share common English words is read as English
-COMMON_ENGLISH = 3.0  # the Zipf frequency from which a word counts as common English
 TELLING = 4  # words this long or longer tell the language
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?;\n]")
@@ -43,7 +42,7 @@ def _english(text: str) -> bool:
         return True  # too few to tell: "overdosing" alone is read as English
     telling = [w for w in words if len(w) >= TELLING]
     telling = telling if len(telling) >= 3 else words
-    common = sum(w.isascii() and english.zipf(w) >= COMMON_ENGLISH for w in telling)
+    common = sum(w.isascii() and english.common(w) for w in telling)
     return bool(telling) and common >= ENGLISH_SHARE * len(telling)
 
 

@@ -27,7 +27,6 @@ LONG_MESSAGE_WORDS = 60
 ALONE_NO_CUE = frozenset({"help", "helpp", "hlep"})
 MENDED_KEPT = 20_000  # words whose mending is kept (a few MB at most)
 MEND_RATIO = 85  # how alike (0-100) a typo must be to a sign's word: stricter than the search's speller
-COMMON_WORD = 3.0  # Zipf: a word this common in English is never mended into a sign word
 _CLAUSE_BREAK = re.compile(r"[.!?;,:\n()\"]+|\s(?:but|and then|though)\s")
 _WORDS = re.compile(r"[a-z0-9]+")  # what nltk's RegexpTokenizer made of this pattern: its matches, in order
 _LIST_NAME = re.compile(r"<(\w+)>")
@@ -214,7 +213,7 @@ class SafetyRules:
             return token
         mended = self._mended.get(token)
         if mended is None:
-            if english.zipf(token) >= COMMON_WORD:
+            if english.common(token):
                 mended = token  # "stable" is no typo of "table": a common word is what it says
             else:
                 # fewest edits first; among equals the most alike overall ("seizre" is "seizure", not "seize");

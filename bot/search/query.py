@@ -44,7 +44,7 @@ aunt cousin roommate coworker boss guy guys dude girl boy man men woman women"""
 
 def is_english(word: str) -> bool:
     """A real, common English word ("weather", "paris") is not a misspelling of an article's word."""
-    return zipf(word) >= 3.0
+    return english.common(word.lower())
 
 
 def zipf(word: str) -> float:

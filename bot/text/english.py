@@ -45,6 +45,14 @@ def cache_in(folder: Path | None) -> None:
             _cache_dir, _sorted = folder, None
 
 
+COMMON = 3.0  # the Zipf frequency from which a word is common English (about once in a million words)
+
+
+def common(word: str) -> bool:
+    """A common English word: never a misspelling to correct, a slang word to read, or a sign of another language."""
+    return zipf(word) >= COMMON
+
+
 def zipf(word: str) -> float:
     """wordfreq.zipf_frequency(word, "en")."""
     if _PLAIN.fullmatch(word):
